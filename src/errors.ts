@@ -1,0 +1,45 @@
+// Errors a user can act on. Every message says where (file, line, field), what was
+// expected and what was found; `hint` says what to try. The CLI prints message + hint
+// without a stack trace; library callers can branch on the class.
+
+export class ThreadtrainError extends Error {
+  readonly hint: string | undefined;
+  constructor(message: string, hint?: string) {
+    super(hint ? `${message}\nhint: ${hint}` : message);
+    this.name = new.target.name;
+    this.hint = hint;
+  }
+}
+
+/** A config file, CLI flag or API option that does not make sense. */
+export class ConfigError extends ThreadtrainError {}
+
+/** A dataset file or array that cannot be read as asked. */
+export class DataError extends ThreadtrainError {}
+
+/** A model or checkpoint file that is corrupt, truncated or of another version. */
+export class ModelFileError extends ThreadtrainError {}
+
+/** Training stopped because numbers went bad (NaN/Inf) or a worker failed. */
+export class TrainingError extends ThreadtrainError {
+  readonly step: number | undefined;
+  constructor(message: string, hint?: string, step?: number) {
+    super(message, hint);
+    this.step = step;
+  }
+}
+
+/** Show a value in an error message: strings quoted, long things cut short. */
+export function describe(value: unknown): string {
+  let text: string;
+  if (typeof value === 'string') text = JSON.stringify(value);
+  else if (value === undefined) text = 'undefined';
+  else {
+    try {
+      text = JSON.stringify(value) ?? String(value);
+    } catch {
+      text = String(value);
+    }
+  }
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
