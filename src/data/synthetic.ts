@@ -1,0 +1,261 @@
+// Seeded toy datasets for tests, examples and smoke runs: the logic gates, two spirals,
+// Gaussian blobs, a noisy sine for regression, and points on a parabola against uniform
+// noise. Each draws only from createRng(seed), so a seed names one exact dataset.
+// Generated rows are shuffled, so a plain head/tail split still sees every class.
+
+import { ConfigError, DataError, describe } from '../errors.ts';
+import { createRng } from '../rng.ts';
+import type { ClassificationDataset, Dataset, RegressionDataset } from './dataset.ts';
+import { permutation } from './split.ts';
+
+// errors.describe prints NaN and ±Infinity as null (JSON); numbers read better as themselves.
+const show = (v: unknown): string => (typeof v === 'number' ? String(v) : describe(v));
+
+export interface SpiralsOptions {
+  /** Total points, split evenly between the two arms. */
+  readonly n: number;
+  /** Standard deviation of the Gaussian noise added to each coordinate (arm radius is 1). */
+  readonly noise: number;
+  readonly seed: number;
+  /** Turns each arm makes around the origin; default 1.5. */
+  readonly turns?: number;
+}
+
+export interface BlobsOptions {
+  readonly n: number;
+  readonly classes: number;
+  readonly features: number;
+  /** Standard deviation of each blob; centres are uniform in [-1, 1]^features. */
+  readonly spread: number;
+  readonly seed: number;
+}
+
+export interface SineOptions {
+  readonly n: number;
+  readonly noise: number;
+  readonly seed: number;
+}
+
+export interface ParabolaOptions {
+  /** Default 10,000; the parabola gets the extra point when n is odd. */
+  readonly n?: number;
+  /** Standard deviation of the vertical noise on the parabola points. */
+  readonly noise: number;
+  readonly seed: number;
+}
+
+/** Options for `builtinDataset`; each generator reads the ones it uses. */
+export interface BuiltinOptions {
+  readonly seed: number;
+  readonly n?: number;
+  readonly noise?: number;
+  readonly turns?: number;
+  readonly classes?: number;
+  readonly features?: number;
+  readonly spread?: number;
+}
+
+export const BUILTIN_DATASETS = ['xor', 'and', 'spirals', 'blobs', 'sine', 'parabola'] as const;
+export type BuiltinName = (typeof BUILTIN_DATASETS)[number];
+
+function checkCount(what: string, name: string, value: number, min: number): void {
+  if (!Number.isInteger(value) || value < min) {
+    throw new ConfigError(`${what}: ${name} must be an integer ≥ ${min}, found ${show(value)}`);
+  }
+}
+
+function checkNonNegative(what: string, name: string, value: number): void {
+  if (!Number.isFinite(value) || value < 0) {
+    throw new ConfigError(`${what}: ${name} must be a finite number ≥ 0, found ${show(value)}`);
+  }
+}
+
+function checkSeed(what: string, seed: number): void {
+  if (!Number.isFinite(seed)) {
+    throw new ConfigError(`${what}: seed must be a finite number, found ${show(seed)}`, 'any integer works, e.g. seed: 1');
+  }
+}
+
+const classNames = (k: number) => Array.from({ length: k }, (_, i) => String(i));
+
+function gate(outputs: readonly number[]): ClassificationDataset {
+  return {
+    task: 'classification',
+    n: 4,
+    features: 2,
+    x: Float32Array.from([0, 0, 0, 1, 1, 0, 1, 1]),
+    y: Int32Array.from(outputs),
+    classes: 2,
+    classNames: ['0', '1'],
+    featureNames: ['x1', 'x2'],
+  };
+}
+
+/** The four points of XOR: (0,0)→0, (0,1)→1, (1,0)→1, (1,1)→0. */
+export function xorDataset(): ClassificationDataset {
+  return gate([0, 1, 1, 0]);
+}
+
+/** The four points of AND: only (1,1)→1. */
+export function andDataset(): ClassificationDataset {
+  return gate([0, 0, 0, 1]);
+}
+
+/**
+ * Two interleaved spirals in the plane: arm k at parameter t ∈ [0, 1) sits at radius t and
+ * angle 2π·turns·t + kπ, plus Gaussian noise. Classes 0 and 1 get ⌈n/2⌉ and ⌊n/2⌋ points.
+ */
+export function spirals(options: SpiralsOptions): ClassificationDataset {
+  const { n, noise, seed } = options;
+  const turns = options.turns ?? 1.5;
+  checkCount('spirals', 'n', n, 2);
+  checkNonNegative('spirals', 'noise', noise);
+  checkNonNegative('spirals', 'turns', turns);
+  checkSeed('spirals', seed);
+  const rng = createRng(seed);
+  const x = new Float32Array(n * 2);
+  const y = new Int32Array(n);
+  // Point i lands in row slot[i], so the classes come out interleaved.
+  const slot = permutation(n, rng);
+  for (let i = 0; i < n; i++) {
+    const k = i % 2;
+    const t = rng.uniform();
+    const angle = 2 * Math.PI * turns * t + k * Math.PI;
+    const r = slot[i]!;
+    x[2 * r] = t * Math.cos(angle) + noise * rng.normal();
+    x[2 * r + 1] = t * Math.sin(angle) + noise * rng.normal();
+    y[r] = k;
+  }
+  return { task: 'classification', n, features: 2, x, y, classes: 2, classNames: ['0', '1'], featureNames: ['x1', 'x2'] };
+}
+
+/**
+ * Isotropic Gaussian blobs: one centre per class, uniform in [-1, 1]^features, points at
+ * centre + spread·N(0, I). Row i of the unshuffled set has class i mod classes, so class
+ * sizes differ by at most one.
+ */
+export function blobs(options: BlobsOptions): ClassificationDataset {
+  const { n, classes, features, spread, seed } = options;
+  checkCount('blobs', 'classes', classes, 1);
+  checkCount('blobs', 'n', n, classes);
+  checkCount('blobs', 'features', features, 1);
+  checkNonNegative('blobs', 'spread', spread);
+  checkSeed('blobs', seed);
+  const rng = createRng(seed);
+  const centres = new Float64Array(classes * features);
+  for (let i = 0; i < centres.length; i++) centres[i] = 2 * rng.uniform() - 1;
+  const x = new Float32Array(n * features);
+  const y = new Int32Array(n);
+  // Point i lands in row slot[i], so the classes come out interleaved.
+  const slot = permutation(n, rng);
+  for (let i = 0; i < n; i++) {
+    const k = i % classes;
+    const r = slot[i]!;
+    for (let f = 0; f < features; f++) x[r * features + f] = centres[k * features + f]! + spread * rng.normal();
+    y[r] = k;
+  }
+  return {
+    task: 'classification',
+    n,
+    features,
+    x,
+    y,
+    classes,
+    classNames: classNames(classes),
+    featureNames: Array.from({ length: features }, (_, f) => `x${f + 1}`),
+  };
+}
+
+/** Regression: x uniform in [-π, π], y = sin(x) + noise·N(0, 1). */
+export function sine(options: SineOptions): RegressionDataset {
+  const { n, noise, seed } = options;
+  checkCount('sine', 'n', n, 1);
+  checkNonNegative('sine', 'noise', noise);
+  checkSeed('sine', seed);
+  const rng = createRng(seed);
+  const x = new Float32Array(n);
+  const y = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = Math.PI * (2 * rng.uniform() - 1);
+    x[i] = v;
+    y[i] = Math.sin(v) + noise * rng.normal();
+  }
+  return { task: 'regression', n, features: 1, x, y, targets: 1, featureNames: ['x'], targetNames: ['y'] };
+}
+
+/**
+ * Binary classification of "on the curve" vs "anywhere": ⌈n/2⌉ points (x, x² + noise·N)
+ * with x uniform in [-1, 1], labelled 1, and ⌊n/2⌋ points uniform in the bounding box of
+ * those ([-1, 1] × [min y, max y]), labelled 0. Rows are shuffled.
+ */
+export function parabolaVsRandom(options: ParabolaOptions): ClassificationDataset {
+  const { noise, seed } = options;
+  const n = options.n ?? 10_000;
+  checkCount('parabola', 'n', n, 2);
+  checkNonNegative('parabola', 'noise', noise);
+  checkSeed('parabola', seed);
+  const rng = createRng(seed);
+  const onCurve = Math.ceil(n / 2);
+  // float64 staging: the box must be the true range of the curve points, before rounding.
+  const px = new Float64Array(n);
+  const py = new Float64Array(n);
+  let yMin = Infinity;
+  let yMax = -Infinity;
+  for (let i = 0; i < onCurve; i++) {
+    const u = 2 * rng.uniform() - 1;
+    const v = u * u + noise * rng.normal();
+    px[i] = u;
+    py[i] = v;
+    if (v < yMin) yMin = v;
+    if (v > yMax) yMax = v;
+  }
+  for (let i = onCurve; i < n; i++) {
+    px[i] = 2 * rng.uniform() - 1;
+    py[i] = yMin + (yMax - yMin) * rng.uniform();
+  }
+  // Point i lands in row slot[i], so the classes come out interleaved.
+  const slot = permutation(n, rng);
+  const x = new Float32Array(n * 2);
+  const y = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const r = slot[i]!;
+    x[2 * r] = px[i]!;
+    x[2 * r + 1] = py[i]!;
+    y[r] = i < onCurve ? 1 : 0;
+  }
+  return { task: 'classification', n, features: 2, x, y, classes: 2, classNames: ['0', '1'], featureNames: ['x1', 'x2'] };
+}
+
+/**
+ * A generator by name, with defaults for what `options` leaves out: spirals n 1000,
+ * noise 0.05; blobs n 1000, 3 classes, 2 features, spread 0.15; sine n 1000, noise 0.1;
+ * parabola n 10,000, noise 0.02.
+ */
+export function builtinDataset(name: string, options: BuiltinOptions): Dataset {
+  const { seed } = options;
+  switch (name) {
+    case 'xor':
+      return xorDataset();
+    case 'and':
+      return andDataset();
+    case 'spirals':
+      return spirals({ n: options.n ?? 1000, noise: options.noise ?? 0.05, seed, ...(options.turns !== undefined ? { turns: options.turns } : {}) });
+    case 'blobs':
+      return blobs({
+        n: options.n ?? 1000,
+        classes: options.classes ?? 3,
+        features: options.features ?? 2,
+        spread: options.spread ?? 0.15,
+        seed,
+      });
+    case 'sine':
+      return sine({ n: options.n ?? 1000, noise: options.noise ?? 0.1, seed });
+    case 'parabola':
+      return parabolaVsRandom({ n: options.n ?? 10_000, noise: options.noise ?? 0.02, seed });
+    default:
+      throw new DataError(
+        `unknown built-in dataset ${describe(name)}; expected one of ${BUILTIN_DATASETS.map((d) => describe(d)).join(', ')}`,
+        'built-in names are lower case; data in a file needs the CSV or IDX loader',
+      );
+  }
+}
