@@ -1,0 +1,82 @@
+// The memory plan: everything the threads share, carved out of one
+// WebAssembly.Memory({ shared: true }) allocated once at its final size (never grown:
+// views made before a grow would keep their old length). The same Arena sequence is
+// replayed in every thread over the same buffer, so each thread finds every tensor at
+// the same byte offset, and wasm kernels address the bytes JS views see.
+
+import { Arena } from '../nn/arena.ts';
+import { allocateWorkspace, unitBlocks, type TargetKind, type Workspace } from '../nn/mlp.ts';
+import type { TrainingRule } from '../nn/loss.ts';
+import { paramLayout, type ParamLayout } from '../model/layout.ts';
+import type { ModelSpec } from '../model/spec.ts';
+import { CELLS, CONTROL_INTS } from './control.ts';
+
+export interface PlanInput {
+  readonly spec: ModelSpec;
+  readonly rule: TrainingRule;
+  readonly targetKind: TargetKind;
+  /** Rows the workspace holds: the largest batch, and the block size for evaluation. */
+  readonly maxRows: number;
+  readonly optimizerBuffers: number;
+  /** Row counts of the train, validation and test splits (0 when absent). */
+  readonly splitRows: readonly [number, number, number];
+}
+
+export interface SplitViews {
+  readonly n: number;
+  readonly x: Float32Array;
+  /** Class ids (n) or targets (n × outputs). */
+  readonly y: Int32Array | Float32Array;
+}
+
+export interface SharedViews {
+  readonly ctl: Int32Array;
+  readonly cells: Float64Array;
+  readonly layout: ParamLayout;
+  readonly ws: Workspace<Float32Array>;
+  readonly optState: Float32Array[];
+  /** One Σg² cell per unit block (fixed blocks: the norm's summation order never changes). */
+  readonly normCells: Float64Array;
+  readonly splits: readonly [SplitViews, SplitViews, SplitViews];
+  /** This epoch's order of the training rows. */
+  readonly perm: Int32Array;
+  /** Output pre-activations of an evaluated split, (n, outputs). */
+  readonly evalOut: Float32Array;
+}
+
+const PAGE = 65536;
+
+export function layoutShared(buffer: ArrayBufferLike | undefined, input: PlanInput): { views: SharedViews; bytes: number } {
+  const arena = new Arena(buffer, 0);
+  const ctl = arena.i32(CONTROL_INTS);
+  const cells = arena.f64(CELLS);
+  const layout = paramLayout(input.spec);
+  const ws = allocateWorkspace(arena, input.spec, layout, input.maxRows, input.targetKind, input.rule) as Workspace<Float32Array>;
+  const optState: Float32Array[] = [];
+  for (let i = 0; i < input.optimizerBuffers; i++) optState.push(arena.f32(layout.size));
+  const normCells = arena.f64(unitBlocks(layout).length);
+  const features = input.spec.inputs;
+  const outputs = input.spec.layers[input.spec.layers.length - 1]!.units;
+  const split = (n: number): SplitViews => ({
+    n,
+    x: arena.f32(n * features),
+    y: input.targetKind === 'class' ? arena.i32(n) : arena.f32(n * outputs),
+  });
+  const splits = [split(input.splitRows[0]), split(input.splitRows[1]), split(input.splitRows[2])] as const;
+  const perm = arena.i32(input.splitRows[0]);
+  const evalOut = arena.f32(Math.max(...input.splitRows) * outputs);
+  return { views: { ctl, cells, layout, ws, optState, normCells, splits, perm, evalOut }, bytes: arena.used };
+}
+
+export function createSharedMemory(input: PlanInput): { memory: WebAssembly.Memory; views: SharedViews } {
+  const { bytes } = layoutShared(undefined, input);
+  const pages = Math.max(1, Math.ceil(bytes / PAGE));
+  if (pages > 65536) {
+    throw new RangeError(
+      `the shared memory would need ${(bytes / 2 ** 30).toFixed(2)} GiB, over WebAssembly's 4 GiB limit\n` +
+        'hint: use a smaller dataset, fewer or narrower layers, or a smaller batch size',
+    );
+  }
+  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+  return { memory, views: layoutShared(memory.buffer, input).views };
+}

@@ -1,0 +1,189 @@
+// What each thread runs: the training steps and the evaluation passes of one command,
+// over the shared views. The in-process path (threads = 1) calls these same functions
+// with a barrier that never waits; workers call them with the shared barrier. So
+// "threads = 1 gives the same bits" is true by construction, and the tests check it.
+
+import type { Kernel } from '../kernels/kernel.ts';
+import {
+  assignBlocks, backwardRows, forwardRows, gradSumSqUnits, paramGradsUnits, refreshTransposed, rowRange,
+  unitBlocks, unitParamRanges, type UnitBlock,
+} from '../nn/mlp.ts';
+import { applyUpdate, clipScale, type OptimizerConfig } from '../train/optimizers.ts';
+import { learningRateAt, type Schedule } from '../train/schedules.ts';
+import type { Barrier } from './barrier.ts';
+import {
+  cDivergedLoss, cEpochCorrect, cEpochLossSum, cEpochRows, cGradScale, cLastLoss, cLastLr, cPlateauScale,
+  HALT_DIVERGED, HALT_NONE, HALT_STOP, kHalt, kHaltStep, kStep, kStopRequest,
+} from './control.ts';
+import type { SharedViews } from './plan.ts';
+
+/** Everything about the run that does not change between steps. Plain data: it travels to workers. */
+export interface RunSettings {
+  readonly batchSize: number;
+  readonly trainRows: number;
+  readonly stepsPerEpoch: number;
+  readonly totalSteps: number;
+  readonly baseLr: number;
+  readonly optimizer: OptimizerConfig;
+  readonly schedule: Schedule;
+  /** Compute per-block gradient norms on every step (clipping) or on steps where (t % normEvery) = 0. */
+  readonly normEvery: number;
+  /** Test-only: throw in this rank at this global step, to exercise fault handling. */
+  readonly failAt?: { readonly rank: number; readonly step: number } | undefined;
+}
+
+export interface ThreadContext {
+  readonly views: SharedViews;
+  readonly kernel: Kernel<Float32Array>;
+  readonly rank: number;
+  readonly threads: number;
+  readonly barrier: Barrier;
+  readonly settings: RunSettings;
+  readonly blocks: readonly UnitBlock[];
+  /** [start, end) into `blocks`: the units this thread reduces and updates. */
+  readonly myBlocks: readonly [number, number];
+  /** The global step this thread is working on, for error reports. */
+  readonly position: { step: number };
+}
+
+export function threadContext(
+  views: SharedViews, kernel: Kernel<Float32Array>, rank: number, threads: number, barrier: Barrier, settings: RunSettings,
+): ThreadContext {
+  const blocks = unitBlocks(views.layout);
+  return { views, kernel, rank, threads, barrier, settings, blocks, myBlocks: assignBlocks(blocks, threads)[rank]!, position: { step: 0 } };
+}
+
+export function batchRows(settings: RunSettings, step: number): number {
+  return Math.min(settings.batchSize, settings.trainRows - step * settings.batchSize);
+}
+
+/** Copy rows [r0, r1) of the batch that starts at `start` in this epoch's order into the workspace. */
+function gatherTrainRows(ctx: ThreadContext, start: number, r0: number, r1: number): void {
+  const { ws, perm, splits } = ctx.views;
+  const train = splits[0];
+  const d = ws.spec.inputs;
+  const t = ws.targets;
+  for (let r = r0; r < r1; r++) {
+    const src = perm[start + r]!;
+    ws.input.set(train.x.subarray(src * d, src * d + d), r * d);
+    if (t.kind === 'class') t.labels[r] = (train.y as Int32Array)[src]!;
+    else {
+      const o = t.values.length / ws.maxRows;
+      t.values.set((train.y as Float32Array).subarray(src * o, src * o + o), r * o);
+    }
+  }
+}
+
+/**
+ * Run steps [from, to) of `epoch`. Returns the number of steps completed: fewer than
+ * asked when a stop was requested or the loss diverged (kHalt says which).
+ */
+export function runTrainSteps(ctx: ThreadContext, epoch: number, from: number, to: number): number {
+  const { views, settings, kernel, barrier } = ctx;
+  const { ws, ctl, cells, layout } = views;
+  for (let step = from; step < to; step++) {
+    const B = batchRows(settings, step);
+    const t = epoch * settings.stepsPerEpoch + step + 1;
+    ctx.position.step = t - 1;
+    if (settings.failAt && settings.failAt.rank === ctx.rank && settings.failAt.step === t - 1) {
+      throw new Error(`injected test failure in thread ${ctx.rank} at step ${t - 1}`);
+    }
+
+    // Phase 1: this thread's rows, forward and backward.
+    const [r0, r1] = rowRange(B, ctx.threads, ctx.rank);
+    gatherTrainRows(ctx, step * settings.batchSize, r0, r1);
+    forwardRows(ws, kernel, r0, r1);
+    backwardRows(ws, kernel, r0, r1, B);
+    barrier.wait(() => accumulateStepLoss(views, B, t - 1));
+    if (Atomics.load(ctl, kHalt) === HALT_DIVERGED) return step - from;
+
+    // Phase 2: this thread's units, gradients summed over every row of the batch.
+    const [b0, b1] = ctx.myBlocks;
+    for (let b = b0; b < b1; b++) {
+      const blk = ctx.blocks[b]!;
+      paramGradsUnits(ws, kernel, B, blk.layer, blk.j0, blk.j1);
+    }
+    let gradScale = 1;
+    if (settings.optimizer.clipNorm > 0 || (settings.normEvery > 0 && t % settings.normEvery === 0) || step === settings.stepsPerEpoch - 1) {
+      for (let b = b0; b < b1; b++) {
+        const blk = ctx.blocks[b]!;
+        views.normCells[b] = gradSumSqUnits(ws, blk.layer, blk.j0, blk.j1);
+      }
+      barrier.wait(() => {
+        let total = 0;
+        for (let b = 0; b < views.normCells.length; b++) total += views.normCells[b]!;
+        cells[cGradScale] = clipScale(Math.sqrt(total), settings.optimizer.clipNorm);
+        if (!Number.isFinite(total)) markDiverged(views, t - 1, total);
+      });
+      if (Atomics.load(ctl, kHalt) === HALT_DIVERGED) return step - from;
+      gradScale = cells[cGradScale]!;
+    }
+
+    // Phase 3: update the same units, then refresh their transposed copy.
+    const lr = learningRateAt(
+      settings.schedule, settings.baseLr,
+      { step: t - 1, epoch, stepsPerEpoch: settings.stepsPerEpoch, totalSteps: settings.totalSteps },
+      { scale: cells[cPlateauScale]!, best: Infinity, badEpochs: 0 },
+    );
+    for (let b = b0; b < b1; b++) {
+      const blk = ctx.blocks[b]!;
+      for (const [lo, hi] of unitParamRanges(layout, blk.layer, blk.j0, blk.j1)) {
+        applyUpdate(settings.optimizer, ws.params, ws.grads, views.optState, lo, hi, lr, t, gradScale);
+      }
+      refreshTransposed(ws, kernel, blk.layer, blk.j0, blk.j1);
+    }
+    barrier.wait(() => {
+      cells[cLastLr] = lr;
+      Atomics.store(ctl, kStep, step + 1);
+      if (Atomics.load(ctl, kStopRequest) !== 0 && step + 1 < to) {
+        Atomics.store(ctl, kHalt, HALT_STOP);
+        Atomics.store(ctl, kHaltStep, t);
+      }
+    });
+    if (Atomics.load(ctl, kHalt) !== HALT_NONE) return step + 1 - from;
+  }
+  return to - from;
+}
+
+/** Serial part of the first barrier: the batch's losses, summed in row order. */
+function accumulateStepLoss(views: SharedViews, B: number, step: number): void {
+  const { ws, cells } = views;
+  let loss = 0;
+  let correct = 0;
+  for (let r = 0; r < B; r++) {
+    loss += ws.rowLoss[r]!;
+    correct += ws.rowCorrect[r]!;
+  }
+  cells[cEpochLossSum] = cells[cEpochLossSum]! + loss;
+  cells[cEpochCorrect] = cells[cEpochCorrect]! + correct;
+  cells[cEpochRows] = cells[cEpochRows]! + B;
+  cells[cLastLoss] = loss / B;
+  if (!Number.isFinite(loss)) markDiverged(views, step, loss / B);
+}
+
+function markDiverged(views: SharedViews, step: number, value: number): void {
+  views.cells[cDivergedLoss] = value;
+  Atomics.store(views.ctl, kHaltStep, step);
+  Atomics.store(views.ctl, kHalt, HALT_DIVERGED);
+}
+
+/**
+ * Forward the rows of split `split` (0 train, 1 validation, 2 test) in blocks of the
+ * workspace's size, writing the output pre-activations to evalOut. Rows are split
+ * across threads; each thread only touches its own rows, so no barrier is needed.
+ */
+export function runEval(ctx: ThreadContext, split: number): void {
+  const { ws, splits, evalOut } = ctx.views;
+  const data = splits[split]!;
+  const d = ws.spec.inputs;
+  const L = ws.spec.layers.length;
+  const out = ws.layout.layers[L - 1]!.units;
+  for (let start = 0; start < data.n; start += ws.maxRows) {
+    const rows = Math.min(ws.maxRows, data.n - start);
+    const [r0, r1] = rowRange(rows, ctx.threads, ctx.rank);
+    if (r1 <= r0) continue;
+    ws.input.set(data.x.subarray((start + r0) * d, (start + r1) * d), r0 * d);
+    forwardRows(ws, ctx.kernel, r0, r1);
+    evalOut.set(ws.z[L - 1]!.subarray(r0 * out, r1 * out), (start + r0) * out);
+  }
+}

@@ -1,0 +1,248 @@
+// The MLP's compute core as pure functions over a Workspace of typed arrays. The same
+// functions run the in-process path (threads = 1) and every worker thread; the pool is a
+// way of running them, not a second implementation.
+//
+// One training step over a batch of B rows, in three phases:
+//   1. rows:  for its rows, a thread runs forward, the loss, and the backward chain of
+//             deltas down to the first layer. Rows are independent, so any split of the
+//             rows gives the same bits.
+//   2. units: for its output units, a thread sums the weight gradients over ALL B rows,
+//             in row order (the kernel contract). This is the gradient reduction, split
+//             by parameter, not by sample: its result cannot depend on the thread count.
+//   3. update: the same thread applies the optimizer to the units it summed, and
+//             refreshes the transposed weights the forward kernel reads.
+// Barriers separate 1 from 2 and 3 from the next step's 1.
+
+import type { FloatArray, Kernel } from '../kernels/kernel.ts';
+import { view, type ParamLayout } from '../model/layout.ts';
+import { layerAlpha, type ModelSpec } from '../model/spec.ts';
+import { activationBackward, activationForward } from './activations.ts';
+import type { Arena } from './arena.ts';
+import { outputLossAndGrad, targetCoding, type OutputLayerInfo, type Targets, type TrainingRule } from './loss.ts';
+
+export interface Workspace<F extends FloatArray = Float32Array> {
+  readonly spec: ModelSpec;
+  readonly layout: ParamLayout;
+  readonly maxRows: number;
+  readonly params: F;
+  readonly grads: F;
+  /** Same layout as params; each W slot holds that layer's Wᵀ (IN, OUT) for the forward kernel. */
+  readonly paramsT: F;
+  /** (maxRows, inputs): the batch's input rows, gathered. */
+  readonly input: F;
+  /** Per layer (maxRows, units): pre-activations z and outputs a. */
+  readonly z: F[];
+  readonly a: F[];
+  /** Per layer (maxRows, units): first dA, then dZ in place. */
+  readonly delta: F[];
+  /** Per prelu layer: dA kept for the slope gradients (dZ alone cannot give them back). */
+  readonly preluDa: (F | undefined)[];
+  readonly rowLoss: Float64Array;
+  readonly rowCorrect: Uint8Array;
+  readonly targets: Targets;
+  readonly output: OutputLayerInfo;
+}
+
+export type TargetKind = 'class' | 'vector';
+
+/** Allocate a workspace from an arena; float32 unless `f64` is set (gradient checks). */
+export function allocateWorkspace(
+  arena: Arena, spec: ModelSpec, layout: ParamLayout, maxRows: number, targetKind: TargetKind,
+  rule: TrainingRule = 'backprop', f64 = false,
+): Workspace<FloatArray> {
+  const fl = (n: number): FloatArray => (f64 ? arena.f64(n) : arena.f32(n));
+  const params = fl(layout.size);
+  const grads = fl(layout.size);
+  const paramsT = fl(layout.size);
+  const input = fl(maxRows * spec.inputs);
+  const z: FloatArray[] = [];
+  const a: FloatArray[] = [];
+  const delta: FloatArray[] = [];
+  const preluDa: (FloatArray | undefined)[] = [];
+  for (const layer of spec.layers) {
+    z.push(fl(maxRows * layer.units));
+    a.push(fl(maxRows * layer.units));
+    delta.push(fl(maxRows * layer.units));
+    preluDa.push(layer.activation === 'prelu' ? fl(maxRows * layer.units) : undefined);
+  }
+  const rowLoss = arena.f64(maxRows);
+  const rowCorrect = arena.u8(maxRows);
+  const outUnits = spec.layers[spec.layers.length - 1]!.units;
+  const targets: Targets =
+    targetKind === 'class'
+      ? { kind: 'class', labels: arena.i32(maxRows) }
+      : { kind: 'vector', values: f64 ? arena.f64(maxRows * outUnits) : arena.f32(maxRows * outUnits) };
+  const last = spec.layers[spec.layers.length - 1]!;
+  const output: OutputLayerInfo = {
+    loss: spec.loss, rule, activation: last.activation, alpha: layerAlpha(last), coding: targetCoding(last.activation),
+  };
+  return { spec, layout, maxRows, params, grads, paramsT, input, z, a, delta, preluDa, rowLoss, rowCorrect, targets, output };
+}
+
+function rows<F extends FloatArray>(buf: F, r0: number, r1: number, width: number): F {
+  return buf.subarray(r0 * width, r1 * width) as F;
+}
+
+/** Forward pass for rows [r0, r1) of the current batch through every layer. */
+export function forwardRows<F extends FloatArray>(ws: Workspace<F>, kernel: Kernel<F>, r0: number, r1: number): void {
+  const m = r1 - r0;
+  if (m <= 0) return;
+  let x = rows(ws.input, r0, r1, ws.spec.inputs);
+  ws.spec.layers.forEach((layer, l) => {
+    const s = ws.layout.layers[l]!;
+    const z = rows(ws.z[l]!, r0, r1, s.units);
+    const a = rows(ws.a[l]!, r0, r1, s.units);
+    kernel.linearForward(z, x, view(ws.paramsT, s.w), view(ws.params, s.b), m, s.inputs, s.units);
+    activationForward(layer.activation, a, z, m, s.units, layerAlpha(layer), s.a ? view(ws.params, s.a) : undefined);
+    x = a;
+  });
+}
+
+/**
+ * Loss and backward chain for rows [r0, r1): writes the per-row loss and correctness,
+ * and dZ of every layer for those rows. B is the whole batch size (for the mean).
+ */
+export function backwardRows<F extends FloatArray>(ws: Workspace<F>, kernel: Kernel<F>, r0: number, r1: number, B: number): void {
+  const m = r1 - r0;
+  if (m <= 0) return;
+  const L = ws.spec.layers.length;
+  const last = ws.layout.layers[L - 1]!;
+  outputLossAndGrad(
+    ws.output, ws.delta[L - 1]!, ws.z[L - 1]!, ws.a[L - 1]!, last.a ? view(ws.params, last.a) : undefined,
+    ws.targets, r0, r1, last.units, 1 / B, ws.rowLoss, ws.rowCorrect,
+  );
+  if (ws.output.rule === 'backprop' && ws.preluDa[L - 1]) {
+    // An mse output through prelu: keep dA for the slope gradient. y − t scaled is dA.
+    recoverOutputDa(ws, r0, r1, B);
+  }
+  for (let l = L - 1; l >= 1; l--) {
+    const s = ws.layout.layers[l]!;
+    const below = ws.spec.layers[l - 1]!;
+    const sb = ws.layout.layers[l - 1]!;
+    const dA = rows(ws.delta[l - 1]!, r0, r1, sb.units);
+    kernel.linearBackwardInput(dA, rows(ws.delta[l]!, r0, r1, s.units), view(ws.params, s.w), m, s.inputs, s.units);
+    const keep = ws.preluDa[l - 1];
+    if (keep) rows(keep, r0, r1, sb.units).set(dA);
+    activationBackward(
+      below.activation, dA, dA, rows(ws.z[l - 1]!, r0, r1, sb.units), rows(ws.a[l - 1]!, r0, r1, sb.units),
+      m, sb.units, layerAlpha(below), sb.a ? view(ws.params, sb.a) : undefined,
+    );
+  }
+}
+
+function recoverOutputDa<F extends FloatArray>(ws: Workspace<F>, r0: number, r1: number, B: number): void {
+  const L = ws.spec.layers.length;
+  const units = ws.layout.layers[L - 1]!.units;
+  const keep = ws.preluDa[L - 1]!;
+  const y = ws.a[L - 1]!;
+  const t = ws.targets;
+  for (let r = r0; r < r1; r++)
+    for (let j = 0; j < units; j++) {
+      const i = r * units + j;
+      const target = t.kind === 'vector' ? t.values[i]! : t.labels[r] === j || (units === 1 && t.labels[r] === 1) ? 1 : ws.output.coding.low;
+      keep[i] = (y[i]! - target) / B;
+    }
+}
+
+/**
+ * Gradients of layer l's parameters for units [j0, j1), summed over rows 0..B-1 in
+ * order: dW rows, db, and prelu slopes. Needs phase 1 done for every row.
+ */
+export function paramGradsUnits<F extends FloatArray>(ws: Workspace<F>, kernel: Kernel<F>, B: number, l: number, j0: number, j1: number): void {
+  const s = ws.layout.layers[l]!;
+  const x = l === 0 ? ws.input : ws.a[l - 1]!;
+  kernel.linearBackwardWeights(view(ws.grads, s.w), view(ws.grads, s.b), ws.delta[l]!, x, B, s.inputs, s.units, j0, j1);
+  if (s.a) {
+    const dslope = view(ws.grads, s.a);
+    const da = ws.preluDa[l]!;
+    const z = ws.z[l]!;
+    for (let j = j0; j < j1; j++) {
+      let acc = 0;
+      for (let r = 0; r < B; r++) {
+        const v = z[r * s.units + j]!;
+        if (v < 0) acc += da[r * s.units + j]! * v;
+      }
+      dslope[j] = acc;
+    }
+  }
+}
+
+/** Σ of squared gradients over layer l's units [j0, j1), in a fixed order. */
+export function gradSumSqUnits(ws: Workspace<FloatArray>, l: number, j0: number, j1: number): number {
+  const s = ws.layout.layers[l]!;
+  let sum = 0;
+  const g = ws.grads;
+  for (let i = s.w.offset + j0 * s.inputs, end = s.w.offset + j1 * s.inputs; i < end; i++) sum += g[i]! * g[i]!;
+  for (let j = j0; j < j1; j++) sum += g[s.b.offset + j]! ** 2;
+  if (s.a) for (let j = j0; j < j1; j++) sum += g[s.a.offset + j]! ** 2;
+  return sum;
+}
+
+/** Parameter index ranges [lo, hi) that belong to layer l's units [j0, j1). */
+export function unitParamRanges(layout: ParamLayout, l: number, j0: number, j1: number): [number, number][] {
+  const s = layout.layers[l]!;
+  const ranges: [number, number][] = [
+    [s.w.offset + j0 * s.inputs, s.w.offset + j1 * s.inputs],
+    [s.b.offset + j0, s.b.offset + j1],
+  ];
+  if (s.a) ranges.push([s.a.offset + j0, s.a.offset + j1]);
+  return ranges;
+}
+
+/** Refresh Wᵀ for layer l's units [j0, j1) after their weights changed. */
+export function refreshTransposed<F extends FloatArray>(ws: Workspace<F>, kernel: Kernel<F>, l: number, j0: number, j1: number): void {
+  const s = ws.layout.layers[l]!;
+  kernel.transposeUnits(view(ws.paramsT, s.w), view(ws.params, s.w), s.inputs, s.units, j0, j1);
+}
+
+export function refreshAllTransposed<F extends FloatArray>(ws: Workspace<F>, kernel: Kernel<F>): void {
+  ws.layout.layers.forEach((s, l) => refreshTransposed(ws, kernel, l, 0, s.units));
+}
+
+/** A block of output units of one layer: the unit of work in phases 2 and 3. */
+export interface UnitBlock {
+  readonly layer: number;
+  readonly j0: number;
+  readonly j1: number;
+  /** Relative cost: rows × inputs per unit × units. */
+  readonly cost: number;
+}
+
+/** Split every layer into blocks of `size` units. Fixed for a model, whatever the thread count. */
+export function unitBlocks(layout: ParamLayout, size = 8): UnitBlock[] {
+  const blocks: UnitBlock[] = [];
+  layout.layers.forEach((s, l) => {
+    for (let j0 = 0; j0 < s.units; j0 += size) {
+      const j1 = Math.min(s.units, j0 + size);
+      blocks.push({ layer: l, j0, j1, cost: (j1 - j0) * (s.inputs + 2) });
+    }
+  });
+  return blocks;
+}
+
+/** Contiguous ranges of blocks per rank, balanced by cost. Returns [start, end) per rank. */
+export function assignBlocks(blocks: readonly UnitBlock[], threads: number): [number, number][] {
+  const total = blocks.reduce((s, b) => s + b.cost, 0);
+  const ranges: [number, number][] = [];
+  let start = 0;
+  let acc = 0;
+  for (let t = 0; t < threads; t++) {
+    const goal = (total * (t + 1)) / threads;
+    let end = start;
+    while (end < blocks.length && (t === threads - 1 || acc + blocks[end]!.cost / 2 <= goal)) {
+      acc += blocks[end]!.cost;
+      end++;
+    }
+    ranges.push([start, end]);
+    start = end;
+  }
+  return ranges;
+}
+
+/** Rows [r0, r1) of a batch of B rows for one rank; splits on multiples of 4 rows (SIMD tiles). */
+export function rowRange(B: number, threads: number, rank: number): [number, number] {
+  const quads = Math.ceil(B / 4);
+  const q0 = Math.floor((quads * rank) / threads);
+  const q1 = Math.floor((quads * (rank + 1)) / threads);
+  return [Math.min(B, q0 * 4), Math.min(B, q1 * 4)];
+}
