@@ -144,9 +144,18 @@ describe('progress', () => {
     // 10 more steps in 1 s: 10 steps/s, 19 steps left → 1.9 s.
     for (let k = 2; k <= 11; k++) {
       clock += 100;
-      p.step({ epoch: k <= 10 ? 1 : 2, step: k, loss: 1 / k, samplesPerSec: 25000 });
+      p.step({ epoch: k <= 10 ? 1 : 2, step: k <= 10 ? k : k - 10, loss: 1 / k, samplesPerSec: 25000 });
     }
     expect(t.screen().at(-1)).toBe('epoch 2/3  step 1/10  25.0k samples/s  ETA 2s  loss 0.09091');
+  });
+
+  it('a resumed run measures its ETA only from the steps it has done itself', () => {
+    const t = fakeStream(true);
+    const p = createProgress(t.stream, { totalEpochs: 4, stepsPerEpoch: 10, now });
+    p.step({ epoch: 3, step: 1, loss: 1, samplesPerSec: 1 }); // 21 of 40 done, at t = 0
+    clock = 500;
+    p.step({ epoch: 3, step: 6, loss: 1, samplesPerSec: 1 }); // 5 steps in 0.5 s; 14 left → 1.4 s
+    expect(t.screen().at(-1)).toMatch(/^epoch 3\/4  step 6\/10 .* ETA 1s /);
   });
 
   it('redraws at most about 10 times a second', () => {
@@ -175,7 +184,7 @@ describe('progress', () => {
     const p = createProgress(t.stream, { totalEpochs: 2, stepsPerEpoch: 10, now });
     p.step({ epoch: 1, step: 10, loss: 1, samplesPerSec: 1 });
     p.epochEnd('epoch 1/2  loss 1.0000');
-    p.step({ epoch: 2, step: 11, loss: 0.9, samplesPerSec: 1 }); // same instant: not throttled
+    p.step({ epoch: 2, step: 1, loss: 0.9, samplesPerSec: 1 }); // same instant: not throttled
     expect(t.screen()).toEqual(['epoch 1/2  loss 1.0000', expect.stringMatching(/^epoch 2\/2  step 1\/10 /)]);
     p.done();
     expect(t.screen()).toEqual(['epoch 1/2  loss 1.0000', '']);

@@ -1,6 +1,6 @@
 // The container for model files and checkpoints: a fixed header, a MessagePack payload
 // and a SHA-256 trailer, written atomically. This file knows nothing about what is inside
-// the payload; model.ts/checkpoint code decides that and checks the version it gets back.
+// the payload: the model-file and checkpoint code decide that and check the version.
 //
 // Layout (all integers little-endian):
 //   0  12  magic "THREADTRAIN\0"

@@ -3,8 +3,8 @@
 // drawing never costs measurable training time. When output goes to a file, a pipe or a
 // CI log, per-step redraws would be noise, so only the epoch lines are printed.
 //
-// `step` in `StepInfo` counts updates completed in the whole run (1 after the first
-// update) and `epoch` is 1-based, as in the log records.
+// `epoch` in `StepInfo` is 1-based, as in the log records; `step` counts the updates
+// done in that epoch (1..stepsPerEpoch), as the trainer's onProgress hook reports them.
 
 export interface ProgressStream {
   write(s: string): unknown;
@@ -25,7 +25,7 @@ export interface ProgressOptions {
 export interface StepInfo {
   /** The epoch in progress, 1-based. */
   epoch: number;
-  /** Updates completed in the whole run, this one included. */
+  /** Updates done in this epoch, 1..stepsPerEpoch. */
   step: number;
   loss: number;
   samplesPerSec: number;
@@ -67,15 +67,15 @@ export function createProgress(stream: NodeJS.WriteStream | ProgressStream, opts
     step(info: StepInfo): void {
       if (!live) return;
       const t = now();
-      if (first === undefined) first = { step: info.step, time: t };
-      const last = info.step >= totalSteps;
+      const done = (info.epoch - 1) * opts.stepsPerEpoch + info.step;
+      if (first === undefined) first = { step: done, time: t };
+      const last = done >= totalSteps;
       if (t - lastDraw < REDRAW_MS && !last) return;
       lastDraw = t;
-      const inEpoch = info.step - (info.epoch - 1) * opts.stepsPerEpoch;
-      const stepsPerMs = (info.step - first.step) / (t - first.time);
-      const eta = stepsPerMs > 0 && Number.isFinite(stepsPerMs) ? formatDuration((totalSteps - info.step) / stepsPerMs / 1000) : '--';
+      const stepsPerMs = (done - first.step) / (t - first.time);
+      const eta = stepsPerMs > 0 && Number.isFinite(stepsPerMs) ? formatDuration((totalSteps - done) / stepsPerMs / 1000) : '--';
       let text =
-        `epoch ${info.epoch}/${opts.totalEpochs}  step ${inEpoch}/${opts.stepsPerEpoch}  ` +
+        `epoch ${info.epoch}/${opts.totalEpochs}  step ${info.step}/${opts.stepsPerEpoch}  ` +
         `${formatRate(info.samplesPerSec)} samples/s  ETA ${eta}  loss ${formatLoss(info.loss)}`;
       const width = stream.columns;
       if (width !== undefined && width > 1 && text.length > width - 1) text = text.slice(0, width - 1);
