@@ -5,7 +5,7 @@
 
 import { raiseAbort, sharedBarrier, AbortedError } from '../src/engine/barrier.ts';
 import { commandLoop } from '../src/engine/command_loop.ts';
-import { kFailedRank, kFailedStep, kRankCounter, kReady } from '../src/engine/control.ts';
+import { kCommandSeq, kFailedRank, kFailedStep, kRankCounter, kReady } from '../src/engine/control.ts';
 import { layoutShared, type PlanInput } from '../src/engine/plan.ts';
 import { threadContext, type RunSettings } from '../src/engine/program.ts';
 import { createKernel } from '../src/kernels/select.ts';
@@ -23,10 +23,11 @@ export default function trainWorker(task: WorkerTask): number {
   const ctl = views.ctl;
   const rank = Atomics.add(ctl, kRankCounter, 1);
   const ctx = threadContext(views, createKernel(task.kernel, task.memory), rank, task.threads, sharedBarrier(ctl, task.threads), task.settings);
+  const seen = Atomics.load(ctl, kCommandSeq);
   Atomics.add(ctl, kReady, 1);
   Atomics.notify(ctl, kReady);
   try {
-    commandLoop(ctx);
+    commandLoop(ctx, seen);
   } catch (error) {
     if (!(error instanceof AbortedError) && Atomics.compareExchange(ctl, kFailedRank, 0, rank + 1) === 0) {
       Atomics.store(ctl, kFailedStep, ctx.position.step);

@@ -8,9 +8,13 @@ import {
 } from './control.ts';
 import { runEval, runTrainSteps, type ThreadContext } from './program.ts';
 
-export function commandLoop(ctx: ThreadContext): void {
+/**
+ * `seen` must be read before the thread announces itself ready: the coordinator posts
+ * the first command as soon as every thread is ready, and a thread that read the
+ * sequence after that would wait for a command that has already been posted.
+ */
+export function commandLoop(ctx: ThreadContext, seen: number): void {
   const ctl = ctx.views.ctl;
-  let seen = Atomics.load(ctl, kCommandSeq);
   for (;;) {
     let seq: number;
     while ((seq = Atomics.load(ctl, kCommandSeq)) === seen) {

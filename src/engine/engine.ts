@@ -185,9 +185,9 @@ class PoolRunner implements Runner {
       for (const t of tasks) {
         t.catch((error: unknown) => {
           const err = error instanceof Error ? error : new Error(String(error));
-          if (!runner.failure || (runner.failure.name === 'AbortedError' && err.name !== 'AbortedError')) runner.failure = err;
+          if (!runner.failure || (isAbortEcho(runner.failure) && !isAbortEcho(err))) runner.failure = err;
           raiseAbort(views.ctl);
-          reject(runner.failure);
+          reject(err);
         });
       }
     });
@@ -203,8 +203,9 @@ class PoolRunner implements Runner {
       const value = Atomics.load(ctl, index);
       if (value >= target) return;
       if (this.failure || Atomics.load(ctl, kAbort) !== 0) {
-        // Give the failing task's rejection a moment to arrive so we report its error.
-        await Promise.race([this.failed, new Promise((r) => setTimeout(r, 1000))]).catch(() => {});
+        // Every thread leaves within one wait timeout of the abort; wait for all of them so
+        // the root cause is reported, not another thread's "aborted" echo of it.
+        await Promise.race([Promise.allSettled(this.tasks), new Promise((r) => setTimeout(r, 2000))]);
         throw this.describeFailure();
       }
       const waiter = Atomics.waitAsync(ctl, index, value, 200);
@@ -226,7 +227,7 @@ class PoolRunner implements Runner {
     const ctl = this.views.ctl;
     const rank = Atomics.load(ctl, kFailedRank) - 1;
     const step = Atomics.load(ctl, kFailedStep);
-    const cause = this.failure && this.failure.name !== 'AbortedError' ? this.failure : undefined;
+    const cause = this.failure && !isAbortEcho(this.failure) ? this.failure : undefined;
     const where = rank >= 0 ? `worker thread ${rank} failed at step ${step}` : 'a worker thread failed';
     const error = new TrainingError(
       `${where}: ${cause?.message ?? 'the thread stopped without an error message'}`,
@@ -251,6 +252,11 @@ class PoolRunner implements Runner {
 }
 
 export { AbortedError };
+
+/** An error that only says another thread failed (its name may not survive the thread boundary). */
+function isAbortEcho(error: Error): boolean {
+  return error.name === 'AbortedError' || error.message === new AbortedError().message;
+}
 
 /** Cores to use by default. */
 export function defaultThreads(): number {

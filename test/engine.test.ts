@@ -1,0 +1,88 @@
+// The data-parallel engine: threads 1..4 give bitwise-identical weights (batch sizes
+// the thread count does not divide, a last partial batch every epoch), sharded
+// evaluation equals the in-process numbers, a failing worker stops the run with its
+// error and leaves no thread behind, divergence names the step, and a stop request
+// ends the run at a step boundary.
+
+import { describe, expect, it } from 'vitest';
+import type { Piscina } from 'piscina';
+import { blobs } from '../src/data/synthetic.ts';
+import { splitDataset } from '../src/data/split.ts';
+import { TrainingError } from '../src/errors.ts';
+import { train, type TrainResult } from '../src/train/train.ts';
+import type { TrainOptions } from '../src/train/options.ts';
+
+const data = blobs({ n: 203, classes: 3, features: 5, spread: 0.4, seed: 5 });
+
+function options(extra: Partial<TrainOptions> = {}): TrainOptions {
+  return {
+    model: { layers: [{ units: 13, activation: 'tanh' }, { units: 7, activation: 'prelu' }, { units: 3, activation: 'softmax' }] },
+    data, split: { validation: 0.15, test: 0.15 }, epochs: 3, batchSize: 37, lr: 0.1, seed: 42, ...extra,
+  };
+}
+
+const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
+
+describe('data-parallel engine', () => {
+  it('threads 1, 2, 3 and 4 give bitwise-identical weights and metrics', async () => {
+    const results: TrainResult[] = [];
+    for (const threads of [1, 2, 3, 4]) results.push(await train(options({ threads })));
+    const ref = results[0]!;
+    // 203 rows → 142 train rows: batches of 37 leave a partial batch of 31 every epoch.
+    expect(ref.history.length).toBe(3);
+    for (const r of results.slice(1)) {
+      expect(bits(r.model.params)).toEqual(bits(ref.model.params));
+      expect(r.history.map((h) => [h.loss, h.accuracy, h.valLoss, h.valAccuracy])).toEqual(
+        ref.history.map((h) => [h.loss, h.accuracy, h.valLoss, h.valAccuracy]),
+      );
+      expect(r.test).toEqual(ref.test);
+    }
+  });
+
+  it('the same bits with the js and the wasm kernel, and with Adam and clipping on 2 threads', async () => {
+    const adam = { optimizer: { name: 'adam', clipNorm: 0.5 } as const, lr: 0.01 };
+    const js = await train(options({ threads: 2, kernel: 'js', ...adam }));
+    const wasm = await train(options({ threads: 1, kernel: 'wasm', ...adam }));
+    expect(bits(js.model.params)).toEqual(bits(wasm.model.params));
+  });
+
+  it('sharded evaluation gives the numbers the trained model gives in-process', async () => {
+    const r = await train(options({ threads: 3, scale: 'standard' }));
+    // The same split train() made (splits draw from seed + 2), evaluated in-process by the Model.
+    const split = splitDataset(data, { validation: 0.15, test: 0.15, seed: 44 });
+    expect(r.model.evaluate(split.test!)).toEqual(r.test);
+    expect(r.model.evaluate(split.validation!)).toEqual(r.validation);
+    expect(r.test!.accuracy).toBeGreaterThan(0.6);
+  });
+
+  it('a worker that throws ends the run with its error and step, and no thread remains', async () => {
+    let pool: Piscina | undefined;
+    const started = Date.now();
+    const error = await train(options({ threads: 3, epochs: 5 }), { failAt: { rank: 1, step: 6 }, onPool: (p) => (pool = p) }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TrainingError);
+    expect((error as TrainingError).message).toMatch(/worker thread 1 failed at step 6: injected test failure in thread 1 at step 6/);
+    expect((error as TrainingError).step).toBe(6);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(pool).toBeDefined();
+    expect(pool!.threads.length).toBe(0);
+  });
+
+  it('a loss that becomes NaN or infinite stops the run naming the step and suggesting a lower rate', async () => {
+    const error = await train(options({ threads: 2, lr: 1e30, epochs: 5 })).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TrainingError);
+    expect((error as Error).message).toMatch(/training diverged at step \d+ \(epoch \d\)/);
+    expect((error as Error).message).toMatch(/hint: lower the learning rate \(now 1e\+30\)/);
+  });
+
+  it('an abort signal stops at a step boundary and returns the model trained so far', async () => {
+    const controller = new AbortController();
+    const r = await train(options({ threads: 2, epochs: 50, batchSize: 4 }), {
+      signal: controller.signal,
+      onEpoch: (rec) => {
+        if (rec.epoch === 2) controller.abort();
+      },
+    });
+    expect(r.stopReason).toBe('interrupted');
+    expect(r.history.length).toBe(2);
+  });
+});
