@@ -1,0 +1,34 @@
+// threadtrain's public surface: train a multilayer perceptron on all cores, in-process
+// or from a worker thread, and use the trained model. Everything else is internal.
+//
+//   import { train, builtinDataset } from 'threadtrain';
+//   const data = builtinDataset('spirals', { seed: 1, n: 2000 });
+//   const { model, history, test } = await train({
+//     model: { layers: [{ units: 32, activation: 'tanh' }, { units: 2, activation: 'softmax' }] },
+//     data, split: { validation: 0.1, test: 0.1 }, epochs: 30, batchSize: 32, lr: 0.1, threads: 2,
+//   });
+
+export { train } from './train/train.ts';
+export type { TrainHooks, TrainResult, StopReason } from './train/train.ts';
+export type {
+  TrainOptions, ModelOptions, DataSplitsInput, StopOptions, EarlyStoppingOptions, ResolvedTrainOptions,
+} from './train/options.ts';
+export { spawnTrainer } from './remote/spawn.ts';
+export type { RemoteTrainer } from './remote/spawn.ts';
+export { Model } from './model/model.ts';
+export type { ModelInfo } from './model/model.ts';
+export type { ModelSpec, LayerSpec, ActivationName, LossName, InitializerName } from './model/spec.ts';
+export type { Metrics } from './train/metrics.ts';
+export type { OptimizerOptions, OptimizerName } from './train/optimizers.ts';
+export type { ScheduleOptions } from './train/schedules.ts';
+export type { EpochRecord, StepRecord } from './report/log.ts';
+export type { Dataset, ClassificationDataset, RegressionDataset } from './data/dataset.ts';
+export { loadCsv, parseCsv } from './data/csv.ts';
+export type { CsvOptions } from './data/csv.ts';
+export { loadIdx, readIdx } from './data/idx.ts';
+export { builtinDataset, xorDataset, andDataset, spirals, blobs, sine, parabolaVsRandom } from './data/synthetic.ts';
+export { splitDataset } from './data/split.ts';
+export { fitScaler, applyScaler } from './data/scaling.ts';
+export type { Scaler, ScalerMethod } from './data/scaling.ts';
+export { createRng } from './rng.ts';
+export { ThreadtrainError, ConfigError, DataError, ModelFileError, TrainingError } from './errors.ts';

@@ -1,0 +1,28 @@
+// What a trainer running off the main thread offers through comlink. Results cross the
+// thread boundary by structured clone, so the model travels as plain data (ModelInfo)
+// and is turned back into a Model on the caller's side.
+
+import type { ModelInfo } from '../model/model.ts';
+import type { EpochRecord } from '../report/log.ts';
+import type { Metrics } from '../train/metrics.ts';
+import type { TrainOptions } from '../train/options.ts';
+import type { StopReason } from '../train/train.ts';
+
+export interface RemoteTrainResult {
+  readonly model: ModelInfo;
+  readonly history: EpochRecord[];
+  readonly stopReason: StopReason;
+  readonly bestEpoch?: number | undefined;
+  readonly validation?: Metrics | undefined;
+  readonly test?: Metrics | undefined;
+  readonly threads: number;
+  readonly kernel: 'wasm' | 'js';
+  readonly warnings: string[];
+}
+
+export interface TrainerApi {
+  /** Train; `onEpoch` is a Comlink.proxy callback called after every epoch. */
+  train(options: TrainOptions, onEpoch?: (record: EpochRecord) => void): Promise<RemoteTrainResult>;
+  /** Stop the running training at its next step boundary; train() then resolves with what it has. */
+  cancel(): void;
+}

@@ -1,0 +1,33 @@
+// The thread behind spawnTrainer(): exposes train() and cancel() over comlink. It runs
+// the same train() as the main-thread API, so the worker pool it makes is a pool of
+// grandchildren threads; the caller's event loop never runs any of the training.
+
+import { parentPort } from 'node:worker_threads';
+import * as Comlink from 'comlink';
+import { nodeEndpoint } from '../src/remote/node_endpoint.ts';
+import type { RemoteTrainResult, TrainerApi } from '../src/remote/trainer_api.ts';
+import { train } from '../src/train/train.ts';
+
+let controller: AbortController | undefined;
+
+const api: TrainerApi = {
+  async train(options, onEpoch): Promise<RemoteTrainResult> {
+    controller = new AbortController();
+    try {
+      const r = await train(options, { signal: controller.signal, ...(onEpoch ? { onEpoch: (rec) => void onEpoch(rec) } : {}) });
+      const m = r.model;
+      return {
+        model: { spec: m.spec, params: m.params, task: m.task, classNames: m.classNames, featureNames: m.featureNames, scaler: m.scaler },
+        history: r.history, stopReason: r.stopReason, bestEpoch: r.bestEpoch, validation: r.validation, test: r.test,
+        threads: r.threads, kernel: r.kernel, warnings: r.warnings,
+      };
+    } finally {
+      controller = undefined;
+    }
+  },
+  cancel() {
+    controller?.abort();
+  },
+};
+
+Comlink.expose(api, nodeEndpoint(parentPort!));
