@@ -9,6 +9,7 @@ import { ConfigError, describe } from '../errors.ts';
 import type { ExplicitLayerWeights } from '../model/init.ts';
 import { ACTIVATIONS, INITIALIZERS, LOSSES, type LayerSpec, type LossName } from '../model/spec.ts';
 import type { TrainingRule } from '../nn/loss.ts';
+import type { CheckpointState } from './checkpoint.ts';
 import { resolveOptimizer, type OptimizerConfig, type OptimizerOptions } from './optimizers.ts';
 import { resolveSchedule, type Schedule, type ScheduleOptions } from './schedules.ts';
 
@@ -63,6 +64,16 @@ export interface TrainOptions {
   readonly schedule?: ScheduleOptions;
   readonly stop?: StopOptions;
   readonly earlyStopping?: EarlyStoppingOptions;
+  /** Write checkpoints to `path` every N epochs and/or steps, and at the end of the run. */
+  readonly checkpoint?: CheckpointOptions;
+  /** Continue from a checkpoint (a path, or one already read): bit for bit, with any thread count. */
+  readonly resume?: string | CheckpointState;
+}
+
+export interface CheckpointOptions {
+  readonly path: string;
+  readonly everyEpochs?: number;
+  readonly everySteps?: number;
 }
 
 export interface ResolvedTrainOptions {
@@ -80,6 +91,7 @@ export interface ResolvedTrainOptions {
   readonly earlyStopping: Required<EarlyStoppingOptions> | undefined;
   readonly scale: ScalerMethod;
   readonly split: { validation: number; test: number; stratify: boolean | undefined };
+  readonly checkpoint: Required<CheckpointOptions> | undefined;
 }
 
 export const DEFAULTS = {
@@ -153,7 +165,19 @@ export function resolveTrainOptions(o: TrainOptions): ResolvedTrainOptions {
     test: o.split?.test === undefined ? 0 : finiteNumber('split.test', o.split.test, 'a fraction in [0, 1), e.g. 0.1', 0),
     stratify: o.split?.stratify,
   };
+  let checkpoint: Required<CheckpointOptions> | undefined;
+  if (o.checkpoint) {
+    if (typeof o.checkpoint.path !== 'string' || o.checkpoint.path === '') {
+      throw new ConfigError(`checkpoint.path must be a file path (got ${describe(o.checkpoint.path)})`, 'e.g. "runs/mnist.ckpt"');
+    }
+    checkpoint = {
+      path: o.checkpoint.path,
+      everyEpochs: o.checkpoint.everyEpochs === undefined ? 0 : positiveInt('checkpoint.everyEpochs', o.checkpoint.everyEpochs, 'e.g. 1 for every epoch'),
+      everySteps: o.checkpoint.everySteps === undefined ? 0 : positiveInt('checkpoint.everySteps', o.checkpoint.everySteps, 'e.g. 500'),
+    };
+  }
   return {
+    checkpoint,
     epochs, batchSize, lr, shuffle: o.shuffle ?? DEFAULTS.shuffle, seed, threads, kernel, rule,
     optimizer: resolveOptimizer(o.optimizer ?? {}, 'optimizer'),
     schedule: resolveSchedule(o.schedule, 'schedule'),

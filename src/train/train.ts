@@ -14,7 +14,7 @@ import { applyScaler, fitScaler, type Scaler } from '../data/scaling.ts';
 import { splitDataset } from '../data/split.ts';
 import { ConfigError, TrainingError } from '../errors.ts';
 import { Engine } from '../engine/engine.ts';
-import { cEpochCorrect, cEpochLossSum, cEpochRows, cLastLr, cPlateauScale, HALT_DIVERGED, HALT_STOP } from '../engine/control.ts';
+import { cDivergedLoss, cEpochCorrect, cEpochLossSum, cEpochRows, cLastLoss, cLastLr, cPlateauScale, HALT_DIVERGED } from '../engine/control.ts';
 import type { RunSettings } from '../engine/program.ts';
 import { simdSupported } from '../kernels/select.ts';
 import { initializeParams } from '../model/init.ts';
@@ -22,7 +22,8 @@ import { Model } from '../model/model.ts';
 import type { ModelSpec } from '../model/spec.ts';
 import { unitBlocks } from '../nn/mlp.ts';
 import { createRng } from '../rng.ts';
-import type { EpochRecord } from '../report/log.ts';
+import type { EpochRecord, StepRecord } from '../report/log.ts';
+import { checkResumable, dataFingerprint, readCheckpoint, writeCheckpoint, type CheckpointState } from './checkpoint.ts';
 import { computeMetrics, type Metrics } from './metrics.ts';
 import { stateBuffers } from './optimizers.ts';
 import { resolveLoss, resolveTrainOptions, validateLayers, type DataSplitsInput, type ResolvedTrainOptions, type TrainOptions } from './options.ts';
@@ -35,6 +36,11 @@ export interface TrainHooks {
   readonly onProgress?: (info: { epoch: number; step: number; stepsPerEpoch: number; samplesPerSec: number }) => void;
   /** Stop at the next step boundary when aborted (Ctrl-C, cancel); the model trained so far is returned. */
   readonly signal?: AbortSignal;
+  /** Called every `stepLogEvery` updates with the last batch's loss and the layers' gradient norms. */
+  readonly onStep?: (record: StepRecord) => void;
+  readonly stepLogEvery?: number;
+  /** Called after each checkpoint is written. */
+  readonly onCheckpoint?: (info: { path: string; epoch: number; step: number }) => void;
   /** Test-only: make worker `rank` throw at global step `step`. */
   readonly failAt?: { rank: number; step: number };
   /** Test-only: see the worker pool when one is made. */
@@ -52,6 +58,8 @@ export interface TrainResult {
   readonly validation?: Metrics;
   readonly test?: Metrics;
   readonly options: ResolvedTrainOptions;
+  /** Where training ended: completed epochs, and steps into the next when interrupted mid-epoch. */
+  readonly position: { readonly epoch: number; readonly step: number };
   readonly threads: number;
   readonly kernel: 'wasm' | 'js';
   readonly warnings: string[];
@@ -135,9 +143,21 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
   const kernel = opts.kernel === 'auto' ? (simdSupported() ? 'wasm' : 'js') : opts.kernel;
   const batchSize = opts.batchSize === 'full' ? data.train.n : Math.min(opts.batchSize, data.train.n);
   const stepsPerEpoch = Math.ceil(data.train.n / batchSize);
+  const stepLogEvery = hooks.onStep ? Math.max(1, Math.floor(hooks.stepLogEvery ?? stepsPerEpoch)) : 0;
+
+  // What must match for a bit-for-bit resume: everything but epochs, threads and kernel.
+  const settingsKey = JSON.stringify({
+    batchSize, lr: opts.lr, shuffle: opts.shuffle, seed: opts.seed, rule: opts.rule, optimizer: opts.optimizer, schedule: opts.schedule,
+    stop: opts.stop ?? null, earlyStopping: opts.earlyStopping ?? null, scale: opts.scale, split: opts.split,
+  });
+  const resumePath = typeof options.resume === 'string' ? options.resume : '(checkpoint)';
+  const resume = options.resume === undefined ? undefined : typeof options.resume === 'string' ? readCheckpoint(options.resume) : options.resume;
+  const dataHash = resume || opts.checkpoint ? dataFingerprint(data.train) : '';
+  if (resume) checkResumable(resumePath, resume, spec, settingsKey, dataHash);
+
   const settings: RunSettings = {
     batchSize, trainRows: data.train.n, stepsPerEpoch, totalSteps: stepsPerEpoch * opts.epochs, baseLr: opts.lr,
-    optimizer: opts.optimizer, schedule: opts.schedule, normEvery: 0, failAt: hooks.failAt,
+    optimizer: opts.optimizer, schedule: opts.schedule, normEvery: stepLogEvery, failAt: hooks.failAt,
   };
   const engine = await Engine.create({
     plan: {
@@ -154,65 +174,134 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
     copyDataset(views.splits[0], data.train);
     if (data.validation) copyDataset(views.splits[1], data.validation);
     if (data.test) copyDataset(views.splits[2], data.test);
-    initializeParams(spec, views.layout, views.ws.params, createRng(opts.seed), options.model.weights);
-    engine.syncParams();
     const shuffleRng = createRng(opts.seed + 1);
+    let plateau = initialPlateauState();
+    let best = { loss: Infinity, epoch: 0, params: null as Float32Array | null };
+    let trainBest = { loss: Infinity, epoch: 0 };
+    let history: EpochRecord[] = [];
+    let startEpoch = 0;
+    let startStep = 0;
+    if (resume) {
+      views.ws.params.set(resume.params);
+      resume.optState.forEach((s, i) => views.optState[i]!.set(s));
+      shuffleRng.setState(resume.rngState);
+      plateau = { ...resume.plateau };
+      best = { ...resume.best };
+      trainBest = { ...resume.trainBest };
+      history = resume.history.slice();
+      startEpoch = resume.epoch;
+      startStep = resume.step;
+    } else {
+      initializeParams(spec, views.layout, views.ws.params, createRng(opts.seed), options.model.weights);
+    }
+    engine.syncParams();
+
+    const outUnits = spec.layers[spec.layers.length - 1]!.units;
     const snapshot = () => new Model({ spec, params: views.ws.params.slice(), task: data.train.task, classNames: data.train.task === 'classification' ? data.train.classNames : undefined, featureNames: data.train.featureNames, scaler: data.scaler });
     const evaluate = async (split: 1 | 2, ds: Dataset): Promise<Metrics> => {
       await engine.evaluate(split);
-      return computeMetrics(spec, views.layout, views.ws.params, views.evalOut.subarray(0, ds.n * spec.layers[spec.layers.length - 1]!.units), ds);
+      return computeMetrics(spec, views.layout, views.ws.params, views.evalOut.subarray(0, ds.n * outUnits), ds);
+    };
+    let lastCheckpoint = '';
+    const checkpoint = (epoch: number, step: number) => {
+      if (!opts.checkpoint || lastCheckpoint === `${epoch}:${step}`) return;
+      const state: CheckpointState = {
+        spec, settings: settingsKey, dataHash, params: views.ws.params.slice(), optState: views.optState.map((s) => s.slice()),
+        epoch, step, perm: views.perm.slice(), rngState: shuffleRng.getState(),
+        totals: Float64Array.of(views.cells[cEpochLossSum]!, views.cells[cEpochCorrect]!, views.cells[cEpochRows]!),
+        plateau, best, trainBest, history, task: data.train.task,
+        classNames: data.train.task === 'classification' ? data.train.classNames : null, scaler: data.scaler ?? null,
+      };
+      writeCheckpoint(opts.checkpoint.path, state);
+      lastCheckpoint = `${epoch}:${step}`;
+      hooks.onCheckpoint?.({ path: opts.checkpoint.path, epoch, step });
     };
 
-    const history: EpochRecord[] = [];
-    let plateau = initialPlateauState();
     let stopReason: StopReason = 'epochs';
-    let best = { loss: Infinity, epoch: 0, params: undefined as Float32Array | undefined };
-    let trainBest = { loss: Infinity, epoch: 0 };
     let validation: Metrics | undefined;
+    let position = { epoch: startEpoch, step: startStep };
     const started = performance.now();
     if (hooks.signal?.aborted) engine.requestStop();
 
-    for (let epoch = 0; epoch < opts.epochs && !engine.stopRequested; epoch++) {
-      for (let i = 0; i < data.train.n; i++) views.perm[i] = i;
-      if (opts.shuffle) shuffleRng.shuffle(views.perm);
-      engine.resetEpochTotals();
+    for (let epoch = startEpoch; epoch < opts.epochs; epoch++) {
+      const resuming = resume !== undefined && epoch === startEpoch && startStep > 0;
+      if (resuming) {
+        views.perm.set(resume.perm);
+        views.cells[cEpochLossSum] = resume.totals[0]!;
+        views.cells[cEpochCorrect] = resume.totals[1]!;
+        views.cells[cEpochRows] = resume.totals[2]!;
+      } else {
+        for (let i = 0; i < data.train.n; i++) views.perm[i] = i;
+        if (opts.shuffle) shuffleRng.shuffle(views.perm);
+        engine.resetEpochTotals();
+      }
       views.cells[cPlateauScale] = plateau.scale;
       const epochStart = performance.now();
+      const firstStep = resuming ? startStep : 0;
       const timer = hooks.onProgress
         ? setInterval(() => {
             const step = engine.progressStep;
             const secs = (performance.now() - epochStart) / 1000;
-            hooks.onProgress!({ epoch: epoch + 1, step, stepsPerEpoch, samplesPerSec: secs > 0 ? Math.min(step * batchSize, data.train.n) / secs : 0 });
+            hooks.onProgress!({ epoch: epoch + 1, step, stepsPerEpoch, samplesPerSec: secs > 0 ? Math.min((step - firstStep) * batchSize, data.train.n) / secs : 0 });
           }, 100)
         : undefined;
-      let result;
+      let step = firstStep;
+      let interrupted = false;
       try {
-        result = await engine.train(epoch, 0, stepsPerEpoch);
+        // Run the epoch in chunks that end where a step record or a checkpoint is due.
+        while (step < stepsPerEpoch) {
+          if (engine.stopRequested) {
+            interrupted = true;
+            break;
+          }
+          const global = epoch * stepsPerEpoch + step;
+          let end = stepsPerEpoch;
+          for (const every of [stepLogEvery, opts.checkpoint?.everySteps ?? 0]) {
+            if (every > 0) end = Math.min(end, (Math.floor(global / every) + 1) * every - epoch * stepsPerEpoch);
+          }
+          const chunkStart = performance.now();
+          const result = await engine.train(epoch, step, end);
+          step += result.steps;
+          if (result.halt === HALT_DIVERGED) {
+            throw new TrainingError(
+              `training diverged at step ${result.haltStep} (epoch ${epoch + 1}): the loss became ${views.cells[cDivergedLoss]}`,
+              `lower the learning rate (now ${opts.lr}), or clip gradients with optimizer.clipNorm`,
+              result.haltStep,
+            );
+          }
+          const done = epoch * stepsPerEpoch + step;
+          if (stepLogEvery > 0 && done % stepLogEvery === 0 && step === end) {
+            const secs = (performance.now() - chunkStart) / 1000;
+            hooks.onStep?.({
+              type: 'step', epoch: epoch + 1, step: done, loss: views.cells[cLastLoss]!, lr: views.cells[cLastLr]!,
+              samplesPerSec: secs > 0 ? (result.steps * batchSize) / secs : 0, gradNorms: layerGradNorms(engine),
+              time: (performance.now() - started) / 1000,
+            });
+          }
+          if (step < stepsPerEpoch && step === end && opts.checkpoint && opts.checkpoint.everySteps > 0 && done % opts.checkpoint.everySteps === 0) {
+            checkpoint(epoch, step);
+          }
+          if (step < end) interrupted = true;
+          if (interrupted) break;
+        }
       } finally {
         if (timer) clearInterval(timer);
       }
-      const seconds = (performance.now() - epochStart) / 1000;
-      if (result.halt === HALT_DIVERGED) {
-        throw new TrainingError(
-          `training diverged at step ${result.haltStep} (epoch ${epoch + 1}): the loss became ${views.cells[7]}`,
-          `lower the learning rate (now ${opts.lr}), or clip gradients with optimizer.clipNorm`,
-          result.haltStep,
-        );
-      }
-      const rows = views.cells[cEpochRows]!;
-      const record: EpochRecord = {
-        type: 'epoch', epoch: epoch + 1, step: epoch * stepsPerEpoch + result.steps,
-        loss: views.cells[cEpochLossSum]! / rows, lr: views.cells[cLastLr]!, samplesPerSec: rows / seconds,
-        time: (performance.now() - started) / 1000,
-      };
-      if (data.train.task === 'classification') record.accuracy = views.cells[cEpochCorrect]! / rows;
-      if (result.halt === HALT_STOP) {
+      position = { epoch, step };
+      if (interrupted && step < stepsPerEpoch) {
         stopReason = 'interrupted';
-        history.push(record);
-        hooks.onEpoch?.(record);
         break;
       }
-      record.gradNorms = layerGradNorms(engine);
+      position = { epoch: epoch + 1, step: 0 };
+      const seconds = (performance.now() - epochStart) / 1000;
+      const rows = views.cells[cEpochRows]!;
+      const record: EpochRecord = {
+        type: 'epoch', epoch: epoch + 1, step: (epoch + 1) * stepsPerEpoch,
+        loss: views.cells[cEpochLossSum]! / rows, lr: views.cells[cLastLr]!,
+        samplesPerSec: (Math.min(stepsPerEpoch * batchSize, data.train.n) - Math.min(firstStep * batchSize, data.train.n)) / seconds,
+        gradNorms: layerGradNorms(engine), time: (performance.now() - started) / 1000,
+      };
+      if (data.train.task === 'classification') record.accuracy = views.cells[cEpochCorrect]! / rows;
       if (!views.ws.params.every(Number.isFinite)) {
         throw new TrainingError(`training diverged in epoch ${epoch + 1}: a weight became NaN or infinite`, `lower the learning rate (now ${opts.lr})`, record.step);
       }
@@ -225,27 +314,33 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
       hooks.onEpoch?.(record);
 
       plateau = plateauAfterEpoch(opts.schedule, plateau, record.valLoss ?? record.loss);
+      let stopNow = false;
       if (opts.earlyStopping && record.valLoss !== undefined) {
         if (record.valLoss < best.loss - opts.earlyStopping.minDelta) {
-          best = { loss: record.valLoss, epoch: epoch + 1, params: opts.earlyStopping.restoreBest ? views.ws.params.slice() : undefined };
+          best = { loss: record.valLoss, epoch: epoch + 1, params: opts.earlyStopping.restoreBest ? views.ws.params.slice() : null };
         } else if (epoch + 1 - best.epoch >= opts.earlyStopping.patience) {
           stopReason = 'early_stopping';
-          break;
+          stopNow = true;
         }
       }
-      if (opts.stop) {
+      if (opts.stop && !stopNow) {
         if (record.loss < opts.stop.lossBelow) {
           stopReason = 'loss_below';
-          break;
-        }
-        if (record.loss < trainBest.loss - opts.stop.minDelta) trainBest = { loss: record.loss, epoch: epoch + 1 };
+          stopNow = true;
+        } else if (record.loss < trainBest.loss - opts.stop.minDelta) trainBest = { loss: record.loss, epoch: epoch + 1 };
         else if (epoch + 1 - trainBest.epoch >= opts.stop.patience) {
           stopReason = 'no_improvement';
-          break;
+          stopNow = true;
         }
       }
+      if (opts.checkpoint && opts.checkpoint.everyEpochs > 0 && (epoch + 1) % opts.checkpoint.everyEpochs === 0) checkpoint(epoch + 1, 0);
+      if (stopNow) break;
+      if (engine.stopRequested) {
+        stopReason = 'interrupted';
+        break;
+      }
     }
-    if (engine.stopRequested && stopReason === 'epochs') stopReason = 'interrupted';
+    checkpoint(position.epoch, position.step);
 
     let bestEpoch: number | undefined;
     if (best.params && stopReason !== 'interrupted' && best.epoch !== history.length) {
@@ -257,7 +352,7 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
     const test = data.test && stopReason !== 'interrupted' ? await evaluate(2, data.test) : undefined;
     return {
       model: snapshot(), history, stopReason, ...(bestEpoch ? { bestEpoch } : {}), ...(validation ? { validation } : {}),
-      ...(test ? { test } : {}), options: opts, threads: opts.threads, kernel, warnings,
+      ...(test ? { test } : {}), options: opts, threads: opts.threads, kernel, warnings, position,
     };
   } finally {
     hooks.signal?.removeEventListener('abort', stopOnSignal);

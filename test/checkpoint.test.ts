@@ -1,0 +1,83 @@
+// Checkpoints and exact resume: 4 epochs in one run equal 2 epochs, a stop, and 2
+// resumed epochs — to the bit, with another thread count on resume — and the same when
+// the stop falls mid-epoch. A resume with other settings or data is refused.
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { blobs } from '../src/data/synthetic.ts';
+import { ConfigError } from '../src/errors.ts';
+import { readCheckpoint } from '../src/train/checkpoint.ts';
+import type { TrainOptions } from '../src/train/options.ts';
+import { train } from '../src/train/train.ts';
+
+const data = blobs({ n: 230, classes: 3, features: 4, spread: 0.5, seed: 8 });
+const base: TrainOptions = {
+  model: { layers: [{ units: 10, activation: 'relu' }, { units: 3, activation: 'softmax' }] },
+  data, split: { validation: 0.2 }, scale: 'standard', epochs: 4, batchSize: 17, lr: 0.05, seed: 3,
+  optimizer: { name: 'adam' }, schedule: { type: 'plateau', patience: 1, factor: 0.5 },
+};
+const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
+const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'tt-ckpt-'));
+
+describe('checkpoint and resume', () => {
+  it('2 epochs, stop, 2 resumed epochs on another thread count = 4 epochs in one run', async () => {
+    const whole = await train({ ...base, threads: 2 });
+    const file = path.join(tmp(), 'run.ckpt');
+    const controller = new AbortController();
+    const first = await train({ ...base, threads: 2, checkpoint: { path: file } }, {
+      signal: controller.signal,
+      onEpoch: (r) => r.epoch === 2 && controller.abort(),
+    });
+    expect(first.stopReason).toBe('interrupted');
+    expect(first.position).toEqual({ epoch: 2, step: 0 });
+    const ck = readCheckpoint(file);
+    expect([ck.epoch, ck.step]).toEqual([2, 0]);
+    const ran: number[] = [];
+    const resumed = await train({ ...base, threads: 1, resume: file }, { onEpoch: (r) => ran.push(r.epoch) });
+    // Only the last two epochs ran; a resume that started over would also run 1 and 2.
+    expect(ran).toEqual([3, 4]);
+    expect(bits(first.model.params)).not.toEqual(bits(whole.model.params));
+    expect(bits(resumed.model.params)).toEqual(bits(whole.model.params));
+    expect(resumed.history.map((h) => [h.loss, h.valLoss, h.lr])).toEqual(whole.history.map((h) => [h.loss, h.valLoss, h.lr]));
+  });
+
+  it('a stop in the middle of an epoch resumes at that step, bit for bit, on 3 threads', async () => {
+    const whole = await train({ ...base, threads: 1 });
+    const file = path.join(tmp(), 'mid.ckpt');
+    const controller = new AbortController();
+    const first = await train({ ...base, threads: 2, checkpoint: { path: file, everySteps: 4 } }, {
+      signal: controller.signal, stepLogEvery: 3, onStep: (r) => r.step === 15 && controller.abort(),
+    });
+    // 184 training rows in batches of 17: 11 steps per epoch, so step 15 is step 4 of epoch 2.
+    expect(first.position).toEqual({ epoch: 1, step: 4 });
+    expect(readCheckpoint(file).step).toBe(4);
+    const steps: number[] = [];
+    const resumed = await train({ ...base, threads: 3, resume: file }, { stepLogEvery: 1, onStep: (r) => steps.push(r.step) });
+    expect(steps[0]).toBe(16);
+    expect(steps.length).toBe(4 * 11 - 15);
+    expect(bits(resumed.model.params)).toEqual(bits(whole.model.params));
+    expect(resumed.history.map((h) => h.loss)).toEqual(whole.history.map((h) => h.loss));
+  });
+
+  it('checkpoints every N epochs hold the weights of that epoch', async () => {
+    const dir = tmp();
+    const file = path.join(dir, 'every.ckpt');
+    const seen: number[] = [];
+    const run = await train({ ...base, epochs: 3, threads: 1, checkpoint: { path: file, everyEpochs: 1 } }, { onCheckpoint: (c) => seen.push(c.epoch) });
+    expect(seen).toEqual([1, 2, 3]);
+    expect(bits(readCheckpoint(file).params)).toEqual(bits(run.model.params));
+    expect(fs.readdirSync(dir)).toEqual(['every.ckpt']);
+  });
+
+  it('refuses to resume with other settings or other data', async () => {
+    const file = path.join(tmp(), 'a.ckpt');
+    await train({ ...base, epochs: 1, threads: 1, checkpoint: { path: file } });
+    await expect(train({ ...base, lr: 0.1, threads: 1, resume: file })).rejects.toThrow(/other settings: lr 0\.05 → 0\.1/);
+    const other = blobs({ n: 230, classes: 3, features: 4, spread: 0.5, seed: 9 });
+    const err = await train({ ...base, data: other, threads: 1, resume: file }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as Error).message).toMatch(/different training data/);
+  });
+});
