@@ -1,0 +1,179 @@
+// blocked.ts — the plain TypeScript float32 kernel: the reference for the wasm kernel's
+// bits and the fallback where WebAssembly SIMD is unavailable.
+//
+// Every product and every sum goes through Math.fround, in the contract's order (kernel.ts):
+// per element, acc starts at +0 and takes f32(acc + f32(a·b)) for r = 0, 1, … . A float64
+// product of two floats is exact and float64 has more than 2·24 + 2 bits, so rounding the
+// float64 result to float32 once gives the correctly rounded float32 operation: the same
+// bits as the wasm f32x4.mul / f32x4.add lanes.
+//
+// All three products are one strided GEMM (see gemm below), as in matmul.wat. Tiles of
+// 4 rows × 4 columns hold 16 independent sums in locals, so each loaded a and b is used
+// four times and the additions do not wait on one another. On V8 each Math.fround costs a
+// float64→float32→float64 conversion pair, and those conversions, not the arithmetic,
+// bound this kernel's speed.
+
+import type { Kernel } from './kernel.ts';
+
+const fr = Math.fround;
+
+/**
+ * C[m, n] = Σ_r A[m, r] · B[r, n] (+ bias[n]) for m < M, n < N, r < K, written, with
+ * A[m, r] = A[a0 + m·sam + r·sar], B[r, n] = Bm[b0 + r·ldb + n], C[m, n] = C[c0 + m·ldc + n]
+ * (indices in floats). bias is null for no bias.
+ */
+function gemm(
+  C: Float32Array, c0: number, ldc: number,
+  A: Float32Array, a0: number, sam: number, sar: number,
+  Bm: Float32Array, b0: number, ldb: number,
+  M: number, N: number, K: number,
+  bias: Float32Array | null, bias0: number,
+): void {
+  const M4 = M - (M % 4), N4 = N - (N % 4);
+  for (let i = 0; i < M4; i += 4) {
+    const pa0 = a0 + i * sam;
+    for (let j = 0; j < N4; j += 4) {
+      tile4x4(C, c0 + i * ldc + j, ldc, A, pa0, sam, sar, Bm, b0 + j, ldb, K, bias, bias0 + j);
+    }
+    for (let j = N4; j < N; j++) {
+      tile4x1(C, c0 + i * ldc + j, ldc, A, pa0, sam, sar, Bm, b0 + j, ldb, K, bias, bias0 + j);
+    }
+  }
+  for (let i = M4; i < M; i++) {
+    const pa = a0 + i * sam;
+    for (let j = 0; j < N4; j += 4) {
+      tile1x4(C, c0 + i * ldc + j, A, pa, sar, Bm, b0 + j, ldb, K, bias, bias0 + j);
+    }
+    for (let j = N4; j < N; j++) {
+      tile1x1(C, c0 + i * ldc + j, A, pa, sar, Bm, b0 + j, ldb, K, bias, bias0 + j);
+    }
+  }
+}
+
+function tile4x4(
+  C: Float32Array, pc: number, ldc: number, A: Float32Array, pa: number, sam: number, sar: number,
+  Bm: Float32Array, pb: number, ldb: number, K: number, bias: Float32Array | null, pbias: number,
+): void {
+  let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+  let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+  const sam2 = 2 * sam, sam3 = 3 * sam;
+  for (let r = 0; r < K; r++) {
+    const a0 = A[pa]!, a1 = A[pa + sam]!, a2 = A[pa + sam2]!, a3 = A[pa + sam3]!;
+    const b0 = Bm[pb]!, b1 = Bm[pb + 1]!, b2 = Bm[pb + 2]!, b3 = Bm[pb + 3]!;
+    c00 = fr(c00 + fr(a0 * b0)); c01 = fr(c01 + fr(a0 * b1)); c02 = fr(c02 + fr(a0 * b2)); c03 = fr(c03 + fr(a0 * b3));
+    c10 = fr(c10 + fr(a1 * b0)); c11 = fr(c11 + fr(a1 * b1)); c12 = fr(c12 + fr(a1 * b2)); c13 = fr(c13 + fr(a1 * b3));
+    c20 = fr(c20 + fr(a2 * b0)); c21 = fr(c21 + fr(a2 * b1)); c22 = fr(c22 + fr(a2 * b2)); c23 = fr(c23 + fr(a2 * b3));
+    c30 = fr(c30 + fr(a3 * b0)); c31 = fr(c31 + fr(a3 * b1)); c32 = fr(c32 + fr(a3 * b2)); c33 = fr(c33 + fr(a3 * b3));
+    pa += sar;
+    pb += ldb;
+  }
+  if (bias !== null) {
+    const b0 = bias[pbias]!, b1 = bias[pbias + 1]!, b2 = bias[pbias + 2]!, b3 = bias[pbias + 3]!;
+    c00 = fr(c00 + b0); c01 = fr(c01 + b1); c02 = fr(c02 + b2); c03 = fr(c03 + b3);
+    c10 = fr(c10 + b0); c11 = fr(c11 + b1); c12 = fr(c12 + b2); c13 = fr(c13 + b3);
+    c20 = fr(c20 + b0); c21 = fr(c21 + b1); c22 = fr(c22 + b2); c23 = fr(c23 + b3);
+    c30 = fr(c30 + b0); c31 = fr(c31 + b1); c32 = fr(c32 + b2); c33 = fr(c33 + b3);
+  }
+  C[pc] = c00; C[pc + 1] = c01; C[pc + 2] = c02; C[pc + 3] = c03;
+  pc += ldc;
+  C[pc] = c10; C[pc + 1] = c11; C[pc + 2] = c12; C[pc + 3] = c13;
+  pc += ldc;
+  C[pc] = c20; C[pc + 1] = c21; C[pc + 2] = c22; C[pc + 3] = c23;
+  pc += ldc;
+  C[pc] = c30; C[pc + 1] = c31; C[pc + 2] = c32; C[pc + 3] = c33;
+}
+
+function tile4x1(
+  C: Float32Array, pc: number, ldc: number, A: Float32Array, pa: number, sam: number, sar: number,
+  Bm: Float32Array, pb: number, ldb: number, K: number, bias: Float32Array | null, pbias: number,
+): void {
+  let c0 = 0, c1 = 0, c2 = 0, c3 = 0;
+  const sam2 = 2 * sam, sam3 = 3 * sam;
+  for (let r = 0; r < K; r++) {
+    const b = Bm[pb]!;
+    c0 = fr(c0 + fr(A[pa]! * b)); c1 = fr(c1 + fr(A[pa + sam]! * b));
+    c2 = fr(c2 + fr(A[pa + sam2]! * b)); c3 = fr(c3 + fr(A[pa + sam3]! * b));
+    pa += sar;
+    pb += ldb;
+  }
+  if (bias !== null) {
+    const b = bias[pbias]!;
+    c0 = fr(c0 + b); c1 = fr(c1 + b); c2 = fr(c2 + b); c3 = fr(c3 + b);
+  }
+  C[pc] = c0; C[pc + ldc] = c1; C[pc + 2 * ldc] = c2; C[pc + 3 * ldc] = c3;
+}
+
+function tile1x4(
+  C: Float32Array, pc: number, A: Float32Array, pa: number, sar: number,
+  Bm: Float32Array, pb: number, ldb: number, K: number, bias: Float32Array | null, pbias: number,
+): void {
+  let c0 = 0, c1 = 0, c2 = 0, c3 = 0;
+  for (let r = 0; r < K; r++) {
+    const a = A[pa]!;
+    c0 = fr(c0 + fr(a * Bm[pb]!)); c1 = fr(c1 + fr(a * Bm[pb + 1]!));
+    c2 = fr(c2 + fr(a * Bm[pb + 2]!)); c3 = fr(c3 + fr(a * Bm[pb + 3]!));
+    pa += sar;
+    pb += ldb;
+  }
+  if (bias !== null) {
+    c0 = fr(c0 + bias[pbias]!); c1 = fr(c1 + bias[pbias + 1]!);
+    c2 = fr(c2 + bias[pbias + 2]!); c3 = fr(c3 + bias[pbias + 3]!);
+  }
+  C[pc] = c0; C[pc + 1] = c1; C[pc + 2] = c2; C[pc + 3] = c3;
+}
+
+function tile1x1(
+  C: Float32Array, pc: number, A: Float32Array, pa: number, sar: number,
+  Bm: Float32Array, pb: number, ldb: number, K: number, bias: Float32Array | null, pbias: number,
+): void {
+  let c = 0;
+  for (let r = 0; r < K; r++) {
+    c = fr(c + fr(A[pa]! * Bm[pb]!));
+    pa += sar;
+    pb += ldb;
+  }
+  if (bias !== null) c = fr(c + bias[pbias]!);
+  C[pc] = c;
+}
+
+export const jsKernel: Kernel<Float32Array> = {
+  name: 'js',
+
+  // x is (B, IN), wt is (IN, OUT), b is (OUT), out is (B, OUT): A = x, B = wt
+  linearForward(out, x, wt, b, B, IN, OUT) {
+    gemm(out, 0, OUT, x, 0, IN, 1, wt, 0, OUT, B, OUT, IN, b, 0);
+  },
+
+  // dout is (B, OUT), x is (B, IN), dw is (OUT, IN), db is (OUT): dw[j0:j1] = doutᵀ · x
+  linearBackwardWeights(dw, db, dout, x, B, IN, OUT, j0, j1) {
+    gemm(dw, j0 * IN, IN, dout, j0, 1, OUT, x, 0, IN, j1 - j0, IN, B, null, 0);
+    // Four units at a time, so four independent sums share each pass down the rows.
+    let j = j0;
+    for (; j + 4 <= j1; j += 4) {
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      for (let p = j; p < B * OUT; p += OUT) {
+        s0 = fr(s0 + dout[p]!); s1 = fr(s1 + dout[p + 1]!); s2 = fr(s2 + dout[p + 2]!); s3 = fr(s3 + dout[p + 3]!);
+      }
+      db[j] = s0; db[j + 1] = s1; db[j + 2] = s2; db[j + 3] = s3;
+    }
+    for (; j < j1; j++) {
+      let s = 0;
+      for (let p = j; p < B * OUT; p += OUT) s = fr(s + dout[p]!);
+      db[j] = s;
+    }
+  },
+
+  // dout is (B, OUT), w is (OUT, IN), dx is (B, IN): A = dout, B = w
+  linearBackwardInput(dx, dout, w, B, IN, OUT) {
+    gemm(dx, 0, IN, dout, 0, OUT, 1, w, 0, IN, B, IN, OUT, null, 0);
+  },
+
+  // w is (OUT, IN), wt is (IN, OUT); units j in [j0, j1). Reads rows of w in order and
+  // writes wt with stride OUT: the writes are the scattered side either way.
+  transposeUnits(wt, w, IN, OUT, j0, j1) {
+    for (let j = j0; j < j1; j++) {
+      const row = j * IN;
+      for (let k = 0, q = j; k < IN; k++, q += OUT) wt[q] = w[row + k]!;
+    }
+  },
+};

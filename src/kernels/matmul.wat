@@ -1,0 +1,413 @@
+;; matmul.wat — the WebAssembly SIMD128 kernels for the three products of a dense layer,
+;; plus the bias column sum and the weight transpose. Compiled by build_wasm.ts into
+;; matmul_wasm.generated.ts; wasm.ts is the typed wrapper that turns views into pointers.
+;;
+;; Every pointer and stride is in bytes. All products go through one strided GEMM,
+;;   C[m, n] = Σ_r A[m, r] · B[r, n]      A[m, r] at a + m·sam + r·sar,
+;;                                        B[r, n] at b + r·ldb + 4n,  C[m, n] at c + m·ldc + 4n,
+;; which covers forward (A = x, B = wt), dW (A = doutᵀ, B = x) and dX (A = dout, B = w)
+;; without copying: only A's strides differ, and A is only ever read one scalar at a time.
+;;
+;; Bits: the kernel contract (kernel.ts) fixes each element's sum as sequential over r,
+;; product rounded before the add. So lanes run across output columns n, never across r;
+;; f32x4.mul then f32x4.add, never a fused or relaxed multiply-add (those round once, or
+;; differently per CPU). Each accumulator starts at +0 (wasm zero-initialises locals), as
+;; the scalar definition does, and the bias is added once after the last product.
+;;
+;; Tile 4 rows × 8 columns: 8 accumulators + 2 B vectors + 1 splat + 1 product = 12 live
+;; v128 values, within the 16 xmm registers V8 has on x64 (some reserved). Tiles that need
+;; more (3×12, 5×8, 6×8) measured 25–33 GFLOP/s, and unrolling the r loop fell to ~37,
+;; against 55–63 for this plain loop on the MLP shapes. Each step is 6 loads for 8 mul +
+;; 8 add, so the two SIMD multiply and two add pipes bound it, not memory: B is read in
+;; place (a K×8 panel stays in cache across the row blocks), no packing, no scratch memory.
+
+;; Edges keep the same per-element order, so they change speed, never bits:
+;;   rows past the last multiple of 4 use 1-row kernels;
+;;   columns past the last multiple of 8 use one 4-wide tile, then, if 1–3 columns remain
+;;   and N >= 4, a 4-wide tile shifted left to end at N (it recomputes and rewrites a few
+;;   columns with identical bits, and never reads or writes outside the matrices);
+;;   N < 4 runs scalar.
+;; Loads and stores are unaligned-safe (wasm allows any alignment; hints say 4).
+
+(module
+  (import "env" "memory" (memory 1 65536 shared))
+
+  ;; Micro-kernels: one tile of C at c (row stride ldc), A's first row at a, B's first
+  ;; column at b, K reduction steps. bias is the address of the tile's first bias entry,
+  ;; or -1 for none (no float lives at an odd address).
+  (func $k4x8 (param $c i32) (param $ldc i32) (param $a i32) (param $sam i32) (param $sar i32)
+        (param $b i32) (param $ldb i32) (param $K i32) (param $bias i32)
+    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128) (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
+    (local $b0 v128) (local $b1 v128) (local $s v128)
+    (local $p0 i32) (local $p1 i32) (local $p2 i32) (local $p3 i32)
+    (local.set $p0 (local.get $a))
+    (local.set $p1 (i32.add (local.get $p0) (local.get $sam)))
+    (local.set $p2 (i32.add (local.get $p1) (local.get $sam)))
+    (local.set $p3 (i32.add (local.get $p2) (local.get $sam)))
+    (block $done
+      (br_if $done (i32.eqz (local.get $K)))
+      (loop $step
+        (local.set $b0 (v128.load align=4 (local.get $b)))
+        (local.set $b1 (v128.load offset=16 align=4 (local.get $b)))
+        (local.set $s (v128.load32_splat (local.get $p0)))
+        (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $s) (local.get $b0))))
+        (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $s) (local.get $b1))))
+        (local.set $s (v128.load32_splat (local.get $p1)))
+        (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $s) (local.get $b0))))
+        (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $s) (local.get $b1))))
+        (local.set $s (v128.load32_splat (local.get $p2)))
+        (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $s) (local.get $b0))))
+        (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $s) (local.get $b1))))
+        (local.set $s (v128.load32_splat (local.get $p3)))
+        (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $s) (local.get $b0))))
+        (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $s) (local.get $b1))))
+        (local.set $p0 (i32.add (local.get $p0) (local.get $sar)))
+        (local.set $p1 (i32.add (local.get $p1) (local.get $sar)))
+        (local.set $p2 (i32.add (local.get $p2) (local.get $sar)))
+        (local.set $p3 (i32.add (local.get $p3) (local.get $sar)))
+        (local.set $b (i32.add (local.get $b) (local.get $ldb)))
+        (br_if $step (local.tee $K (i32.sub (local.get $K) (i32.const 1))))))
+    (if (i32.ne (local.get $bias) (i32.const -1))
+      (then
+        (local.set $b0 (v128.load align=4 (local.get $bias)))
+        (local.set $b1 (v128.load offset=16 align=4 (local.get $bias)))
+        (local.set $c00 (f32x4.add (local.get $c00) (local.get $b0)))
+        (local.set $c01 (f32x4.add (local.get $c01) (local.get $b1)))
+        (local.set $c10 (f32x4.add (local.get $c10) (local.get $b0)))
+        (local.set $c11 (f32x4.add (local.get $c11) (local.get $b1)))
+        (local.set $c20 (f32x4.add (local.get $c20) (local.get $b0)))
+        (local.set $c21 (f32x4.add (local.get $c21) (local.get $b1)))
+        (local.set $c30 (f32x4.add (local.get $c30) (local.get $b0)))
+        (local.set $c31 (f32x4.add (local.get $c31) (local.get $b1)))
+      ))
+    (v128.store align=4 (local.get $c) (local.get $c00))
+    (v128.store offset=16 align=4 (local.get $c) (local.get $c01))
+    (local.set $c (i32.add (local.get $c) (local.get $ldc)))
+    (v128.store align=4 (local.get $c) (local.get $c10))
+    (v128.store offset=16 align=4 (local.get $c) (local.get $c11))
+    (local.set $c (i32.add (local.get $c) (local.get $ldc)))
+    (v128.store align=4 (local.get $c) (local.get $c20))
+    (v128.store offset=16 align=4 (local.get $c) (local.get $c21))
+    (local.set $c (i32.add (local.get $c) (local.get $ldc)))
+    (v128.store align=4 (local.get $c) (local.get $c30))
+    (v128.store offset=16 align=4 (local.get $c) (local.get $c31))
+  )
+
+  (func $k4x4 (param $c i32) (param $ldc i32) (param $a i32) (param $sam i32) (param $sar i32)
+        (param $b i32) (param $ldb i32) (param $K i32) (param $bias i32)
+    (local $c00 v128) (local $c10 v128) (local $c20 v128) (local $c30 v128)
+    (local $b0 v128) (local $s v128)
+    (local $p0 i32) (local $p1 i32) (local $p2 i32) (local $p3 i32)
+    (local.set $p0 (local.get $a))
+    (local.set $p1 (i32.add (local.get $p0) (local.get $sam)))
+    (local.set $p2 (i32.add (local.get $p1) (local.get $sam)))
+    (local.set $p3 (i32.add (local.get $p2) (local.get $sam)))
+    (block $done
+      (br_if $done (i32.eqz (local.get $K)))
+      (loop $step
+        (local.set $b0 (v128.load align=4 (local.get $b)))
+        (local.set $s (v128.load32_splat (local.get $p0)))
+        (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $s) (local.get $b0))))
+        (local.set $s (v128.load32_splat (local.get $p1)))
+        (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $s) (local.get $b0))))
+        (local.set $s (v128.load32_splat (local.get $p2)))
+        (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $s) (local.get $b0))))
+        (local.set $s (v128.load32_splat (local.get $p3)))
+        (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $s) (local.get $b0))))
+        (local.set $p0 (i32.add (local.get $p0) (local.get $sar)))
+        (local.set $p1 (i32.add (local.get $p1) (local.get $sar)))
+        (local.set $p2 (i32.add (local.get $p2) (local.get $sar)))
+        (local.set $p3 (i32.add (local.get $p3) (local.get $sar)))
+        (local.set $b (i32.add (local.get $b) (local.get $ldb)))
+        (br_if $step (local.tee $K (i32.sub (local.get $K) (i32.const 1))))))
+    (if (i32.ne (local.get $bias) (i32.const -1))
+      (then
+        (local.set $b0 (v128.load align=4 (local.get $bias)))
+        (local.set $c00 (f32x4.add (local.get $c00) (local.get $b0)))
+        (local.set $c10 (f32x4.add (local.get $c10) (local.get $b0)))
+        (local.set $c20 (f32x4.add (local.get $c20) (local.get $b0)))
+        (local.set $c30 (f32x4.add (local.get $c30) (local.get $b0)))
+      ))
+    (v128.store align=4 (local.get $c) (local.get $c00))
+    (local.set $c (i32.add (local.get $c) (local.get $ldc)))
+    (v128.store align=4 (local.get $c) (local.get $c10))
+    (local.set $c (i32.add (local.get $c) (local.get $ldc)))
+    (v128.store align=4 (local.get $c) (local.get $c20))
+    (local.set $c (i32.add (local.get $c) (local.get $ldc)))
+    (v128.store align=4 (local.get $c) (local.get $c30))
+  )
+
+  (func $k1x8 (param $c i32) (param $ldc i32) (param $a i32) (param $sam i32) (param $sar i32)
+        (param $b i32) (param $ldb i32) (param $K i32) (param $bias i32)
+    (local $c00 v128) (local $c01 v128)
+    (local $b0 v128) (local $b1 v128) (local $s v128)
+    (local $p0 i32)
+    (local.set $p0 (local.get $a))
+    (block $done
+      (br_if $done (i32.eqz (local.get $K)))
+      (loop $step
+        (local.set $b0 (v128.load align=4 (local.get $b)))
+        (local.set $b1 (v128.load offset=16 align=4 (local.get $b)))
+        (local.set $s (v128.load32_splat (local.get $p0)))
+        (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $s) (local.get $b0))))
+        (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $s) (local.get $b1))))
+        (local.set $p0 (i32.add (local.get $p0) (local.get $sar)))
+        (local.set $b (i32.add (local.get $b) (local.get $ldb)))
+        (br_if $step (local.tee $K (i32.sub (local.get $K) (i32.const 1))))))
+    (if (i32.ne (local.get $bias) (i32.const -1))
+      (then
+        (local.set $b0 (v128.load align=4 (local.get $bias)))
+        (local.set $b1 (v128.load offset=16 align=4 (local.get $bias)))
+        (local.set $c00 (f32x4.add (local.get $c00) (local.get $b0)))
+        (local.set $c01 (f32x4.add (local.get $c01) (local.get $b1)))
+      ))
+    (v128.store align=4 (local.get $c) (local.get $c00))
+    (v128.store offset=16 align=4 (local.get $c) (local.get $c01))
+  )
+
+  (func $k1x4 (param $c i32) (param $ldc i32) (param $a i32) (param $sam i32) (param $sar i32)
+        (param $b i32) (param $ldb i32) (param $K i32) (param $bias i32)
+    (local $c00 v128)
+    (local $b0 v128) (local $s v128)
+    (local $p0 i32)
+    (local.set $p0 (local.get $a))
+    (block $done
+      (br_if $done (i32.eqz (local.get $K)))
+      (loop $step
+        (local.set $b0 (v128.load align=4 (local.get $b)))
+        (local.set $s (v128.load32_splat (local.get $p0)))
+        (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $s) (local.get $b0))))
+        (local.set $p0 (i32.add (local.get $p0) (local.get $sar)))
+        (local.set $b (i32.add (local.get $b) (local.get $ldb)))
+        (br_if $step (local.tee $K (i32.sub (local.get $K) (i32.const 1))))))
+    (if (i32.ne (local.get $bias) (i32.const -1))
+      (then
+        (local.set $b0 (v128.load align=4 (local.get $bias)))
+        (local.set $c00 (f32x4.add (local.get $c00) (local.get $b0)))
+      ))
+    (v128.store align=4 (local.get $c) (local.get $c00))
+  )
+
+  ;; The scalar kernel for matrices narrower than 4 columns: one element of C.
+  (func $k1x1 (param $c i32) (param $a i32) (param $sar i32) (param $b i32) (param $ldb i32)
+        (param $K i32) (param $bias i32)
+    (local $acc f32)
+    (block $done
+      (br_if $done (i32.eqz (local.get $K)))
+      (loop $step
+        (local.set $acc (f32.add (local.get $acc) (f32.mul (f32.load (local.get $a)) (f32.load (local.get $b)))))
+        (local.set $a (i32.add (local.get $a) (local.get $sar)))
+        (local.set $b (i32.add (local.get $b) (local.get $ldb)))
+        (br_if $step (local.tee $K (i32.sub (local.get $K) (i32.const 1))))))
+    (if (i32.ne (local.get $bias) (i32.const -1))
+      (then (local.set $acc (f32.add (local.get $acc) (f32.load (local.get $bias))))))
+    (f32.store (local.get $c) (local.get $acc))
+  )
+
+  ;; All M rows of one column block of width w (8, 4 or 1); c, b and bias already point
+  ;; at the block's first column. Row blocks run innermost so the K×w panel of B stays
+  ;; in cache while A streams past it.
+  (func $column (param $c i32) (param $ldc i32) (param $a i32) (param $sam i32) (param $sar i32)
+        (param $b i32) (param $ldb i32) (param $M i32) (param $K i32) (param $bias i32) (param $w i32)
+    (local $ldc4 i32) (local $sam4 i32)
+    (if (i32.ne (local.get $w) (i32.const 1))
+      (then
+        (local.set $ldc4 (i32.shl (local.get $ldc) (i32.const 2)))
+        (local.set $sam4 (i32.shl (local.get $sam) (i32.const 2)))
+        (block $done
+          (loop $rows
+            (br_if $done (i32.lt_u (local.get $M) (i32.const 4)))
+            (if (i32.eq (local.get $w) (i32.const 8))
+              (then (call $k4x8 (local.get $c) (local.get $ldc) (local.get $a) (local.get $sam) (local.get $sar)
+                                (local.get $b) (local.get $ldb) (local.get $K) (local.get $bias)))
+              (else (call $k4x4 (local.get $c) (local.get $ldc) (local.get $a) (local.get $sam) (local.get $sar)
+                                (local.get $b) (local.get $ldb) (local.get $K) (local.get $bias))))
+            (local.set $c (i32.add (local.get $c) (local.get $ldc4)))
+            (local.set $a (i32.add (local.get $a) (local.get $sam4)))
+            (local.set $M (i32.sub (local.get $M) (i32.const 4)))
+            (br $rows)))))
+    (block $done
+      (loop $rows
+        (br_if $done (i32.eqz (local.get $M)))
+        (if (i32.eq (local.get $w) (i32.const 8))
+          (then (call $k1x8 (local.get $c) (local.get $ldc) (local.get $a) (local.get $sam) (local.get $sar)
+                            (local.get $b) (local.get $ldb) (local.get $K) (local.get $bias)))
+          (else
+            (if (i32.eq (local.get $w) (i32.const 4))
+              (then (call $k1x4 (local.get $c) (local.get $ldc) (local.get $a) (local.get $sam) (local.get $sar)
+                                (local.get $b) (local.get $ldb) (local.get $K) (local.get $bias)))
+              (else (call $k1x1 (local.get $c) (local.get $a) (local.get $sar)
+                                (local.get $b) (local.get $ldb) (local.get $K) (local.get $bias))))))
+        (local.set $c (i32.add (local.get $c) (local.get $ldc)))
+        (local.set $a (i32.add (local.get $a) (local.get $sam)))
+        (local.set $M (i32.sub (local.get $M) (i32.const 1)))
+        (br $rows)))
+  )
+
+  ;; bias + bytes, keeping -1 (no bias) as -1.
+  (func $biasAt (param $bias i32) (param $bytes i32) (result i32)
+    (select (i32.const -1) (i32.add (local.get $bias) (local.get $bytes))
+            (i32.eq (local.get $bias) (i32.const -1)))
+  )
+
+  ;; C (M×N) = A (M×K) · B (K×N) [+ bias (N)], written. See the header for the layout.
+  (func (export "gemm") (param $c i32) (param $ldc i32) (param $a i32) (param $sam i32) (param $sar i32)
+        (param $b i32) (param $ldb i32) (param $M i32) (param $N i32) (param $K i32) (param $bias i32)
+    (local $n4 i32)
+    (if (i32.lt_u (local.get $N) (i32.const 4))
+      (then
+        (block $done
+          (loop $cols
+            (br_if $done (i32.ge_u (local.get $n4) (i32.shl (local.get $N) (i32.const 2))))
+            (call $column (i32.add (local.get $c) (local.get $n4)) (local.get $ldc) (local.get $a)
+                          (local.get $sam) (local.get $sar) (i32.add (local.get $b) (local.get $n4))
+                          (local.get $ldb) (local.get $M) (local.get $K)
+                          (call $biasAt (local.get $bias) (local.get $n4)) (i32.const 1))
+            (local.set $n4 (i32.add (local.get $n4) (i32.const 4)))
+            (br $cols)))
+        (return)))
+    ;; n4 is the byte offset of the next column, so the tests compare against 4·N.
+    (block $done
+      (loop $cols
+        (br_if $done (i32.gt_u (i32.add (local.get $n4) (i32.const 32)) (i32.shl (local.get $N) (i32.const 2))))
+        (call $column (i32.add (local.get $c) (local.get $n4)) (local.get $ldc) (local.get $a)
+                      (local.get $sam) (local.get $sar) (i32.add (local.get $b) (local.get $n4))
+                      (local.get $ldb) (local.get $M) (local.get $K)
+                      (call $biasAt (local.get $bias) (local.get $n4)) (i32.const 8))
+        (local.set $n4 (i32.add (local.get $n4) (i32.const 32)))
+        (br $cols)))
+    (if (i32.le_u (i32.add (local.get $n4) (i32.const 16)) (i32.shl (local.get $N) (i32.const 2)))
+      (then
+        (call $column (i32.add (local.get $c) (local.get $n4)) (local.get $ldc) (local.get $a)
+                      (local.get $sam) (local.get $sar) (i32.add (local.get $b) (local.get $n4))
+                      (local.get $ldb) (local.get $M) (local.get $K)
+                      (call $biasAt (local.get $bias) (local.get $n4)) (i32.const 4))
+        (local.set $n4 (i32.add (local.get $n4) (i32.const 16)))))
+    (if (i32.lt_u (local.get $n4) (i32.shl (local.get $N) (i32.const 2)))
+      (then
+        (local.set $n4 (i32.shl (i32.sub (local.get $N) (i32.const 4)) (i32.const 2)))
+        (call $column (i32.add (local.get $c) (local.get $n4)) (local.get $ldc) (local.get $a)
+                      (local.get $sam) (local.get $sar) (i32.add (local.get $b) (local.get $n4))
+                      (local.get $ldb) (local.get $M) (local.get $K)
+                      (call $biasAt (local.get $bias) (local.get $n4)) (i32.const 4))))
+  )
+
+  ;; out[n] = Σ_m d[m, n] for n in [0, N), d's rows ldd bytes apart: the bias gradient.
+  ;; Sequential over m from +0, four columns per vector; the same shifted last tile as gemm.
+  (func $sum4 (param $out i32) (param $p i32) (param $ldd i32) (param $M i32)
+    (local $acc v128)
+    (block $done
+      (br_if $done (i32.eqz (local.get $M)))
+      (loop $step
+        (local.set $acc (f32x4.add (local.get $acc) (v128.load align=4 (local.get $p))))
+        (local.set $p (i32.add (local.get $p) (local.get $ldd)))
+        (br_if $step (local.tee $M (i32.sub (local.get $M) (i32.const 1))))))
+    (v128.store align=4 (local.get $out) (local.get $acc))
+  )
+  (func $sum1 (param $out i32) (param $p i32) (param $ldd i32) (param $M i32)
+    (local $acc f32)
+    (block $done
+      (br_if $done (i32.eqz (local.get $M)))
+      (loop $step
+        (local.set $acc (f32.add (local.get $acc) (f32.load (local.get $p))))
+        (local.set $p (i32.add (local.get $p) (local.get $ldd)))
+        (br_if $step (local.tee $M (i32.sub (local.get $M) (i32.const 1))))))
+    (f32.store (local.get $out) (local.get $acc))
+  )
+  (func (export "colsum") (param $out i32) (param $d i32) (param $ldd i32) (param $M i32) (param $N i32)
+    (local $n4 i32) (local $end i32)
+    (local.set $end (i32.shl (local.get $N) (i32.const 2)))
+    (if (i32.lt_u (local.get $N) (i32.const 4))
+      (then
+        (block $done
+          (loop $cols
+            (br_if $done (i32.ge_u (local.get $n4) (local.get $end)))
+            (call $sum1 (i32.add (local.get $out) (local.get $n4)) (i32.add (local.get $d) (local.get $n4))
+                        (local.get $ldd) (local.get $M))
+            (local.set $n4 (i32.add (local.get $n4) (i32.const 4)))
+            (br $cols)))
+        (return)))
+    (block $done
+      (loop $cols
+        (br_if $done (i32.gt_u (i32.add (local.get $n4) (i32.const 16)) (local.get $end)))
+        (call $sum4 (i32.add (local.get $out) (local.get $n4)) (i32.add (local.get $d) (local.get $n4))
+                    (local.get $ldd) (local.get $M))
+        (local.set $n4 (i32.add (local.get $n4) (i32.const 16)))
+        (br $cols)))
+    (if (i32.lt_u (local.get $n4) (local.get $end))
+      (then
+        (local.set $n4 (i32.sub (local.get $end) (i32.const 16)))
+        (call $sum4 (i32.add (local.get $out) (local.get $n4)) (i32.add (local.get $d) (local.get $n4))
+                    (local.get $ldd) (local.get $M))))
+  )
+
+  ;; Copy count 32-bit words from contiguous src to dst, dst advancing by step bytes.
+  ;; Integer loads and stores, so every bit pattern (NaN payloads included) is kept.
+  (func $copyStrided (param $dst i32) (param $src i32) (param $count i32) (param $step i32)
+    (block $done
+      (br_if $done (i32.eqz (local.get $count)))
+      (loop $next
+        (i32.store (local.get $dst) (i32.load (local.get $src)))
+        (local.set $src (i32.add (local.get $src) (i32.const 4)))
+        (local.set $dst (i32.add (local.get $dst) (local.get $step)))
+        (br_if $next (local.tee $count (i32.sub (local.get $count) (i32.const 1))))))
+  )
+
+  ;; wt[k, j] = w[j, k] for units j in [j0, j1), all k: w is (OUT, IN), wt is (IN, OUT).
+  ;; 4×4 blocks: four rows of w are loaded as vectors and shuffled into four rows of wt.
+  (func (export "transpose") (param $wt i32) (param $w i32) (param $IN i32) (param $OUT i32)
+        (param $j0 i32) (param $j1 i32)
+    (local $ldw i32) (local $ldt i32) (local $src i32) (local $dst i32) (local $k i32)
+    (local $r0 v128) (local $r1 v128) (local $r2 v128) (local $r3 v128) (local $t0 v128) (local $t1 v128)
+    (local.set $ldw (i32.shl (local.get $IN) (i32.const 2)))
+    (local.set $ldt (i32.shl (local.get $OUT) (i32.const 2)))
+    (block $done
+      (loop $units
+        (br_if $done (i32.gt_u (i32.add (local.get $j0) (i32.const 4)) (local.get $j1)))
+        (local.set $src (i32.add (local.get $w) (i32.mul (local.get $j0) (local.get $ldw))))
+        (local.set $dst (i32.add (local.get $wt) (i32.shl (local.get $j0) (i32.const 2))))
+        (local.set $k (i32.const 0))
+        (block $kdone
+          (loop $block
+            (br_if $kdone (i32.gt_u (i32.add (local.get $k) (i32.const 4)) (local.get $IN)))
+            (local.set $r0 (v128.load align=4 (local.get $src)))
+            (local.set $r1 (v128.load align=4 (i32.add (local.get $src) (local.get $ldw))))
+            (local.set $r2 (v128.load align=4 (i32.add (local.get $src) (i32.shl (local.get $ldw) (i32.const 1)))))
+            (local.set $r3 (v128.load align=4 (i32.add (local.get $src) (i32.mul (local.get $ldw) (i32.const 3)))))
+            ;; r0 = [a0 a1 a2 a3] … r3 = [d0 d1 d2 d3] → t0 = [a0 b0 a1 b1], t1 = [c0 d0 c1 d1]
+            (local.set $t0 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $r0) (local.get $r1)))
+            (local.set $t1 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $r2) (local.get $r3)))
+            (v128.store align=4 (local.get $dst)
+              (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t1)))
+            (v128.store align=4 (i32.add (local.get $dst) (local.get $ldt))
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t1)))
+            ;; t0 = [a2 b2 a3 b3], t1 = [c2 d2 c3 d3]
+            (local.set $t0 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r0) (local.get $r1)))
+            (local.set $t1 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r2) (local.get $r3)))
+            (v128.store align=4 (i32.add (local.get $dst) (i32.shl (local.get $ldt) (i32.const 1)))
+              (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t1)))
+            (v128.store align=4 (i32.add (local.get $dst) (i32.mul (local.get $ldt) (i32.const 3)))
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t1)))
+            (local.set $src (i32.add (local.get $src) (i32.const 16)))
+            (local.set $dst (i32.add (local.get $dst) (i32.shl (local.get $ldt) (i32.const 2))))
+            (local.set $k (i32.add (local.get $k) (i32.const 4)))
+            (br $block)))
+        (local.set $k (i32.sub (local.get $IN) (local.get $k)))
+        (call $copyStrided (local.get $dst) (local.get $src) (local.get $k) (local.get $ldt))
+        (call $copyStrided (i32.add (local.get $dst) (i32.const 4)) (i32.add (local.get $src) (local.get $ldw))
+                           (local.get $k) (local.get $ldt))
+        (call $copyStrided (i32.add (local.get $dst) (i32.const 8))
+                           (i32.add (local.get $src) (i32.shl (local.get $ldw) (i32.const 1))) (local.get $k) (local.get $ldt))
+        (call $copyStrided (i32.add (local.get $dst) (i32.const 12))
+                           (i32.add (local.get $src) (i32.mul (local.get $ldw) (i32.const 3))) (local.get $k) (local.get $ldt))
+        (local.set $j0 (i32.add (local.get $j0) (i32.const 4)))
+        (br $units)))
+    (block $done
+      (loop $units
+        (br_if $done (i32.ge_u (local.get $j0) (local.get $j1)))
+        (call $copyStrided (i32.add (local.get $wt) (i32.shl (local.get $j0) (i32.const 2)))
+                           (i32.add (local.get $w) (i32.mul (local.get $j0) (local.get $ldw))) (local.get $IN) (local.get $ldt))
+        (local.set $j0 (i32.add (local.get $j0) (i32.const 1)))
+        (br $units)))
+  )
+)

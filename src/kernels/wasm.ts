@@ -1,0 +1,139 @@
+// wasm.ts — the WebAssembly SIMD128 kernel (matmul.wat) as a Kernel<Float32Array>.
+// The arrays are views into one WebAssembly.Memory (the engine's shared memory), so a
+// view's byteOffset is the wasm pointer and nothing is copied. Instantiate one kernel per
+// thread on the same memory: the compiled module is cached per thread, the memory shared.
+// The module needs no scratch memory (B is read in place, see matmul.wat), so the kernel
+// never writes outside the output arrays it is given.
+
+import type { Kernel } from './kernel.ts';
+import { MATMUL_WASM_BASE64 } from './matmul_wasm.generated.ts';
+
+interface MatmulExports {
+  gemm(c: number, ldc: number, a: number, sam: number, sar: number, b: number, ldb: number,
+    M: number, N: number, K: number, bias: number): void;
+  colsum(out: number, d: number, ldd: number, M: number, N: number): void;
+  transpose(wt: number, w: number, IN: number, OUT: number, j0: number, j1: number): void;
+}
+
+/** matmul.wat's "no bias" pointer: no float can start at an odd address. */
+const NO_BIAS = -1;
+
+let compiled: WebAssembly.Module | undefined;
+
+// V8 (Node 20) hands every shared WebAssembly.Memory a fresh `buffer` object whenever any
+// shared memory in the thread grows, even an unrelated one; views made earlier keep the old
+// object and still address the same bytes. So a view is "in the memory" when its buffer is
+// any object this thread has seen as memory.buffer (when a kernel was made or called), not
+// only the current one. A memory that grew twice between a view being made and the kernel
+// looking would still be missed; the engine allocates its memory once and never grows it.
+const seenBuffers = new WeakMap<WebAssembly.Memory, WeakSet<ArrayBufferLike>>();
+
+function knownBuffers(memory: WebAssembly.Memory): WeakSet<ArrayBufferLike> {
+  let seen = seenBuffers.get(memory);
+  if (seen === undefined) {
+    seen = new WeakSet();
+    seenBuffers.set(memory, seen);
+  }
+  seen.add(memory.buffer);
+  return seen;
+}
+
+/** The compiled kernel module (compiled once per thread; a Module can also be posted to workers). */
+export function matmulModule(): WebAssembly.Module {
+  compiled ??= new WebAssembly.Module(Buffer.from(MATMUL_WASM_BASE64, 'base64'));
+  return compiled;
+}
+
+/** Kernel over Float32Array views into `memory`; see kernel.ts for the contract. */
+export function createWasmKernel(memory: WebAssembly.Memory): Kernel<Float32Array> {
+  if (!(memory instanceof WebAssembly.Memory)) {
+    throw new TypeError(`createWasmKernel: expected a WebAssembly.Memory, got ${typeName(memory)}\n` +
+      'hint: pass the engine\'s memory, e.g. new WebAssembly.Memory({ initial, maximum, shared: true })');
+  }
+  knownBuffers(memory);
+  const instance = new WebAssembly.Instance(matmulModule(), { env: { memory } });
+  const wasm = instance.exports as unknown as MatmulExports;
+
+  // The hot loops trust their inputs, but these pointers address raw shared memory: a
+  // view from another buffer or a shape larger than the view would silently read or
+  // overwrite someone else's data, so every call checks what the wasm will touch.
+  const seen = knownBuffers(memory);
+  const ptr = (op: string, name: string, a: Float32Array, need: number): number => {
+    if (!(a instanceof Float32Array) || !(seen.has(a.buffer) || knownBuffers(memory).has(a.buffer))) {
+      throw new TypeError(`wasm kernel ${op}: ${name} must be a Float32Array view into the kernel's ` +
+        `WebAssembly.Memory, got ${describeArray(a)}\n` +
+        'hint: allocate it as new Float32Array(memory.buffer, byteOffset, length), or use the js kernel');
+    }
+    if (a.length < need) {
+      throw new RangeError(`wasm kernel ${op}: ${name} has ${a.length} floats, the shape needs ${need}\n` +
+        'hint: check B, IN and OUT against the arrays passed');
+    }
+    return a.byteOffset;
+  };
+
+  return {
+    name: 'wasm',
+
+    linearForward(out, x, wt, b, B, IN, OUT) {
+      checkDims('linearForward', B, IN, OUT);
+      const op = 'linearForward';
+      // out (B, OUT) = x (B, IN) · wt (IN, OUT) + b: A = x read along rows, B = wt.
+      wasm.gemm(ptr(op, 'out', out, B * OUT), OUT * 4, ptr(op, 'x', x, B * IN), IN * 4, 4,
+        ptr(op, 'wt', wt, IN * OUT), OUT * 4, B, OUT, IN, ptr(op, 'b', b, OUT));
+    },
+
+    linearBackwardWeights(dw, db, dout, x, B, IN, OUT, j0, j1) {
+      checkDims('linearBackwardWeights', B, IN, OUT);
+      checkUnits('linearBackwardWeights', j0, j1, OUT);
+      const op = 'linearBackwardWeights';
+      const dwp = ptr(op, 'dw', dw, OUT * IN), dbp = ptr(op, 'db', db, OUT);
+      const doutp = ptr(op, 'dout', dout, B * OUT), xp = ptr(op, 'x', x, B * IN);
+      if (j1 === j0) return;
+      // dw[j0:j1] (units, IN) = doutᵀ (units, B) · x (B, IN): A = doutᵀ, read down columns.
+      wasm.gemm(dwp + j0 * IN * 4, IN * 4, doutp + j0 * 4, 4, OUT * 4, xp, IN * 4, j1 - j0, IN, B, NO_BIAS);
+      wasm.colsum(dbp + j0 * 4, doutp + j0 * 4, OUT * 4, B, j1 - j0);
+    },
+
+    linearBackwardInput(dx, dout, w, B, IN, OUT) {
+      checkDims('linearBackwardInput', B, IN, OUT);
+      const op = 'linearBackwardInput';
+      // dx (B, IN) = dout (B, OUT) · w (OUT, IN): A = dout read along rows, B = w.
+      wasm.gemm(ptr(op, 'dx', dx, B * IN), IN * 4, ptr(op, 'dout', dout, B * OUT), OUT * 4, 4,
+        ptr(op, 'w', w, OUT * IN), IN * 4, B, IN, OUT, NO_BIAS);
+    },
+
+    transposeUnits(wt, w, IN, OUT, j0, j1) {
+      checkDims('transposeUnits', 1, IN, OUT);
+      checkUnits('transposeUnits', j0, j1, OUT);
+      const op = 'transposeUnits';
+      wasm.transpose(ptr(op, 'wt', wt, IN * OUT), ptr(op, 'w', w, OUT * IN), IN, OUT, j0, j1);
+    },
+  };
+}
+
+function checkDims(op: string, B: number, IN: number, OUT: number): void {
+  for (const [name, v] of [['B', B], ['IN', IN], ['OUT', OUT]] as const) {
+    if (!Number.isInteger(v) || v < 0 || v > 0x3fffffff) {
+      throw new RangeError(`wasm kernel ${op}: ${name} must be a non-negative integer, got ${String(v)}`);
+    }
+  }
+}
+
+function checkUnits(op: string, j0: number, j1: number, OUT: number): void {
+  if (!Number.isInteger(j0) || !Number.isInteger(j1) || j0 < 0 || j0 > j1 || j1 > OUT) {
+    throw new RangeError(`wasm kernel ${op}: units [j0, j1) must satisfy 0 <= j0 <= j1 <= OUT = ${OUT}, ` +
+      `got [${String(j0)}, ${String(j1)})`);
+  }
+}
+
+function typeName(v: unknown): string {
+  if (v === null) return 'null';
+  if (typeof v !== 'object') return typeof v;
+  return (v as object).constructor?.name ?? 'object';
+}
+
+function describeArray(a: unknown): string {
+  if (!ArrayBuffer.isView(a)) return typeName(a);
+  const buf = a.buffer;
+  return `a ${typeName(a)} over a ${typeName(buf)} of ${buf.byteLength} bytes`;
+}

@@ -1,0 +1,358 @@
+// kernels_wasm.test.ts — the WebAssembly SIMD128 kernel (matmul.wat via wasm.ts): its
+// committed bytes against a fresh wabt build, hand-worked cases, bit-equality with the js
+// kernel and closeness to the float64 oracle on seeded random shapes (unaligned views, unit
+// sub-ranges, guards around every output), argument errors, kernel selection, and the kernel
+// running in a worker thread on the same shared memory.
+
+import { Worker } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it, vi } from 'vitest';
+import wabtInit from 'wabt';
+import { ConfigError } from '../src/errors.ts';
+import { jsKernel } from '../src/kernels/blocked.ts';
+import { buildMatmulWasm } from '../src/kernels/build_wasm.ts';
+import type { Kernel } from '../src/kernels/kernel.ts';
+import { MATMUL_WASM_BASE64 } from '../src/kernels/matmul_wasm.generated.ts';
+import { naiveKernel } from '../src/kernels/naive.ts';
+import { createKernel, SIMD_PROBE_BYTES, SIMD_PROBE_WAT, simdSupported } from '../src/kernels/select.ts';
+import { createWasmKernel, matmulModule } from '../src/kernels/wasm.ts';
+import { createRng, type Rng } from '../src/rng.ts';
+
+const GUARD = 4; // floats of sentinel before and after every array
+const SENTINEL = 0x7fc0dead; // a NaN no kernel computes
+
+/**
+ * A bump allocator over one shared memory; `misalign` shifts views off 16-byte boundaries.
+ * Sized up front and never grown, like the engine's memory.
+ */
+class Arena {
+  readonly memory: WebAssembly.Memory;
+  private next = 64; // bytes; address 0 stays unused
+  private readonly guards: [number, number][] = [];
+
+  constructor(pages = 16) {
+    this.memory = new WebAssembly.Memory({ initial: pages, maximum: 65536, shared: true });
+  }
+
+  alloc(n: number, misalign = 0): Float32Array {
+    const start = this.next + 4 * GUARD + 4 * misalign;
+    const end = start + 4 * n;
+    this.next = (end + 4 * GUARD + 63) & ~63;
+    if (this.next > this.memory.buffer.byteLength) throw new Error('test arena too small: give it more pages');
+    const u = new Uint32Array(this.memory.buffer);
+    u.fill(SENTINEL, start / 4 - GUARD, start / 4);
+    u.fill(SENTINEL, end / 4, end / 4 + GUARD);
+    this.guards.push([start / 4 - GUARD, end / 4]);
+    return new Float32Array(this.memory.buffer, start, n);
+  }
+
+  from(values: ArrayLike<number>, misalign = 0): Float32Array {
+    const a = this.alloc(values.length, misalign);
+    a.set(values);
+    return a;
+  }
+
+  /** Every guard word still holds the sentinel: no kernel wrote outside its arrays. */
+  guardsIntact(): boolean {
+    const u = new Uint32Array(this.memory.buffer);
+    return this.guards.every(([lo, hi]) =>
+      u.subarray(lo, lo + GUARD).every((v) => v === SENTINEL) && u.subarray(hi, hi + GUARD).every((v) => v === SENTINEL));
+  }
+}
+
+const bits = (a: Float32Array): Uint32Array => new Uint32Array(a.slice().buffer);
+
+describe('the committed wasm bytes', () => {
+  it('equal a fresh wabt build of matmul.wat', async () => {
+    const fresh = await buildMatmulWasm();
+    expect(Buffer.from(fresh).toString('base64')).toBe(MATMUL_WASM_BASE64);
+  });
+
+  it('import only the shared memory and export the three entry points', () => {
+    const m = matmulModule();
+    expect(WebAssembly.Module.imports(m)).toEqual([{ module: 'env', name: 'memory', kind: 'memory' }]);
+    expect(WebAssembly.Module.exports(m).map((e) => e.name).sort()).toEqual(['colsum', 'gemm', 'transpose']);
+  });
+
+  it('the SIMD probe in select.ts is SIMD_PROBE_WAT compiled, and validates here', async () => {
+    const wabt = await wabtInit();
+    const mod = wabt.parseWat('probe.wat', SIMD_PROBE_WAT, { simd: true, threads: true });
+    try {
+      expect(Array.from(mod.toBinary({}).buffer)).toEqual(Array.from(SIMD_PROBE_BYTES));
+    } finally {
+      mod.destroy();
+    }
+    expect(simdSupported()).toBe(true); // Node 20: SIMD128 and shared memory need no flags
+  });
+});
+
+describe('wasm kernel: the hand-worked 2×3 layer (as in kernels.test.ts)', () => {
+  const arena = new Arena();
+  const k = createWasmKernel(arena.memory);
+  const X = [1, 2, 3, 4, 5, 6], W = [1, 0, -1, 2, 1, 0.5], WT = [1, 2, 0, 1, -1, 0.5], DOUT = [1, -2, 0.5, 3];
+
+  it('forward, weights, input and transpose', () => {
+    const out = arena.alloc(4);
+    k.linearForward(out, arena.from(X), arena.from(WT), arena.from([0.5, -1]), 2, 3, 2);
+    expect(Array.from(out)).toEqual([-1.5, 4.5, -1.5, 15]);
+
+    const dw = arena.from([9, 9, 9, 9, 9, 9]), db = arena.from([9, 9]);
+    k.linearBackwardWeights(dw, db, arena.from(DOUT), arena.from(X), 2, 3, 2, 1, 2);
+    expect(Array.from(dw)).toEqual([9, 9, 9, 10, 11, 12]);
+    expect(Array.from(db)).toEqual([9, 1]);
+    k.linearBackwardWeights(dw, db, arena.from(DOUT), arena.from(X), 2, 3, 2, 0, 2);
+    expect(Array.from(dw)).toEqual([3, 4.5, 6, 10, 11, 12]);
+    expect(Array.from(db)).toEqual([1.5, 1]);
+
+    const dx = arena.alloc(6);
+    k.linearBackwardInput(dx, arena.from(DOUT), arena.from(W), 2, 3, 2);
+    expect(Array.from(dx)).toEqual([-3, -2, -2, 6.5, 3, 1]);
+
+    const wt = arena.from([7, 7, 7, 7, 7, 7]);
+    k.transposeUnits(wt, arena.from(W), 3, 2, 1, 2);
+    expect(Array.from(wt)).toEqual([7, 2, 7, 1, 7, 0.5]);
+    k.transposeUnits(wt, arena.from(W), 3, 2, 0, 1);
+    expect(Array.from(wt)).toEqual(WT);
+    expect(arena.guardsIntact()).toBe(true);
+  });
+
+  it('sums in order from +0 with rounded products, in the SIMD tiles and the edges', () => {
+    // 1e8 + 1 − 1e8 = 0 in float32. B = 5 and OUT = 9 cover a 4-row tile, a leftover row,
+    // an 8-wide tile and the shifted 4-wide tile.
+    const B = 5, IN = 3, OUT = 9;
+    const x = arena.from(Array.from({ length: B * IN }, (_, i) => [1e8, 1, -1e8][i % 3]!));
+    const out = arena.alloc(B * OUT);
+    k.linearForward(out, x, arena.from(new Array(IN * OUT).fill(1)), arena.from(new Array(OUT).fill(0.25)), B, IN, OUT);
+    expect(Array.from(out)).toEqual(new Array(B * OUT).fill(0.25));
+
+    const dout = arena.from(Array.from({ length: 3 * 6 }, (_, i) => [1e8, 1, -1e8][Math.floor(i / 6)]!));
+    const dw = arena.alloc(6 * 9), db = arena.alloc(6);
+    k.linearBackwardWeights(dw, db, dout, arena.from(new Array(3 * 9).fill(1)), 3, 9, 6, 0, 6);
+    expect(Array.from(dw)).toEqual(new Array(54).fill(0));
+    expect(Array.from(db)).toEqual(new Array(6).fill(0));
+    const dx = arena.alloc(B * 9);
+    k.linearBackwardInput(dx, x, arena.from(new Array(3 * 9).fill(1)), B, 9, 3);
+    expect(Array.from(dx)).toEqual(new Array(B * 9).fill(0));
+
+    // (1 + 2⁻¹²)² rounds to 1 + 2⁻¹¹ before the add, so the sum cancels to exactly 0
+    // (a fused multiply-add would leave 2⁻²⁴); 8 rows × 8 units puts it in the 4×8 tiles.
+    const e = 1 + 2 ** -12;
+    const xr = arena.from(Array.from({ length: 16 }, (_, i) => (i % 2 ? e : 1)));
+    const wr = arena.from(Array.from({ length: 16 }, (_, i) => (i < 8 ? -(1 + 2 ** -11) : e)));
+    const o = arena.alloc(64);
+    k.linearForward(o, xr, wr, arena.from(new Array(8).fill(0)), 8, 2, 8);
+    expect(Array.from(o)).toEqual(new Array(64).fill(0));
+
+    // A lone −0 product: +0 + −0 = +0.
+    const z = arena.alloc(1);
+    k.linearBackwardInput(z, arena.from([-1]), arena.from([0]), 1, 1, 1);
+    expect(Object.is(z[0], 0)).toBe(true);
+    expect(arena.guardsIntact()).toBe(true);
+  });
+});
+
+// ---- seeded random shapes: wasm = js to the bit, both close to the float64 oracle ----
+
+const SHAPES: [number, number, number][] = [
+  [1, 1, 1], [7, 13, 5], [3, 1, 9], [1, 17, 1], [2, 3, 4], [5, 9, 10], [4, 4, 4], [4, 8, 8], [6, 5, 3],
+  [9, 11, 12], [8, 3, 17], [65, 49, 97], [33, 70, 31], [128, 784, 256],
+];
+
+function fill(a: Float32Array, rng: Rng): Float32Array {
+  for (let i = 0; i < a.length; i++) a[i] = rng.uniform() * 2 - 1;
+  return a;
+}
+
+/** γ(n+1)·Σ|terms| per element, as in kernels.test.ts (Higham §3.1). */
+function worstOverBound(got: Float32Array, exact: Float64Array, absSum: Float64Array, n: number): number {
+  const u = 2 ** -24, gamma = ((n + 1) * u) / (1 - (n + 1) * u);
+  let worst = 0;
+  for (let i = 0; i < got.length; i++) {
+    worst = Math.max(worst, Math.abs(got[i]! - exact[i]!) / (gamma * absSum[i]! * 1.000001 + Number.MIN_VALUE));
+  }
+  return worst;
+}
+
+const abs = (a: Float32Array): Float64Array => Float64Array.from(a, Math.abs);
+
+describe.each([0, 1, 3])('wasm vs js vs the float64 oracle, views misaligned by %i floats', (misalign) => {
+  const arena = new Arena(misalign === 0 ? 320 : 64);
+  const wasm = createWasmKernel(arena.memory);
+  const big = (B: number, IN: number, OUT: number) => B * IN * OUT > 1e6;
+
+  it.each(SHAPES.filter(([B, IN, OUT]) => misalign === 0 || !big(B, IN, OUT)))(
+    'B=%i IN=%i OUT=%i', (B, IN, OUT) => {
+      const rng = createRng(B * 7919 + IN * 131 + OUT * 7 + misalign);
+      const seeded = (n: number) => fill(arena.alloc(n, misalign), rng);
+      const x = seeded(B * IN), wt = seeded(IN * OUT), w = seeded(OUT * IN), b = seeded(OUT), dout = seeded(B * OUT);
+
+      // forward
+      const outW = arena.alloc(B * OUT, misalign), outJ = arena.alloc(B * OUT, misalign);
+      wasm.linearForward(outW, x, wt, b, B, IN, OUT);
+      jsKernel.linearForward(outJ, x, wt, b, B, IN, OUT);
+      expect(bits(outW)).toEqual(bits(outJ));
+      const exact = new Float64Array(B * OUT), bound = new Float64Array(B * OUT);
+      naiveKernel.linearForward(exact, x, wt, b, B, IN, OUT);
+      naiveKernel.linearForward(bound, abs(x), abs(wt), abs(b), B, IN, OUT);
+      expect(worstOverBound(outW, exact, bound, IN + 1)).toBeLessThanOrEqual(1);
+
+      // weights, for the full range and for a sub-range whose outside rows must stay put
+      for (const [j0, j1] of [[0, OUT], [Math.min(1, OUT), Math.max(Math.min(1, OUT), OUT - 2)], [OUT, OUT]]) {
+        const dwW = arena.alloc(OUT * IN, misalign).fill(-7.5), dbW = arena.alloc(OUT, misalign).fill(-7.5);
+        const dwJ = arena.alloc(OUT * IN, misalign).fill(-7.5), dbJ = arena.alloc(OUT, misalign).fill(-7.5);
+        wasm.linearBackwardWeights(dwW, dbW, dout, x, B, IN, OUT, j0!, j1!);
+        jsKernel.linearBackwardWeights(dwJ, dbJ, dout, x, B, IN, OUT, j0!, j1!);
+        expect(bits(dwW)).toEqual(bits(dwJ));
+        expect(bits(dbW)).toEqual(bits(dbJ));
+        const outside = [...dwW.subarray(0, j0! * IN), ...dwW.subarray(j1! * IN), ...dbW.subarray(0, j0!), ...dbW.subarray(j1!)];
+        expect(outside.every((v) => v === -7.5)).toBe(true);
+        const dwE = new Float64Array(OUT * IN), dbE = new Float64Array(OUT), dwB = new Float64Array(OUT * IN), dbB = new Float64Array(OUT);
+        naiveKernel.linearBackwardWeights(dwE, dbE, dout, x, B, IN, OUT, j0!, j1!);
+        naiveKernel.linearBackwardWeights(dwB, dbB, abs(dout), abs(x), B, IN, OUT, j0!, j1!);
+        const rows = (a: Float32Array | Float64Array, n: number) => a.subarray(j0! * n, j1! * n);
+        expect(worstOverBound(rows(dwW, IN) as Float32Array, rows(dwE, IN) as Float64Array, rows(dwB, IN) as Float64Array, B)).toBeLessThanOrEqual(1);
+        expect(worstOverBound(rows(dbW, 1) as Float32Array, rows(dbE, 1) as Float64Array, rows(dbB, 1) as Float64Array, B)).toBeLessThanOrEqual(1);
+      }
+
+      // input
+      const dxW = arena.alloc(B * IN, misalign), dxJ = arena.alloc(B * IN, misalign);
+      wasm.linearBackwardInput(dxW, dout, w, B, IN, OUT);
+      jsKernel.linearBackwardInput(dxJ, dout, w, B, IN, OUT);
+      expect(bits(dxW)).toEqual(bits(dxJ));
+      const dxE = new Float64Array(B * IN), dxB = new Float64Array(B * IN);
+      naiveKernel.linearBackwardInput(dxE, dout, w, B, IN, OUT);
+      naiveKernel.linearBackwardInput(dxB, abs(dout), abs(w), B, IN, OUT);
+      expect(worstOverBound(dxW, dxE, dxB, OUT)).toBeLessThanOrEqual(1);
+
+      // transpose, whole and in two pieces (as threads would split it), and a sub-range
+      const tW = arena.alloc(IN * OUT, misalign).fill(3), tJ = arena.alloc(IN * OUT, misalign).fill(3);
+      const h = Math.floor(OUT / 2);
+      wasm.transposeUnits(tW, w, IN, OUT, 0, h);
+      wasm.transposeUnits(tW, w, IN, OUT, h, OUT);
+      naiveKernel.transposeUnits(tJ, w, IN, OUT, 0, OUT);
+      expect(bits(tW)).toEqual(bits(tJ));
+      const sW = arena.alloc(IN * OUT, misalign).fill(3), sJ = arena.alloc(IN * OUT, misalign).fill(3);
+      wasm.transposeUnits(sW, w, IN, OUT, Math.min(1, OUT), OUT);
+      jsKernel.transposeUnits(sJ, w, IN, OUT, Math.min(1, OUT), OUT);
+      expect(bits(sW)).toEqual(bits(sJ));
+
+      expect(arena.guardsIntact()).toBe(true);
+    });
+});
+
+describe('wasm kernel argument checks', () => {
+  const arena = new Arena();
+  const k = createWasmKernel(arena.memory);
+  const x = arena.alloc(6), wt = arena.alloc(6), b = arena.alloc(2), out = arena.alloc(4);
+
+  it('rejects an array that is not a view into its memory', () => {
+    expect(() => k.linearForward(new Float32Array(4), x, wt, b, 2, 3, 2)).toThrow(TypeError);
+    expect(() => k.linearForward(out, x, wt, b, 2, 3, 2)).not.toThrow();
+    const other = new Arena();
+    expect(() => k.linearForward(out, other.alloc(6), wt, b, 2, 3, 2)).toThrow(/x must be a Float32Array view into the kernel's WebAssembly.Memory/);
+    expect(() => k.linearBackwardInput(arena.alloc(6), arena.alloc(4), new Float32Array(6), 2, 3, 2)).toThrow(/w must be/);
+    expect(() => createWasmKernel({} as WebAssembly.Memory)).toThrow(/expected a WebAssembly.Memory, got Object/);
+  });
+
+  it('still accepts views made before some shared memory grew (V8 then renews every memory.buffer)', () => {
+    const before = arena.alloc(4);
+    new WebAssembly.Memory({ initial: 1, maximum: 4, shared: true }).grow(1);
+    expect(before.buffer).not.toBe(arena.memory.buffer);
+    expect(() => k.linearForward(before, x, wt, b, 2, 3, 2)).not.toThrow();
+    expect(() => k.linearForward(new Float32Array(new SharedArrayBuffer(16)), x, wt, b, 2, 3, 2)).toThrow(TypeError);
+  });
+
+  it('rejects shapes larger than the arrays and unit ranges outside [0, OUT]', () => {
+    expect(() => k.linearForward(out, x, wt, b, 3, 3, 2)).toThrow(/out has 4 floats, the shape needs 6/);
+    expect(() => k.linearForward(out, x, wt, b, 2, 3.5, 2)).toThrow(RangeError);
+    const dw = arena.alloc(6), db = arena.alloc(2), dout = arena.alloc(4);
+    expect(() => k.linearBackwardWeights(dw, db, dout, x, 2, 3, 2, 1, 3)).toThrow(/0 <= j0 <= j1 <= OUT = 2, got \[1, 3\)/);
+    expect(() => k.linearBackwardWeights(dw, db, dout, x, 2, 3, 2, 2, 1)).toThrow(RangeError);
+    expect(() => k.transposeUnits(wt, arena.alloc(6), 3, 2, -1, 2)).toThrow(RangeError);
+  });
+});
+
+describe('kernel selection', () => {
+  it("'js' and 'auto' without a memory give the js kernel; 'auto' with one gives wasm", () => {
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: 16, shared: true });
+    expect(createKernel('js')).toBe(jsKernel);
+    expect(createKernel('auto')).toBe(jsKernel);
+    expect(createKernel('auto', memory).name).toBe('wasm');
+    expect(createKernel('wasm', memory).name).toBe('wasm');
+  });
+
+  it("'wasm' without a memory and unknown kinds are clear errors", () => {
+    expect(() => createKernel('wasm')).toThrow(/needs the WebAssembly.Memory/);
+    expect(() => createKernel('gpu' as 'js')).toThrow(ConfigError);
+    expect(() => createKernel('gpu' as 'js')).toThrow(/unknown kernel "gpu"/);
+  });
+
+  it("'wasm' where SIMD is unsupported says to use --kernel js; 'auto' falls back to js", async () => {
+    const spy = vi.spyOn(WebAssembly, 'validate').mockReturnValue(false);
+    try {
+      vi.resetModules();
+      const fresh = await import('../src/kernels/select.ts');
+      const memory = new WebAssembly.Memory({ initial: 1, maximum: 16, shared: true });
+      expect(fresh.simdSupported()).toBe(false);
+      expect(() => fresh.createKernel('wasm', memory)).toThrow(/hint: use --kernel js/);
+      expect(fresh.createKernel('auto', memory).name).toBe('js');
+    } finally {
+      spy.mockRestore();
+      vi.resetModules();
+    }
+  });
+});
+
+describe('wasm kernel in two threads on one shared memory', () => {
+  it('a worker and the main thread each compute half of dW and of the forward rows; bits equal one thread', async () => {
+    const arena = new Arena();
+    const B = 24, IN = 37, OUT = 20, h = 9;
+    const rng = createRng(2024);
+    const x = fill(arena.alloc(B * IN), rng), wt = fill(arena.alloc(IN * OUT), rng), b = fill(arena.alloc(OUT), rng);
+    const dout = fill(arena.alloc(B * OUT), rng);
+    const out = arena.alloc(B * OUT), dw = arena.alloc(OUT * IN), db = arena.alloc(OUT);
+    const at = (a: Float32Array) => ({ byteOffset: a.byteOffset, length: a.length });
+    const job = { B, IN, OUT, h, x: at(x), wt: at(wt), b: at(b), dout: at(dout), out: at(out), dw: at(dw), db: at(db) };
+
+    // The worker is plain CommonJS; tsx's require hook (which, unlike its ESM hooks,
+    // reaches worker threads on Node 20) lets it load wasm.ts itself.
+    const code = `
+      const { parentPort, workerData } = require('node:worker_threads');
+      const { createWasmKernel } = require(workerData.wasmPath);
+      const { memory, job } = workerData;
+      const v = (a) => new Float32Array(memory.buffer, a.byteOffset, a.length);
+      const k = createWasmKernel(memory);
+      const { B, IN, OUT, h } = job;
+      const half = B / 2;
+      k.linearForward(v(job.out).subarray(half * OUT), v(job.x).subarray(half * IN), v(job.wt), v(job.b), B - half, IN, OUT);
+      k.linearBackwardWeights(v(job.dw), v(job.db), v(job.dout), v(job.x), B, IN, OUT, h, OUT);
+      parentPort.postMessage('done');
+    `;
+    const worker = new Worker(code, {
+      eval: true,
+      execArgv: ['--require', 'tsx/cjs'],
+      workerData: { memory: arena.memory, job, wasmPath: fileURLToPath(new URL('../src/kernels/wasm.ts', import.meta.url)) },
+    });
+    const done = new Promise<void>((resolve, reject) => {
+      worker.once('message', () => resolve());
+      worker.once('error', reject);
+    });
+    const k = createWasmKernel(arena.memory);
+    k.linearForward(out.subarray(0, (B / 2) * OUT), x.subarray(0, (B / 2) * IN), wt, b, B / 2, IN, OUT);
+    k.linearBackwardWeights(dw, db, dout, x, B, IN, OUT, 0, h);
+    await done;
+    await worker.terminate();
+
+    const outJ = new Float32Array(B * OUT), dwJ = new Float32Array(OUT * IN), dbJ = new Float32Array(OUT);
+    jsKernel.linearForward(outJ, x, wt, b, B, IN, OUT);
+    jsKernel.linearBackwardWeights(dwJ, dbJ, dout, x, B, IN, OUT, 0, OUT);
+    expect(bits(out)).toEqual(bits(outJ));
+    expect(bits(dw)).toEqual(bits(dwJ));
+    expect(bits(db)).toEqual(bits(dbJ));
+    expect(arena.guardsIntact()).toBe(true);
+  });
+});
+
+// Keep the Kernel type honest: both float32 kernels satisfy the same interface.
+const _kernels: Kernel<Float32Array>[] = [jsKernel];
+void _kernels;
