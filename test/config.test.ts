@@ -1,0 +1,312 @@
+// Config files: loading, path resolution from the config's directory, command-line
+// overrides, loading the data with the run's split, and every message a bad config can
+// get (one test each), checked for the file, the field path and a hint.
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { applyOverrides, closestName, displayPath, loadConfig, loadConfigData, loadData, parseConfig, type Config } from '../src/config.ts';
+import type { ClassificationDataset } from '../src/data/dataset.ts';
+import { splitDataset } from '../src/data/split.ts';
+import { builtinDataset } from '../src/data/synthetic.ts';
+import { ConfigError } from '../src/errors.ts';
+import type { DataSplitsInput } from '../src/train/options.ts';
+
+const repo = path.resolve(import.meta.dirname, '..');
+let dir: string;
+
+const MODEL = { layers: [{ units: 4, activation: 'tanh' }, { units: 2, activation: 'softmax' }] };
+const BASE = { data: { builtin: 'spirals', n: 200 }, model: MODEL };
+
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'threadtrain-config-'));
+  fs.mkdirSync(path.join(dir, 'data'));
+  fs.writeFileSync(path.join(dir, 'data', 'train.csv'), 'x1,x2,colour\n0,0,red\n1,0,blue\n0,1,red\n1,1,blue\n2,2,green\n3,3,green\n');
+  // The held-out file meets "green" first: its ids must still be the training file's.
+  fs.writeFileSync(path.join(dir, 'data', 'test.csv'), 'x1,x2,colour\n2,3,green\n1,0,blue\n0,0,red\n');
+  fs.writeFileSync(path.join(dir, 'data', 'reg.csv'), 'a,b,t\n0,1,0.5\n1,2,1.5\n2,3,2.5\n');
+});
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+let counter = 0;
+/** Write `content` (an object, or raw text) as a config file in the temp dir; returns its path. */
+function writeConfig(content: unknown): string {
+  const file = path.join(dir, `c${counter++}.json`);
+  fs.writeFileSync(file, typeof content === 'string' ? content : JSON.stringify(content, null, 2));
+  return file;
+}
+
+/** The ConfigError a config gets; asserts that it names the file and carries a hint. */
+function configError(content: unknown): ConfigError {
+  const file = writeConfig(content);
+  try {
+    loadConfig(file);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    const e = error as ConfigError;
+    expect(e.message.startsWith(`${file}`)).toBe(true);
+    expect(e.hint).toBeTruthy();
+    expect(e.message).toContain(`\nhint: ${e.hint}`);
+    return e;
+  }
+  throw new Error(`expected ${JSON.stringify(content)} to be rejected`);
+}
+
+/** The first line of the message with the file name taken off. */
+function firstLine(e: Error): string {
+  return e.message.split('\n')[0]!.replace(/^\S+\.json:? ?/, '');
+}
+
+describe('loadConfig: a valid file', () => {
+  it('reads every section into train options, with paths resolved from the config directory', () => {
+    const file = writeConfig({
+      description: 'all sections',
+      data: { csv: 'data/train.csv', label: 'colour', header: true, testCsv: 'data/test.csv' },
+      split: { validation: 0.25, stratify: false },
+      scale: 'minmax',
+      model: { layers: [{ units: 3, activation: 'relu', init: 'he_normal' }, { units: 3, activation: 'softmax' }], loss: 'cross_entropy' },
+      train: {
+        epochs: 7, batchSize: 'full', lr: 0.2, shuffle: false, seed: 9, threads: 1, kernel: 'js', rule: 'backprop',
+        optimizer: { name: 'adam', beta1: 0.8 }, schedule: { type: 'cosine', warmupSteps: 2 },
+        stop: { lossBelow: 0.01, patience: 3, minDelta: 0.001 }, earlyStopping: { patience: 4, minDelta: 0, restoreBest: false },
+      },
+      out: 'models/run.ttm',
+      log: 'logs/run.jsonl',
+    });
+    const c = loadConfig(file);
+    expect(c.file).toBe(file);
+    expect(c.baseDir).toBe(dir);
+    expect(c.description).toBe('all sections');
+    expect(c.data).toEqual({ kind: 'csv', path: path.join(dir, 'data/train.csv'), label: 'colour', header: true, testPath: path.join(dir, 'data/test.csv') });
+    expect(c.out).toBe(path.join(dir, 'models/run.ttm'));
+    expect(c.log).toBe(path.join(dir, 'logs/run.jsonl'));
+    expect(c.train).toEqual({
+      model: { layers: [{ units: 3, activation: 'relu', init: 'he_normal' }, { units: 3, activation: 'softmax' }], loss: 'cross_entropy' },
+      split: { validation: 0.25, stratify: false },
+      scale: 'minmax',
+      epochs: 7, batchSize: 'full', lr: 0.2, shuffle: false, seed: 9, threads: 1, kernel: 'js', rule: 'backprop',
+      optimizer: { name: 'adam', beta1: 0.8 }, schedule: { type: 'cosine', warmupSteps: 2 },
+      stop: { lossBelow: 0.01, patience: 3, minDelta: 0.001 }, earlyStopping: { patience: 4, minDelta: 0, restoreBest: false },
+    });
+  });
+
+  it('leaves unset training fields to the library defaults and needs no train section', () => {
+    const c = loadConfig(writeConfig(BASE));
+    expect(c.train).toEqual({ model: MODEL });
+    expect(c.out).toBeUndefined();
+  });
+
+  it('resolves paths from the config directory whatever the current directory is', () => {
+    const file = writeConfig({ data: { csv: 'data/train.csv' }, model: { layers: [{ units: 3, activation: 'softmax' }] } });
+    const cwd = process.cwd();
+    process.chdir(os.tmpdir());
+    try {
+      const c = loadConfig(path.relative(os.tmpdir(), file));
+      expect(c.data).toMatchObject({ path: path.join(dir, 'data/train.csv') });
+      expect((loadConfigData(c) as ClassificationDataset).n).toBe(6);
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
+  it('reads a file that starts with a byte-order mark', () => {
+    expect(loadConfig(writeConfig(`\ufeff${JSON.stringify(BASE)}`)).data).toMatchObject({ kind: 'builtin', name: 'spirals' });
+  });
+
+  it('accepts every config in configs/, and mnist.json finds the shared MNIST files from the repository', () => {
+    const files = fs.readdirSync(path.join(repo, 'configs')).filter((f) => f.endsWith('.json'));
+    expect(files.sort()).toEqual(['default.json', 'mnist.json', 'parabola.json', 'spirals.json', 'xor.json']);
+    for (const f of files) expect(() => loadConfig(path.join(repo, 'configs', f))).not.toThrow();
+    const mnist = loadConfig(path.join(repo, 'configs', 'mnist.json'));
+    expect(mnist.data).toMatchObject({ kind: 'idx', images: path.resolve(repo, '../shared/data/mnist/train-images-idx3-ubyte.gz') });
+  });
+});
+
+describe('loadData', () => {
+  it('splits a built-in dataset exactly as train() would (seed + 2, stratified)', () => {
+    const c = loadConfig(writeConfig({ ...BASE, split: { validation: 0.1, test: 0.2 }, train: { seed: 5 } }));
+    const got = loadConfigData(c) as DataSplitsInput;
+    const want = splitDataset(builtinDataset('spirals', { seed: 1, n: 200 }), { validation: 0.1, test: 0.2, seed: 7 });
+    expect([got.train.n, got.validation!.n, got.test!.n]).toEqual([140, 20, 40]);
+    expect(got.train.x).toEqual(want.train.x);
+    expect(got.test!.y).toEqual(want.test!.y);
+  });
+
+  it('returns the plain dataset when nothing is held out', () => {
+    const ds = loadConfigData(loadConfig(writeConfig({ data: { builtin: 'blobs', n: 30, classes: 3, seed: 4 }, model: { layers: [{ units: 3, activation: 'softmax' }] } })));
+    expect(ds).toEqual(builtinDataset('blobs', { n: 30, classes: 3, seed: 4 }));
+  });
+
+  it('gives held-out CSV files the training file\'s class ids', () => {
+    const c = loadConfig(writeConfig({ data: { csv: 'data/train.csv', testCsv: 'data/test.csv' }, model: { layers: [{ units: 3, activation: 'softmax' }] } }));
+    const { train, test } = loadConfigData(c) as { train: ClassificationDataset; test: ClassificationDataset };
+    expect(train.classNames).toEqual(['red', 'blue', 'green']);
+    expect(test.classNames).toEqual(['red', 'blue', 'green']);
+    expect(Array.from(test.y)).toEqual([2, 1, 0]);
+  });
+
+  it('carves a validation split off the training rows when the test rows come from a file', () => {
+    const c = loadConfig(writeConfig({ data: { csv: 'data/train.csv', testCsv: 'data/test.csv' }, split: { validation: 0.5 }, model: { layers: [{ units: 3, activation: 'softmax' }] } }));
+    const s = loadConfigData(c) as DataSplitsInput;
+    expect([s.train.n, s.validation!.n, s.test!.n]).toEqual([3, 3, 3]);
+  });
+
+  it('reads regression targets and resolves relative paths against the base directory', () => {
+    const ds = loadData({ kind: 'csv', path: 'data/reg.csv', task: 'regression' }, dir);
+    expect(ds).toMatchObject({ task: 'regression', n: 3, features: 2, targets: 1 });
+  });
+});
+
+describe('applyOverrides', () => {
+  const base = (): Config => loadConfig(writeConfig({ ...BASE, train: { epochs: 3, lr: 0.1, batchSize: 8, seed: 1, threads: 1 }, out: 'a.ttm' }));
+
+  it('replaces the fields it is given and keeps the rest', () => {
+    const c = applyOverrides(base(), { epochs: 9, lr: 0.5, threads: 2, kernel: 'js' });
+    expect(c.train).toMatchObject({ epochs: 9, lr: 0.5, batchSize: 8, seed: 1, threads: 2, kernel: 'js' });
+    expect(c.out).toBe(path.join(dir, 'a.ttm'));
+  });
+
+  it('takes numbers as the shell gives them, and "full" for the batch size', () => {
+    const c = applyOverrides(base(), { epochs: '4', lr: '1e-2', seed: '0', batchSize: 'full' });
+    expect(c.train).toMatchObject({ epochs: 4, lr: 0.01, seed: 0, batchSize: 'full' });
+  });
+
+  it('resolves --out and --log from the current directory, not the config directory', () => {
+    const c = applyOverrides(base(), { out: 'm.ttm', log: 'run.jsonl' });
+    expect(c.out).toBe(path.resolve('m.ttm'));
+    expect(c.log).toBe(path.resolve('run.jsonl'));
+  });
+
+  it.each([
+    [{ epochs: 'abc' }, '--epochs must be a positive integer (got "abc")'],
+    [{ epochs: 0 }, '--epochs must be a positive integer (got 0)'],
+    [{ batchSize: 2.5 }, '--batch-size must be a positive integer (got 2.5)'],
+    [{ threads: '0' }, '--threads must be a positive integer (got "0")'],
+    [{ lr: -1 }, '--lr must be a number > 0 (got -1)'],
+    [{ seed: 1.5 }, '--seed must be an integer in [0, 4294967295] (got 1.5)'],
+    [{ kernel: 'gpu' }, '--kernel must be one of auto, wasm, js (got "gpu")'],
+    [{ out: '' }, '--out must be a file path (got "")'],
+  ])('rejects %j: %s', (overrides, message) => {
+    const c = base();
+    expect(() => applyOverrides(c, overrides)).toThrow(ConfigError);
+    try {
+      applyOverrides(c, overrides);
+    } catch (error) {
+      expect((error as ConfigError).message.split('\n')[0]).toBe(message);
+      expect((error as ConfigError).hint).toBeTruthy();
+    }
+  });
+});
+
+describe('closestName', () => {
+  it('suggests across case, separators, swapped letters and prefixes, and stays quiet otherwise', () => {
+    const keys = ['epochs', 'batchSize', 'lr', 'earlyStopping'];
+    expect(closestName('batch_size', keys)).toBe('batchSize');
+    expect(closestName('epcohs', keys)).toBe('epochs');
+    expect(closestName('learning_rate', keys)).toBe('lr');
+    expect(closestName('early', keys)).toBe('earlyStopping');
+    expect(closestName('momentum', keys)).toBeUndefined();
+  });
+});
+
+describe('loadConfig: messages', () => {
+  it('a missing file', () => {
+    const file = path.join(dir, 'nope.json');
+    expect(() => loadConfig(file)).toThrow(`${file}: cannot read the config file (ENOENT)\nhint: check the path`);
+  });
+
+  it('a JSON syntax error names the line and column', () => {
+    const e = configError('{\n  "data": { "builtin": "xor" },\n  "model": { "layers": [] },\n}\n');
+    expect(firstLine(e)).toBe('line 4, column 1: not valid JSON: Expected double-quoted property name');
+  });
+
+  it('a JSON file cut short points at its end', () => {
+    expect(firstLine(configError('{\n  "data": '))).toBe('line 2, column 11: not valid JSON: Unexpected end of JSON input');
+  });
+
+  const cases: [string, unknown, string][] = [
+    ['the root is not an object', [1, 2], 'the config must be an object (got [1,2])'],
+    ['an unknown top-level key, with a suggestion', { ...BASE, trian: {} }, 'unknown field trian; did you mean train?'],
+    ['an unknown top-level key, without one', { ...BASE, banana: 1 }, 'unknown field banana'],
+    ['data missing', { model: MODEL }, 'data is missing'],
+    ['data not an object', { data: 'spirals', model: MODEL }, 'data must be an object (got "spirals")'],
+    ['data naming no source', { data: { bultin: 'xor' }, model: MODEL }, 'data must have exactly one of builtin, csv or idx (found bultin); did you mean data.builtin?'],
+    ['data naming two sources', { data: { builtin: 'xor', csv: 'data/train.csv' }, model: MODEL }, 'data must have exactly one of builtin, csv or idx (found builtin and csv)'],
+    ['an unknown built-in dataset', { data: { builtin: 'spiral' }, model: MODEL }, 'data.builtin must be one of xor, and, spirals, blobs, sine, parabola (got "spiral"); did you mean "spirals"?'],
+    ['an option the built-in dataset ignores', { data: { builtin: 'xor', n: 10 }, model: MODEL }, 'data.n is not an option of the "xor" dataset'],
+    ['an unknown key in a built-in source', { data: { builtin: 'spirals', nosie: 0.1 }, model: MODEL }, 'unknown field data.nosie; did you mean data.noise?'],
+    ['data.n', { data: { builtin: 'spirals', n: 0 }, model: MODEL }, 'data.n must be a positive integer (got 0)'],
+    ['data.noise', { data: { builtin: 'spirals', noise: -1 }, model: MODEL }, 'data.noise must be a number ≥ 0 (got -1)'],
+    ['data.turns', { data: { builtin: 'spirals', turns: 0 }, model: MODEL }, 'data.turns must be a number > 0 (got 0)'],
+    ['data.classes', { data: { builtin: 'blobs', classes: 1 }, model: MODEL }, 'data.classes must be at least 2 (got 1)'],
+    ['data.spread', { data: { builtin: 'blobs', spread: 'wide' }, model: MODEL }, 'data.spread must be a number ≥ 0 (got "wide")'],
+    ['data.seed', { data: { builtin: 'spirals', seed: -2 }, model: MODEL }, 'data.seed must be an integer in [0, 4294967295] (got -2)'],
+    ['data.csv not a string', { data: { csv: 3 }, model: MODEL }, 'data.csv must be a non-empty string (got 3)'],
+    ['a CSV file that does not exist', { data: { csv: 'data/missing.csv' }, model: MODEL }, 'data.csv: no such file'],
+    ['data.task', { data: { csv: 'data/train.csv', task: 'regresion' }, model: MODEL }, 'data.task must be one of classification, regression (got "regresion"); did you mean "regression"?'],
+    ['data.label of the wrong type', { data: { csv: 'data/train.csv', label: true }, model: MODEL }, 'data.label must be a column name, a 0-based column index, or (for regression) a list of them (got true)'],
+    ['several labels for classification', { data: { csv: 'data/train.csv', label: ['a', 'b'] }, model: MODEL }, 'data.label lists 2 columns, but classification takes one label column'],
+    ['data.header', { data: { csv: 'data/train.csv', header: 'yes' }, model: MODEL }, 'data.header must be true or false (got "yes")'],
+    ['data.delimiter', { data: { csv: 'data/train.csv', delimiter: ',,' }, model: MODEL }, 'data.delimiter must be one character other than a quote or a newline (got ",,")'],
+    ['a missing held-out CSV', { data: { csv: 'data/train.csv', testCsv: 'data/nope.csv' }, model: MODEL }, 'data.testCsv: no such file'],
+    ['an unknown key in a CSV source', { data: { csv: 'data/train.csv', lable: 'colour' }, model: MODEL }, 'unknown field data.lable; did you mean data.label?'],
+    ['data.idx not an object', { data: { idx: 'mnist' }, model: MODEL }, 'data.idx must be an object (got "mnist")'],
+    ['data.idx without labels', { data: { idx: { images: 'data/train.csv' } }, model: MODEL }, 'data.idx needs both images and labels (missing labels)'],
+    ['idx test images without their labels', { data: { idx: { images: 'data/train.csv', labels: 'data/train.csv', testImages: 'data/test.csv' } }, model: MODEL }, 'data.idx.testImages is given without data.idx.testLabels'],
+    ['an unknown key in data.idx', { data: { idx: { image: 'a', labels: 'b' } }, model: MODEL }, 'unknown field data.idx.image; did you mean data.idx.images?'],
+    ['split not an object', { ...BASE, split: 0.1 }, 'split must be an object (got 0.1)'],
+    ['a split fraction out of range', { ...BASE, split: { validation: 1 } }, 'split.validation must be a number in [0, 1) (got 1)'],
+    ['split fractions leaving no training rows', { ...BASE, split: { validation: 0.5, test: 0.5 } }, 'split.validation + split.test must be below 1 (got 0.5 + 0.5)'],
+    ['split.stratify', { ...BASE, split: { stratify: 1 } }, 'split.stratify must be true or false (got 1)'],
+    ['stratifying a regression task', { data: { builtin: 'sine' }, model: MODEL, split: { test: 0.2, stratify: true } }, 'split.stratify is true, but the data is a regression task with no classes to stratify by'],
+    ['split.test beside a test file', { data: { csv: 'data/train.csv', testCsv: 'data/test.csv' }, model: MODEL, split: { test: 0.2 } }, 'split.test is 0.2, but the test rows already come from data.testCsv'],
+    ['split.validation beside a validation file', { data: { csv: 'data/train.csv', validationCsv: 'data/test.csv' }, model: MODEL, split: { validation: 0.2 } }, 'split.validation is 0.2, but the validation rows already come from data.validationCsv'],
+    ['an unknown split key', { ...BASE, split: { valdation: 0.1 } }, 'unknown field split.valdation; did you mean split.validation?'],
+    ['scale', { ...BASE, scale: 'Standard' }, 'scale must be one of standard, minmax, none (got "Standard"); did you mean "standard"?'],
+    ['model missing', { data: BASE.data }, 'model is missing'],
+    ['model not an object', { ...BASE, model: [] }, 'model must be an object (got [])'],
+    ['an unknown model key', { ...BASE, model: { ...MODEL, layer: [] } }, 'unknown field model.layer; did you mean model.layers?'],
+    ['no layers', { ...BASE, model: { layers: [] } }, 'model.layers must be a non-empty list of layers (got [])'],
+    ['a layer\'s units', { ...BASE, model: { layers: [{ units: 0, activation: 'relu' }] } }, 'model.layers[0].units must be a positive integer (got 0)'],
+    ['a layer\'s activation', { ...BASE, model: { layers: [{ units: 2, activation: 'ReLU' }] } }, 'model.layers[0].activation must be one of identity, step, sign, sigmoid, tanh, relu, leaky_relu, prelu, elu, softmax (got "ReLU")'],
+    ['softmax on a hidden layer', { ...BASE, model: { layers: [{ units: 2, activation: 'softmax' }, { units: 2, activation: 'softmax' }] } }, 'model.layers[0].activation: softmax is only supported on the output layer (found on layer 0 of 2)'],
+    ['an unknown layer key', { ...BASE, model: { layers: [{ units: 2, activation: 'softmax', activaton: 'relu' }] } }, 'unknown field model.layers[0].activaton; did you mean model.layers[0].activation?'],
+    ['a loss that does not fit the output layer', { ...BASE, model: { ...MODEL, loss: 'bce' } }, 'model.loss "bce" needs a sigmoid output layer (the output layer is softmax)'],
+    ['train not an object', { ...BASE, train: 5 }, 'train must be an object (got 5)'],
+    ['an unknown train key', { ...BASE, train: { batch_size: 8 } }, 'unknown field train.batch_size; did you mean train.batchSize?'],
+    ['train.epochs', { ...BASE, train: { epochs: 2.5 } }, 'train.epochs must be a positive integer (got 2.5)'],
+    ['train.batchSize', { ...BASE, train: { batchSize: 0 } }, 'train.batchSize must be a positive integer (got 0)'],
+    ['train.lr', { ...BASE, train: { lr: 0 } }, 'train.lr must be a number > 0 (got 0)'],
+    ['train.shuffle', { ...BASE, train: { shuffle: 'no' } }, 'train.shuffle must be true or false (got "no")'],
+    ['train.seed', { ...BASE, train: { seed: 1.5 } }, 'train.seed must be an integer in [0, 4294967295] (got 1.5)'],
+    ['train.threads', { ...BASE, train: { threads: -1 } }, 'train.threads must be a positive integer (got -1)'],
+    ['train.kernel', { ...BASE, train: { kernel: 'wsam' } }, 'train.kernel must be one of auto, wasm, js (got "wsam"); did you mean "wasm"?'],
+    ['train.rule', { ...BASE, train: { rule: 'delta' } }, 'train.rule must be one of backprop, perceptron, adaline (got "delta")'],
+    ['an optimizer option', { ...BASE, train: { optimizer: { name: 'sgd', momentum: 0.9 } } }, 'train.optimizer.momentum does not apply to optimizer "sgd" (got 0.9)'],
+    ['a schedule option', { ...BASE, train: { schedule: { type: 'step', stepSize: 0, gamma: 0.5 } } }, 'train.schedule.stepSize must be a whole number of epochs > 0 (got 0)'],
+    ['an unknown stop key', { ...BASE, train: { stop: { patence: 3 } } }, 'unknown field train.stop.patence; did you mean train.stop.patience?'],
+    ['train.stop.lossBelow', { ...BASE, train: { stop: { lossBelow: 'low' } } }, 'train.stop.lossBelow must be a finite number (got "low")'],
+    ['early stopping without patience', { ...BASE, train: { earlyStopping: { minDelta: 0.01 } } }, 'train.earlyStopping.patience is missing'],
+    ['train.earlyStopping.restoreBest', { ...BASE, train: { earlyStopping: { patience: 2, restoreBest: 'yes' } } }, 'train.earlyStopping.restoreBest must be true or false (got "yes")'],
+    ['out', { ...BASE, out: 42 }, 'out must be a non-empty string (got 42)'],
+    ['description', { ...BASE, description: ['a'] }, 'description must be a non-empty string (got ["a"])'],
+  ];
+
+  it.each(cases)('%s', (_what, content, message) => {
+    const e = configError(content);
+    const line = firstLine(e);
+    if (message.endsWith('no such file')) expect(line.startsWith(message)).toBe(true);
+    else expect(line).toBe(message);
+  });
+
+  it('a missing data file says where relative paths resolve from', () => {
+    const e = configError({ data: { csv: 'train.csv' }, model: MODEL });
+    expect(firstLine(e)).toBe(`data.csv: no such file ${displayPath(path.join(dir, 'train.csv'))}`);
+    expect(e.hint).toContain('relative to the config file\'s directory');
+  });
+
+  it('parseConfig checks an object in memory under the name it is given', () => {
+    expect(() => parseConfig({ data: { builtin: 'xor' } }, 'inline', dir)).toThrow('inline: model is missing');
+  });
+});
