@@ -168,12 +168,15 @@ export const jsKernel: Kernel<Float32Array> = {
     gemm(dx, 0, IN, dout, 0, OUT, 1, w, 0, IN, B, IN, OUT, null, 0);
   },
 
-  // w is (OUT, IN), wt is (IN, OUT); units j in [j0, j1). Reads rows of w in order and
-  // writes wt with stride OUT: the writes are the scattered side either way.
+  // w is (OUT, IN), wt is (IN, OUT); units j in [j0, j1). 16 k's at a time across all the
+  // units, so the 16 rows of wt being written (OUT floats apart, often a power of two that
+  // crowds a few cache sets) stay in cache until they are full, as in matmul.wat.
   transposeUnits(wt, w, IN, OUT, j0, j1) {
-    for (let j = j0; j < j1; j++) {
-      const row = j * IN;
-      for (let k = 0, q = j; k < IN; k++, q += OUT) wt[q] = w[row + k]!;
+    for (let k0 = 0; k0 < IN; k0 += 16) {
+      const kend = Math.min(k0 + 16, IN);
+      for (let j = j0; j < j1; j++) {
+        for (let k = k0, p = j * IN + k0, q = k0 * OUT + j; k < kend; k++, p++, q += OUT) wt[q] = w[p]!;
+      }
     }
   },
 };

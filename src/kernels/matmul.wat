@@ -355,59 +355,69 @@
 
   ;; wt[k, j] = w[j, k] for units j in [j0, j1), all k: w is (OUT, IN), wt is (IN, OUT).
   ;; 4×4 blocks: four rows of w are loaded as vectors and shuffled into four rows of wt.
+  ;; The blocks go 16 k's at a time across all the units: wt's rows are OUT floats apart
+  ;; (often a power of two, so they crowd a few cache sets), and sweeping the units over
+  ;; just 16 of them keeps those lines in L1 until they are written in full.
   (func (export "transpose") (param $wt i32) (param $w i32) (param $IN i32) (param $OUT i32)
         (param $j0 i32) (param $j1 i32)
-    (local $ldw i32) (local $ldt i32) (local $src i32) (local $dst i32) (local $k i32)
+    (local $ldw i32) (local $ldt i32) (local $in4 i32) (local $j4 i32) (local $k0 i32) (local $kend i32)
+    (local $j i32) (local $k i32) (local $src i32) (local $dst i32)
     (local $r0 v128) (local $r1 v128) (local $r2 v128) (local $r3 v128) (local $t0 v128) (local $t1 v128)
     (local.set $ldw (i32.shl (local.get $IN) (i32.const 2)))
     (local.set $ldt (i32.shl (local.get $OUT) (i32.const 2)))
+    (local.set $in4 (i32.and (local.get $IN) (i32.const -4)))
+    (local.set $j4 (i32.add (local.get $j0) (i32.and (i32.sub (local.get $j1) (local.get $j0)) (i32.const -4))))
+    (block $kdone
+      (loop $kblocks
+        (br_if $kdone (i32.ge_u (local.get $k0) (local.get $in4)))
+        (local.set $kend (select (local.get $in4) (i32.add (local.get $k0) (i32.const 16))
+                                 (i32.gt_u (i32.add (local.get $k0) (i32.const 16)) (local.get $in4))))
+        (local.set $j (local.get $j0))
+        (block $jdone
+          (loop $units
+            (br_if $jdone (i32.ge_u (local.get $j) (local.get $j4)))
+            (local.set $src (i32.add (i32.add (local.get $w) (i32.mul (local.get $j) (local.get $ldw)))
+                                     (i32.shl (local.get $k0) (i32.const 2))))
+            (local.set $dst (i32.add (i32.add (local.get $wt) (i32.mul (local.get $k0) (local.get $ldt)))
+                                     (i32.shl (local.get $j) (i32.const 2))))
+            (local.set $k (local.get $k0))
+            (loop $block
+              (local.set $r0 (v128.load align=4 (local.get $src)))
+              (local.set $r1 (v128.load align=4 (i32.add (local.get $src) (local.get $ldw))))
+              (local.set $r2 (v128.load align=4 (i32.add (local.get $src) (i32.shl (local.get $ldw) (i32.const 1)))))
+              (local.set $r3 (v128.load align=4 (i32.add (local.get $src) (i32.mul (local.get $ldw) (i32.const 3)))))
+              ;; r0 = [a0 a1 a2 a3] … r3 = [d0 d1 d2 d3] → t0 = [a0 b0 a1 b1], t1 = [c0 d0 c1 d1]
+              (local.set $t0 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $r0) (local.get $r1)))
+              (local.set $t1 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $r2) (local.get $r3)))
+              (v128.store align=4 (local.get $dst)
+                (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t1)))
+              (v128.store align=4 (i32.add (local.get $dst) (local.get $ldt))
+                (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t1)))
+              ;; t0 = [a2 b2 a3 b3], t1 = [c2 d2 c3 d3]
+              (local.set $t0 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r0) (local.get $r1)))
+              (local.set $t1 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r2) (local.get $r3)))
+              (v128.store align=4 (i32.add (local.get $dst) (i32.shl (local.get $ldt) (i32.const 1)))
+                (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t1)))
+              (v128.store align=4 (i32.add (local.get $dst) (i32.mul (local.get $ldt) (i32.const 3)))
+                (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t1)))
+              (local.set $src (i32.add (local.get $src) (i32.const 16)))
+              (local.set $dst (i32.add (local.get $dst) (i32.shl (local.get $ldt) (i32.const 2))))
+              (br_if $block (i32.lt_u (local.tee $k (i32.add (local.get $k) (i32.const 4))) (local.get $kend))))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (br $units)))
+        (local.set $k0 (i32.add (local.get $k0) (i32.const 16)))
+        (br $kblocks)))
+    ;; What the blocks left: the last IN % 4 columns of units [j0, j4), and units [j4, j1) whole.
+    (local.set $j (local.get $j0))
     (block $done
-      (loop $units
-        (br_if $done (i32.gt_u (i32.add (local.get $j0) (i32.const 4)) (local.get $j1)))
-        (local.set $src (i32.add (local.get $w) (i32.mul (local.get $j0) (local.get $ldw))))
-        (local.set $dst (i32.add (local.get $wt) (i32.shl (local.get $j0) (i32.const 2))))
-        (local.set $k (i32.const 0))
-        (block $kdone
-          (loop $block
-            (br_if $kdone (i32.gt_u (i32.add (local.get $k) (i32.const 4)) (local.get $IN)))
-            (local.set $r0 (v128.load align=4 (local.get $src)))
-            (local.set $r1 (v128.load align=4 (i32.add (local.get $src) (local.get $ldw))))
-            (local.set $r2 (v128.load align=4 (i32.add (local.get $src) (i32.shl (local.get $ldw) (i32.const 1)))))
-            (local.set $r3 (v128.load align=4 (i32.add (local.get $src) (i32.mul (local.get $ldw) (i32.const 3)))))
-            ;; r0 = [a0 a1 a2 a3] … r3 = [d0 d1 d2 d3] → t0 = [a0 b0 a1 b1], t1 = [c0 d0 c1 d1]
-            (local.set $t0 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $r0) (local.get $r1)))
-            (local.set $t1 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $r2) (local.get $r3)))
-            (v128.store align=4 (local.get $dst)
-              (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t1)))
-            (v128.store align=4 (i32.add (local.get $dst) (local.get $ldt))
-              (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t1)))
-            ;; t0 = [a2 b2 a3 b3], t1 = [c2 d2 c3 d3]
-            (local.set $t0 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r0) (local.get $r1)))
-            (local.set $t1 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r2) (local.get $r3)))
-            (v128.store align=4 (i32.add (local.get $dst) (i32.shl (local.get $ldt) (i32.const 1)))
-              (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t1)))
-            (v128.store align=4 (i32.add (local.get $dst) (i32.mul (local.get $ldt) (i32.const 3)))
-              (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t1)))
-            (local.set $src (i32.add (local.get $src) (i32.const 16)))
-            (local.set $dst (i32.add (local.get $dst) (i32.shl (local.get $ldt) (i32.const 2))))
-            (local.set $k (i32.add (local.get $k) (i32.const 4)))
-            (br $block)))
-        (local.set $k (i32.sub (local.get $IN) (local.get $k)))
-        (call $copyStrided (local.get $dst) (local.get $src) (local.get $k) (local.get $ldt))
-        (call $copyStrided (i32.add (local.get $dst) (i32.const 4)) (i32.add (local.get $src) (local.get $ldw))
-                           (local.get $k) (local.get $ldt))
-        (call $copyStrided (i32.add (local.get $dst) (i32.const 8))
-                           (i32.add (local.get $src) (i32.shl (local.get $ldw) (i32.const 1))) (local.get $k) (local.get $ldt))
-        (call $copyStrided (i32.add (local.get $dst) (i32.const 12))
-                           (i32.add (local.get $src) (i32.mul (local.get $ldw) (i32.const 3))) (local.get $k) (local.get $ldt))
-        (local.set $j0 (i32.add (local.get $j0) (i32.const 4)))
-        (br $units)))
-    (block $done
-      (loop $units
-        (br_if $done (i32.ge_u (local.get $j0) (local.get $j1)))
-        (call $copyStrided (i32.add (local.get $wt) (i32.shl (local.get $j0) (i32.const 2)))
-                           (i32.add (local.get $w) (i32.mul (local.get $j0) (local.get $ldw))) (local.get $IN) (local.get $ldt))
-        (local.set $j0 (i32.add (local.get $j0) (i32.const 1)))
-        (br $units)))
+      (loop $rest
+        (br_if $done (i32.ge_u (local.get $j) (local.get $j1)))
+        (local.set $k (select (local.get $in4) (i32.const 0) (i32.lt_u (local.get $j) (local.get $j4))))
+        (call $copyStrided
+          (i32.add (i32.add (local.get $wt) (i32.mul (local.get $k) (local.get $ldt))) (i32.shl (local.get $j) (i32.const 2)))
+          (i32.add (i32.add (local.get $w) (i32.mul (local.get $j) (local.get $ldw))) (i32.shl (local.get $k) (i32.const 2)))
+          (i32.sub (local.get $IN) (local.get $k)) (local.get $ldt))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $rest)))
   )
 )

@@ -1,0 +1,215 @@
+// bench/matmul.ts — single-thread GFLOP/s of the three matrix kernels (float64 naive oracle,
+// Math.fround TypeScript, WebAssembly SIMD128) for each product of a dense layer, on the MNIST
+// MLP's shapes and on squares. Every array is a view into one shared WebAssembly.Memory, as
+// in training (the js kernel is also timed on plain Float32Arrays, which V8 can treat
+// differently). Results are checked against the float64 oracle, and wasm against js bit for
+// bit, before anything is timed.
+//
+//   npx tsx bench/matmul.ts [--json FILE] [--repeats N] [--min-ms MS]
+//
+// A call of any product costs 2·B·IN·OUT floating-point operations. Peak is the measured
+// 128-bit SIMD mul+add ceiling of one core of the reference machine (shared/research/anchors.md).
+
+import { appendFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { jsKernel } from '../src/kernels/blocked.ts';
+import type { FloatArray, Kernel } from '../src/kernels/kernel.ts';
+import { naiveKernel } from '../src/kernels/naive.ts';
+import { createWasmKernel } from '../src/kernels/wasm.ts';
+import { createRng } from '../src/rng.ts';
+
+const PEAK_GFLOPS = 64;
+
+type Op = 'forward' | 'dW' | 'dX';
+const OPS: Op[] = ['forward', 'dW', 'dX'];
+
+interface Shape { label: string; B: number; IN: number; OUT: number }
+const SHAPES: Shape[] = [
+  { label: 'MLP layer 1', B: 128, IN: 784, OUT: 256 },
+  { label: 'MLP layer 2', B: 128, IN: 256, OUT: 128 },
+  { label: 'square 256', B: 256, IN: 256, OUT: 256 },
+  { label: 'square 512', B: 512, IN: 512, OUT: 512 },
+];
+
+interface Args { json: string | undefined; repeats: number; minMs: number }
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { json: undefined, repeats: 7, minMs: 25 };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i], value = argv[i + 1];
+    if (flag === '--json' && value !== undefined) args.json = value;
+    else if (flag === '--repeats' && value !== undefined) args.repeats = Math.max(5, Number(value));
+    else if (flag === '--min-ms' && value !== undefined) args.minMs = Number(value);
+    else throw new Error(`bench/matmul.ts: unknown or incomplete argument ${String(flag)}\n` +
+      'hint: npx tsx bench/matmul.ts [--json FILE] [--repeats N>=5] [--min-ms MS]');
+    i++;
+  }
+  return args;
+}
+
+/** The arrays of one layer shape, all views into `memory` starting on 64-byte boundaries. */
+interface Layer { x: Float32Array; wt: Float32Array; w: Float32Array; b: Float32Array; dout: Float32Array;
+  out: Float32Array; dw: Float32Array; db: Float32Array; dx: Float32Array }
+
+function layerIn(memory: WebAssembly.Memory, s: Shape): Layer {
+  let next = 0;
+  const alloc = (n: number): Float32Array => {
+    const a = new Float32Array(memory.buffer, next, n);
+    next = (next + 4 * n + 63) & ~63;
+    return a;
+  };
+  const { B, IN, OUT } = s;
+  const layer: Layer = {
+    x: alloc(B * IN), wt: alloc(IN * OUT), w: alloc(OUT * IN), b: alloc(OUT), dout: alloc(B * OUT),
+    out: alloc(B * OUT), dw: alloc(OUT * IN), db: alloc(OUT), dx: alloc(B * IN),
+  };
+  const rng = createRng(B * 1000003 + IN * 1009 + OUT);
+  for (const a of [layer.x, layer.w, layer.b, layer.dout]) for (let i = 0; i < a.length; i++) a[i] = rng.uniform() * 2 - 1;
+  jsKernel.transposeUnits(layer.wt, layer.w, IN, OUT, 0, OUT);
+  return layer;
+}
+
+function plainCopy(l: Layer): Layer {
+  const c = (a: Float32Array) => a.slice();
+  return { x: c(l.x), wt: c(l.wt), w: c(l.w), b: c(l.b), dout: c(l.dout), out: c(l.out), dw: c(l.dw), db: c(l.db), dx: c(l.dx) };
+}
+
+function runOp<F extends FloatArray>(k: Kernel<F>, op: Op, l: { [K in keyof Layer]: F }, s: Shape): void {
+  const { B, IN, OUT } = s;
+  if (op === 'forward') k.linearForward(l.out, l.x, l.wt, l.b, B, IN, OUT);
+  else if (op === 'dW') k.linearBackwardWeights(l.dw, l.db, l.dout, l.x, B, IN, OUT, 0, OUT);
+  else k.linearBackwardInput(l.dx, l.dout, l.w, B, IN, OUT);
+}
+
+const result = (l: Layer, op: Op): Float32Array => (op === 'forward' ? l.out : op === 'dW' ? l.dw : l.dx);
+
+/** Largest error over the rigorous float32 bound γ(n+1)·Σ|terms| (≤ 1 means correct). */
+function checkAgainstOracle(l: Layer, op: Op, s: Shape): number {
+  const { B, IN, OUT } = s;
+  const n = op === 'forward' ? IN + 1 : op === 'dW' ? B : OUT;
+  const size = result(l, op).length;
+  const exact = new Float64Array(size), absSum = new Float64Array(size), scratch = new Float64Array(OUT);
+  const abs = (a: Float32Array) => Float64Array.from(a, Math.abs);
+  if (op === 'forward') {
+    naiveKernel.linearForward(exact, l.x, l.wt, l.b, B, IN, OUT);
+    naiveKernel.linearForward(absSum, abs(l.x), abs(l.wt), abs(l.b), B, IN, OUT);
+  } else if (op === 'dW') {
+    naiveKernel.linearBackwardWeights(exact, scratch, l.dout, l.x, B, IN, OUT, 0, OUT);
+    naiveKernel.linearBackwardWeights(absSum, scratch, abs(l.dout), abs(l.x), B, IN, OUT, 0, OUT);
+  } else {
+    naiveKernel.linearBackwardInput(exact, l.dout, l.w, B, IN, OUT);
+    naiveKernel.linearBackwardInput(absSum, abs(l.dout), abs(l.w), B, IN, OUT);
+  }
+  const u = 2 ** -24, gamma = ((n + 1) * u) / (1 - (n + 1) * u);
+  const got = result(l, op);
+  let worst = 0;
+  for (let i = 0; i < size; i++) worst = Math.max(worst, Math.abs(got[i]! - exact[i]!) / (gamma * absSum[i]! + Number.MIN_VALUE));
+  return worst;
+}
+
+function sameBits(a: Float32Array, b: Float32Array): boolean {
+  const ua = new Uint32Array(a.buffer, a.byteOffset, a.length), ub = new Uint32Array(b.buffer, b.byteOffset, b.length);
+  for (let i = 0; i < ua.length; i++) if (ua[i] !== ub[i]) return false;
+  return true;
+}
+
+/** Median seconds per call: warm up, then `repeats` samples of enough calls to last minMs each. */
+function time(fn: () => void, repeats: number, minMs: number): number {
+  let calls = 1;
+  const warmUntil = performance.now() + Math.max(200, 4 * minMs); // long enough for V8 to tier wasm and JS up
+  do fn();
+  while (performance.now() < warmUntil);
+  for (;;) {
+    const t0 = performance.now();
+    for (let i = 0; i < calls; i++) fn();
+    const ms = performance.now() - t0;
+    if (ms >= minMs) break;
+    calls = Math.max(calls + 1, Math.ceil((calls * minMs * 1.2) / Math.max(ms, 0.01)));
+  }
+  const samples: number[] = [];
+  for (let r = 0; r < repeats; r++) {
+    const t0 = performance.now();
+    for (let i = 0; i < calls; i++) fn();
+    samples.push((performance.now() - t0) / 1000 / calls);
+  }
+  samples.sort((a, b) => a - b);
+  return samples[Math.floor(samples.length / 2)]!;
+}
+
+function main(): void {
+  const args = parseArgs(process.argv.slice(2));
+  const command = `npx tsx bench/matmul.ts${process.argv.slice(2).map((a) => ` ${a}`).join('')}`;
+  const cpu = os.cpus()[0]?.model.trim() ?? 'unknown CPU';
+  const machine = `${cpu}, ${os.cpus().length} logical cores, Node ${process.version} (V8 ${process.versions.v8})`;
+  const largest = Math.max(...SHAPES.map((s) => 4 * (2 * s.B * s.IN + 3 * s.IN * s.OUT + 2 * s.B * s.OUT + 2 * s.OUT) + 9 * 64));
+  const memory = new WebAssembly.Memory({ initial: Math.ceil(largest / 65536), maximum: 65536, shared: true });
+  const wasm = createWasmKernel(memory);
+  if (args.json !== undefined) writeFileSync(args.json, '');
+
+  console.log('threadtrain matrix kernels, one thread');
+  console.log(`machine: ${machine}`);
+  console.log(`command: ${command}`);
+  console.log(`median of ${args.repeats} timed samples (each >= ${args.minMs} ms) after warm-up; ` +
+    `GFLOP/s = 2·B·IN·OUT per call; % of the ${PEAK_GFLOPS} GFLOP/s 128-bit mul+add peak`);
+  console.log('arrays: views into one shared WebAssembly.Memory; "js plain" = the js kernel on plain Float32Arrays\n');
+
+  const header = ['shape B×IN×OUT', 'op', 'naive', 'js', 'js plain', 'wasm', 'js/naive', 'wasm/js'];
+  const rows: string[][] = [];
+  const fmt = (g: number) => `${g.toFixed(g < 10 ? 2 : 1)} (${((100 * g) / PEAK_GFLOPS).toFixed(g < 6.4 ? 1 : 0)}%)`;
+  const transposes: string[] = [];
+
+  for (const s of SHAPES) {
+    const l = layerIn(memory, s), plain = plainCopy(l);
+    const flops = 2 * s.B * s.IN * s.OUT;
+    for (const op of OPS) {
+      // Check before timing: js against the float64 bound, wasm against js to the bit.
+      runOp(jsKernel, op, l, s);
+      const js = result(l, op).slice(), jsDb = l.db.slice();
+      const worst = checkAgainstOracle(l, op, s);
+      result(l, op).fill(NaN);
+      runOp(wasm, op, l, s);
+      if (worst > 1 || !sameBits(result(l, op), js) || (op === 'dW' && !sameBits(l.db, jsDb))) {
+        throw new Error(`${s.label} ${op}: check failed (js error/bound ${worst.toFixed(3)}, wasm = js: ${sameBits(result(l, op), js)})`);
+      }
+
+      const secs = {
+        naive: time(() => runOp(naiveKernel as Kernel<Float32Array>, op, l, s), args.repeats, args.minMs),
+        js: time(() => runOp(jsKernel, op, l, s), args.repeats, args.minMs),
+        jsPlain: time(() => runOp(jsKernel, op, plain, s), args.repeats, args.minMs),
+        wasm: time(() => runOp(wasm, op, l, s), args.repeats, args.minMs),
+      };
+      const g = { naive: flops / secs.naive / 1e9, js: flops / secs.js / 1e9, jsPlain: flops / secs.jsPlain / 1e9, wasm: flops / secs.wasm / 1e9 };
+      rows.push([`${s.B}×${s.IN}×${s.OUT}`, op, fmt(g.naive), fmt(g.js), fmt(g.jsPlain), fmt(g.wasm),
+        `${(g.js / g.naive).toFixed(2)}×`, `${(g.wasm / g.js).toFixed(1)}×`]);
+      process.stderr.write(`  ${s.label} ${op}: naive ${g.naive.toFixed(2)}, js ${g.js.toFixed(2)}, wasm ${g.wasm.toFixed(1)} GFLOP/s\n`);
+      if (args.json !== undefined) {
+        for (const kernel of ['naive', 'js', 'jsPlain', 'wasm'] as const) {
+          appendFileSync(args.json, JSON.stringify({
+            bench: 'matmul', kernel, op, B: s.B, IN: s.IN, OUT: s.OUT, seconds: secs[kernel], gflops: g[kernel],
+            fractionOfPeak: g[kernel] / PEAK_GFLOPS, repeats: args.repeats, machine, command, date: new Date().toISOString(),
+          }) + '\n');
+        }
+      }
+    }
+    // transposeUnits moves IN·OUT floats and does no arithmetic: reported as time per call.
+    wasm.transposeUnits(l.wt, l.w, s.IN, s.OUT, 0, s.OUT);
+    const tJs = time(() => jsKernel.transposeUnits(l.wt, l.w, s.IN, s.OUT, 0, s.OUT), args.repeats, args.minMs);
+    const tWasm = time(() => wasm.transposeUnits(l.wt, l.w, s.IN, s.OUT, 0, s.OUT), args.repeats, args.minMs);
+    transposes.push(`${s.OUT}×${s.IN}: js ${(tJs * 1e6).toFixed(1)} µs, wasm ${(tWasm * 1e6).toFixed(1)} µs`);
+    if (args.json !== undefined) {
+      for (const [kernel, seconds] of [['js', tJs], ['wasm', tWasm]] as const) {
+        appendFileSync(args.json, JSON.stringify({ bench: 'matmul', kernel, op: 'transpose', IN: s.IN, OUT: s.OUT, seconds, machine, command, date: new Date().toISOString() }) + '\n');
+      }
+    }
+  }
+
+  console.log('checked before timing: js within the float32 error bound of the float64 oracle; wasm = js bit for bit\n');
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  console.log(line(header));
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const r of rows) console.log(line(r));
+  console.log(`\ntransposeUnits (w is OUT×IN, all units): ${transposes.join('; ')}`);
+}
+
+main();
