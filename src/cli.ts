@@ -137,6 +137,11 @@ function configRows(config: Config, splits: DataSplitsInput, opts: ResolvedTrain
   rows.push(['shuffle', String(opts.shuffle)], ['seed', String(opts.seed)]);
   rows.push(['threads', `${opts.threads} (of ${os.availableParallelism()} cores)`]);
   rows.push(['kernel', opts.kernel === 'auto' ? `auto (${simdSupported() ? 'wasm' : 'js'})` : opts.kernel]);
+  if (opts.checkpoint) {
+    const every = [opts.checkpoint.everyEpochs > 0 ? `every ${opts.checkpoint.everyEpochs} epochs` : '', opts.checkpoint.everySteps > 0 ? `every ${opts.checkpoint.everySteps} steps` : ''];
+    rows.push(['checkpoint', `${displayPath(opts.checkpoint.path)} (${[...every.filter(Boolean), 'at the end'].join(', ')})`]);
+  }
+  if (typeof config.train.resume === 'string') rows.push(['resume from', displayPath(config.train.resume)]);
   if (config.out) rows.push(['out', displayPath(config.out)]);
   if (config.log) rows.push(['log', displayPath(config.log)]);
   return rows;
@@ -210,6 +215,7 @@ async function trainCommand(a: Record<string, unknown>): Promise<number> {
   const file = String(a.config);
   const config = applyOverrides(loadConfig(file), {
     epochs: a.epochs, lr: a.lr, batchSize: a['batch-size'], seed: a.seed, threads: a.threads, kernel: a.kernel, out: a.out, log: a.log,
+    checkpoint: a.checkpoint, resume: a.resume,
   });
   const data = loadConfigData(config);
   const splits: DataSplitsInput = 'train' in data && (data as DataSplitsInput).train !== undefined ? (data as DataSplitsInput) : { train: data as Dataset };
@@ -261,6 +267,7 @@ async function trainCommand(a: Record<string, unknown>): Promise<number> {
   process.on('SIGINT', onSigint);
   try {
     let lastLoss = NaN;
+    let lastCheckpoint: { path: string; epoch: number; step: number } | undefined;
     const showLr = opts.schedule.type !== 'constant';
     const started = performance.now();
     let result: TrainResult;
@@ -268,6 +275,7 @@ async function trainCommand(a: Record<string, unknown>): Promise<number> {
       result = await withConfigFileAsync(file, () =>
         train(options, {
           signal: controller.signal,
+          onCheckpoint: (info) => (lastCheckpoint = info),
           // The hook reports no running loss; the live line shows the last epoch's.
           onProgress: (p) => progress.step({ epoch: p.epoch, step: p.step, loss: lastLoss, samplesPerSec: p.samplesPerSec }),
           onEpoch: (record) => {
@@ -300,6 +308,10 @@ async function trainCommand(a: Record<string, unknown>): Promise<number> {
       out('no model saved: give --out FILE to keep the weights of an interrupted run');
     }
     if (config.log) out(`wrote epoch log to ${displayPath(config.log)}`);
+    if (lastCheckpoint) {
+      out(`checkpoint: ${displayPath(lastCheckpoint.path)} (epoch ${lastCheckpoint.epoch}, step ${lastCheckpoint.step})`);
+      if (result.stopReason === 'interrupted') out(`resume with: threadtrain train --config ${file} --resume ${displayPath(lastCheckpoint.path)}`);
+    }
     return result.stopReason === 'interrupted' ? 130 : 0;
   } finally {
     process.off('SIGINT', onSigint);
@@ -535,6 +547,8 @@ export async function main(args: readonly string[]): Promise<number> {
           .option('kernel', { type: 'string', choices: ['auto', 'wasm', 'js'], describe: 'compute kernel', defaultDescription: 'from the config, else auto' })
           .option('out', { alias: 'o', type: 'string', requiresArg: true, describe: 'write the trained model here', defaultDescription: 'the config\'s "out", else none' })
           .option('log', { type: 'string', requiresArg: true, describe: 'write a JSON Lines epoch log here', defaultDescription: 'the config\'s "log", else none' })
+          .option('checkpoint', { type: 'string', requiresArg: true, describe: 'write checkpoints (to resume from) here, at the end and at the config\'s cadence', defaultDescription: 'the config\'s train.checkpoint, else none' })
+          .option('resume', { type: 'string', requiresArg: true, describe: 'continue bit for bit from a checkpoint of this config (epochs, threads and kernel may differ)', defaultDescription: 'none' })
           .example('$0 train --config configs/spirals.json --epochs 50 --out spirals.ttm', ''),
       run(trainCommand),
     )

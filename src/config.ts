@@ -83,6 +83,10 @@ export interface Overrides {
   /** Relative paths resolve from the current directory. */
   readonly out?: unknown;
   readonly log?: unknown;
+  /** Where to write checkpoints (keeping the config's cadence, if it has one). */
+  readonly checkpoint?: unknown;
+  /** A checkpoint to continue from. */
+  readonly resume?: unknown;
 }
 
 /** How `loadData` carves held-out rows off the training data (the run's split, seed + 2 as in `train`). */
@@ -96,8 +100,9 @@ export interface SplitRequest {
 
 const TOP_KEYS = ['description', 'data', 'split', 'scale', 'model', 'train', 'out', 'log'] as const;
 const TRAIN_KEYS = [
-  'epochs', 'batchSize', 'lr', 'shuffle', 'seed', 'threads', 'kernel', 'rule', 'optimizer', 'schedule', 'stop', 'earlyStopping',
+  'epochs', 'batchSize', 'lr', 'shuffle', 'seed', 'threads', 'kernel', 'rule', 'optimizer', 'schedule', 'stop', 'earlyStopping', 'checkpoint',
 ] as const;
+const CHECKPOINT_KEYS = ['path', 'everyEpochs', 'everySteps'] as const;
 const SPLIT_KEYS = ['validation', 'test', 'stratify'] as const;
 const MODEL_KEYS = ['layers', 'loss'] as const;
 const LAYER_KEYS = ['units', 'activation', 'alpha', 'init'] as const;
@@ -452,6 +457,16 @@ function parseTrain(c: Checker, value: unknown): Omit<TrainSettings, 'model' | '
       ...(e.restoreBest !== undefined ? { restoreBest: c.boolean(e.restoreBest, 'train.earlyStopping.restoreBest', 'true puts back the weights of the best validation epoch') } : {}),
     };
   }
+  if (t.checkpoint !== undefined) {
+    const k = c.object(t.checkpoint, 'train.checkpoint', '{ "path": "run.ckpt", "everyEpochs": 1 }');
+    c.keys(k, 'train.checkpoint', CHECKPOINT_KEYS);
+    if (k.path === undefined) c.fail('train.checkpoint.path is missing', 'the file to write checkpoints to, relative to the config file, e.g. "run.ckpt"');
+    out.checkpoint = {
+      path: c.outputPath(k.path, 'train.checkpoint.path'),
+      ...(k.everyEpochs !== undefined ? { everyEpochs: c.positiveInt(k.everyEpochs, 'train.checkpoint.everyEpochs', 'write a checkpoint every N epochs, e.g. 1') } : {}),
+      ...(k.everySteps !== undefined ? { everySteps: c.positiveInt(k.everySteps, 'train.checkpoint.everySteps', 'write a checkpoint every N updates, e.g. 1000') } : {}),
+    };
+  }
   return out;
 }
 
@@ -549,6 +564,14 @@ export function applyOverrides(config: Config, o: Overrides): Config {
     if (typeof value !== 'string' || value === '') fail(flag, 'a file path', value, 'relative paths resolve from the current directory');
     return path.resolve(value as string);
   };
+  if (o.checkpoint !== undefined) train.checkpoint = { ...train.checkpoint, path: outPath('checkpoint', o.checkpoint) };
+  if (o.resume !== undefined) {
+    const from = outPath('resume', o.resume);
+    if (!fs.existsSync(from)) {
+      throw new ConfigError(`--resume: no such checkpoint file ${displayPath(from)}`, 'checkpoints are written by train --checkpoint FILE (or the config\'s train.checkpoint)');
+    }
+    train.resume = from;
+  }
   return {
     ...config,
     train,

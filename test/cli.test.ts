@@ -259,7 +259,7 @@ describe('threadtrain errors and usage', () => {
 });
 
 describe('threadtrain interrupted', () => {
-  it('Ctrl-C stops at the next step, saves the model trained so far and exits 130', async () => {
+  it('Ctrl-C stops at the next step, saves the model and a checkpoint, exits 130; --resume continues from there', async () => {
     const file = writeJson('long.json', {
       data: { builtin: 'spirals', n: 20000 },
       model: { layers: [{ units: 32, activation: 'tanh' }, { units: 2, activation: 'softmax' }] },
@@ -267,7 +267,7 @@ describe('threadtrain interrupted', () => {
       out: 'long.ttm',
     });
     let sent = false;
-    const run = await cli(['train', '--config', file], {
+    const run = await cli(['train', '--config', file, '--checkpoint', tmp('long.ckpt')], {
       onStdout: (text, child) => {
         if (!sent && text.includes('\nepoch 1/100000 |')) {
           sent = true;
@@ -283,6 +283,16 @@ describe('threadtrain interrupted', () => {
     const model = Model.load(tmp('long.ttm'));
     expect(model.spec.layers.map((l) => l.units)).toEqual([32, 2]);
     expect(model.params.every(Number.isFinite)).toBe(true);
+
+    expect(run.stdout).toMatch(new RegExp(`^checkpoint: ${tmp('long.ckpt')} \\(epoch \\d+, step \\d+\\)$`, 'm'));
+    expect(run.stdout).toContain(`resume with: threadtrain train --config ${file} --resume ${tmp('long.ckpt')}`);
+    const stopped = Number(/^checkpoint: .* \(epoch (\d+), step \d+\)$/m.exec(run.stdout)![1]);
+    const resumed = await cli(['train', '--config', file, '--resume', tmp('long.ckpt'), '--epochs', String(stopped + 1), '--out', tmp('resumed.ttm')]);
+    expect(resumed.stderr).toBe('');
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout).toMatch(/^\| resume from +\| .*long\.ckpt +\|$/m);
+    expect(resumed.stdout).toMatch(new RegExp(`^epoch ${stopped + 1}/${stopped + 1} \\|`, 'm'));
+    expect(resumed.stdout).not.toMatch(/^epoch 1\//m);
   });
 });
 

@@ -70,6 +70,7 @@ describe('loadConfig: a valid file', () => {
         epochs: 7, batchSize: 'full', lr: 0.2, shuffle: false, seed: 9, threads: 1, kernel: 'js', rule: 'backprop',
         optimizer: { name: 'adam', beta1: 0.8 }, schedule: { type: 'cosine', warmupSteps: 2 },
         stop: { lossBelow: 0.01, patience: 3, minDelta: 0.001 }, earlyStopping: { patience: 4, minDelta: 0, restoreBest: false },
+        checkpoint: { path: 'runs/a.ckpt', everyEpochs: 2, everySteps: 50 },
       },
       out: 'models/run.ttm',
       log: 'logs/run.jsonl',
@@ -88,6 +89,7 @@ describe('loadConfig: a valid file', () => {
       epochs: 7, batchSize: 'full', lr: 0.2, shuffle: false, seed: 9, threads: 1, kernel: 'js', rule: 'backprop',
       optimizer: { name: 'adam', beta1: 0.8 }, schedule: { type: 'cosine', warmupSteps: 2 },
       stop: { lossBelow: 0.01, patience: 3, minDelta: 0.001 }, earlyStopping: { patience: 4, minDelta: 0, restoreBest: false },
+      checkpoint: { path: path.join(dir, 'runs/a.ckpt'), everyEpochs: 2, everySteps: 50 },
     });
   });
 
@@ -172,10 +174,17 @@ describe('applyOverrides', () => {
     expect(c.train).toMatchObject({ epochs: 4, lr: 0.01, seed: 0, batchSize: 'full' });
   });
 
-  it('resolves --out and --log from the current directory, not the config directory', () => {
-    const c = applyOverrides(base(), { out: 'm.ttm', log: 'run.jsonl' });
+  it('resolves --out, --log, --checkpoint and --resume from the current directory, not the config directory', () => {
+    const c = applyOverrides(base(), { out: 'm.ttm', log: 'run.jsonl', checkpoint: 'run.ckpt', resume: path.relative(process.cwd(), path.join(dir, 'data/train.csv')) });
     expect(c.out).toBe(path.resolve('m.ttm'));
     expect(c.log).toBe(path.resolve('run.jsonl'));
+    expect(c.train.checkpoint).toEqual({ path: path.resolve('run.ckpt') });
+    expect(c.train.resume).toBe(path.join(dir, 'data/train.csv'));
+  });
+
+  it('--checkpoint keeps the cadence the config gives', () => {
+    const c = loadConfig(writeConfig({ ...BASE, train: { checkpoint: { path: 'a.ckpt', everyEpochs: 3 } } }));
+    expect(applyOverrides(c, { checkpoint: 'b.ckpt' }).train.checkpoint).toEqual({ path: path.resolve('b.ckpt'), everyEpochs: 3 });
   });
 
   it.each([
@@ -187,6 +196,7 @@ describe('applyOverrides', () => {
     [{ seed: 1.5 }, '--seed must be an integer in [0, 4294967295] (got 1.5)'],
     [{ kernel: 'gpu' }, '--kernel must be one of auto, wasm, js (got "gpu")'],
     [{ out: '' }, '--out must be a file path (got "")'],
+    [{ resume: 'no/such.ckpt' }, '--resume: no such checkpoint file no/such.ckpt'],
   ])('rejects %j: %s', (overrides, message) => {
     const c = base();
     expect(() => applyOverrides(c, overrides)).toThrow(ConfigError);
@@ -288,6 +298,8 @@ describe('loadConfig: messages', () => {
     ['an unknown stop key', { ...BASE, train: { stop: { patence: 3 } } }, 'unknown field train.stop.patence; did you mean train.stop.patience?'],
     ['train.stop.lossBelow', { ...BASE, train: { stop: { lossBelow: 'low' } } }, 'train.stop.lossBelow must be a finite number (got "low")'],
     ['early stopping without patience', { ...BASE, train: { earlyStopping: { minDelta: 0.01 } } }, 'train.earlyStopping.patience is missing'],
+    ['train.checkpoint without a path', { ...BASE, train: { checkpoint: { everyEpochs: 1 } } }, 'train.checkpoint.path is missing'],
+    ['train.checkpoint.everySteps', { ...BASE, train: { checkpoint: { path: 'a.ckpt', everySteps: 0 } } }, 'train.checkpoint.everySteps must be a positive integer (got 0)'],
     ['train.earlyStopping.restoreBest', { ...BASE, train: { earlyStopping: { patience: 2, restoreBest: 'yes' } } }, 'train.earlyStopping.restoreBest must be true or false (got "yes")'],
     ['out', { ...BASE, out: 42 }, 'out must be a non-empty string (got 42)'],
     ['description', { ...BASE, description: ['a'] }, 'description must be a non-empty string (got ["a"])'],
