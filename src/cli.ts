@@ -190,9 +190,10 @@ function printMetricsBlock(label: string, m: Metrics, n: number, classNames: rea
   }
 }
 
-function describeStop(result: TrainResult): string {
+function describeStop(result: TrainResult, stepsPerEpoch: number): string {
   const last = result.history.at(-1);
   const epochs = result.history.length;
+  const at = result.position;
   switch (result.stopReason) {
     case 'epochs':
       return `all ${epochs} epochs done`;
@@ -204,7 +205,7 @@ function describeStop(result: TrainResult): string {
       return `early stopping: validation loss did not improve for ${result.options.earlyStopping!.patience} epochs (stopped at epoch ${epochs}` +
         `${result.bestEpoch ? `, restored the weights of epoch ${result.bestEpoch}` : ''})`;
     case 'interrupted':
-      return last ? `interrupted in epoch ${last.epoch} after step ${last.step}` : 'interrupted before the first epoch';
+      return at.step > 0 ? `interrupted in epoch ${at.epoch + 1}, after ${at.step} of its ${stepsPerEpoch} steps` : `interrupted after epoch ${at.epoch}`;
   }
 }
 
@@ -244,7 +245,8 @@ async function trainCommand(a: Record<string, unknown>): Promise<number> {
       return stdout.columns;
     },
   };
-  const progress = createProgress(liveStream, { totalEpochs: opts.epochs, stepsPerEpoch: Math.ceil(n / batch) });
+  const stepsPerEpoch = Math.ceil(n / batch);
+  const progress = createProgress(liveStream, { totalEpochs: opts.epochs, stepsPerEpoch });
   let log: JsonlLog | undefined;
   if (config.log) {
     // A log describes one run: a rerun with the same path starts it afresh rather than
@@ -267,6 +269,7 @@ async function trainCommand(a: Record<string, unknown>): Promise<number> {
   process.on('SIGINT', onSigint);
   try {
     let lastLoss = NaN;
+    let epochsRun = 0;
     let lastCheckpoint: { path: string; epoch: number; step: number } | undefined;
     const showLr = opts.schedule.type !== 'constant';
     const started = performance.now();
@@ -280,6 +283,7 @@ async function trainCommand(a: Record<string, unknown>): Promise<number> {
           onProgress: (p) => progress.step({ epoch: p.epoch, step: p.step, loss: lastLoss, samplesPerSec: p.samplesPerSec }),
           onEpoch: (record) => {
             lastLoss = record.loss;
+            epochsRun++;
             log?.write(record);
             progress.epochEnd(formatEpoch(record, opts.epochs, showLr));
           },
@@ -292,8 +296,9 @@ async function trainCommand(a: Record<string, unknown>): Promise<number> {
     const seconds = (performance.now() - started) / 1000;
     for (const w of result.warnings) err(`warning: ${w}`);
     out();
-    out(`stopped: ${describeStop(result)}`);
-    out(`trained ${result.history.length} epoch${result.history.length === 1 ? '' : 's'} in ${seconds < 60 ? `${seconds.toFixed(1)}s` : formatDuration(seconds)} on ${result.threads} thread${result.threads === 1 ? '' : 's'}, ${result.kernel} kernel`);
+    out(`stopped: ${describeStop(result, stepsPerEpoch)}`);
+    const partial = result.position.step > 0 ? ` and ${result.position.step} step${result.position.step === 1 ? '' : 's'}` : '';
+    out(`trained ${epochsRun} epoch${epochsRun === 1 ? '' : 's'}${partial} in ${seconds < 60 ? `${seconds.toFixed(1)}s` : formatDuration(seconds)} on ${result.threads} thread${result.threads === 1 ? '' : 's'}, ${result.kernel} kernel`);
     const classNames = result.model.classNames;
     const last = result.history.at(-1);
     if (last && !result.test) {
