@@ -5,7 +5,11 @@
 // differently). Results are checked against the float64 oracle, and wasm against js bit for
 // bit, before anything is timed.
 //
-//   npx tsx bench/matmul.ts [--json FILE] [--repeats N] [--min-ms MS]
+//   npx tsx bench/matmul.ts [--json FILE] [--repeats N] [--rounds R] [--min-ms MS]
+//
+// The machine is shared and small, so each cell's samples are spread over R rounds of the
+// whole table (a burst of someone else's work then spoils a few samples, not a whole cell)
+// and the cell reports the median of all R·N samples.
 //
 // A call of any product costs 2·B·IN·OUT floating-point operations. Peak is the measured
 // 128-bit SIMD mul+add ceiling of one core of the reference machine (shared/research/anchors.md).
@@ -31,28 +35,29 @@ const SHAPES: Shape[] = [
   { label: 'square 512', B: 512, IN: 512, OUT: 512 },
 ];
 
-interface Args { json: string | undefined; repeats: number; minMs: number }
+interface Args { json: string | undefined; repeats: number; rounds: number; minMs: number }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { json: undefined, repeats: 7, minMs: 25 };
+  const args: Args = { json: undefined, repeats: 5, rounds: 3, minMs: 25 };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i], value = argv[i + 1];
     if (flag === '--json' && value !== undefined) args.json = value;
     else if (flag === '--repeats' && value !== undefined) args.repeats = Math.max(5, Number(value));
+    else if (flag === '--rounds' && value !== undefined) args.rounds = Math.max(1, Number(value));
     else if (flag === '--min-ms' && value !== undefined) args.minMs = Number(value);
     else throw new Error(`bench/matmul.ts: unknown or incomplete argument ${String(flag)}\n` +
-      'hint: npx tsx bench/matmul.ts [--json FILE] [--repeats N>=5] [--min-ms MS]');
+      'hint: npx tsx bench/matmul.ts [--json FILE] [--repeats N>=5] [--rounds R] [--min-ms MS]');
     i++;
   }
   return args;
 }
 
-/** The arrays of one layer shape, all views into `memory` starting on 64-byte boundaries. */
+/** The arrays of one layer shape: views into `memory` from byte `base` on, each on a 64-byte boundary. */
 interface Layer { x: Float32Array; wt: Float32Array; w: Float32Array; b: Float32Array; dout: Float32Array;
   out: Float32Array; dw: Float32Array; db: Float32Array; dx: Float32Array }
 
-function layerIn(memory: WebAssembly.Memory, s: Shape): Layer {
-  let next = 0;
+function layerIn(memory: WebAssembly.Memory, s: Shape, base: number): Layer {
+  let next = base;
   const alloc = (n: number): Float32Array => {
     const a = new Float32Array(memory.buffer, next, n);
     next = (next + 4 * n + 63) & ~63;
@@ -113,27 +118,37 @@ function sameBits(a: Float32Array, b: Float32Array): boolean {
   return true;
 }
 
-/** Median seconds per call: warm up, then `repeats` samples of enough calls to last minMs each. */
-function time(fn: () => void, repeats: number, minMs: number): number {
-  let calls = 1;
-  const warmUntil = performance.now() + Math.max(200, 4 * minMs); // long enough for V8 to tier wasm and JS up
-  do fn();
-  while (performance.now() < warmUntil);
-  for (;;) {
-    const t0 = performance.now();
-    for (let i = 0; i < calls; i++) fn();
-    const ms = performance.now() - t0;
-    if (ms >= minMs) break;
-    calls = Math.max(calls + 1, Math.ceil((calls * minMs * 1.2) / Math.max(ms, 0.01)));
+/** A timed cell: calibrated once (after warm-up), then sampled again in every round. */
+class Cell {
+  private calls = 1;
+  readonly samples: number[] = [];
+  constructor(private readonly fn: () => void, minMs: number) {
+    const warmUntil = performance.now() + Math.max(200, 4 * minMs); // long enough for V8 to tier wasm and JS up
+    do fn();
+    while (performance.now() < warmUntil);
+    for (;;) {
+      const t0 = performance.now();
+      for (let i = 0; i < this.calls; i++) fn();
+      const ms = performance.now() - t0;
+      if (ms >= minMs) break;
+      this.calls = Math.max(this.calls + 1, Math.ceil((this.calls * minMs * 1.2) / Math.max(ms, 0.01)));
+    }
   }
-  const samples: number[] = [];
-  for (let r = 0; r < repeats; r++) {
-    const t0 = performance.now();
-    for (let i = 0; i < calls; i++) fn();
-    samples.push((performance.now() - t0) / 1000 / calls);
+
+  /** `repeats` samples of seconds per call. */
+  sample(repeats: number): void {
+    this.fn(); // one untimed call brings this cell's arrays back into cache
+    for (let r = 0; r < repeats; r++) {
+      const t0 = performance.now();
+      for (let i = 0; i < this.calls; i++) this.fn();
+      this.samples.push((performance.now() - t0) / 1000 / this.calls);
+    }
   }
-  samples.sort((a, b) => a - b);
-  return samples[Math.floor(samples.length / 2)]!;
+
+  median(): number {
+    const sorted = [...this.samples].sort((a, b) => a - b);
+    return sorted[Math.floor(sorted.length / 2)]!;
+  }
 }
 
 function main(): void {
@@ -141,26 +156,27 @@ function main(): void {
   const command = `npx tsx bench/matmul.ts${process.argv.slice(2).map((a) => ` ${a}`).join('')}`;
   const cpu = os.cpus()[0]?.model.trim() ?? 'unknown CPU';
   const machine = `${cpu}, ${os.cpus().length} logical cores, Node ${process.version} (V8 ${process.versions.v8})`;
-  const largest = Math.max(...SHAPES.map((s) => 4 * (2 * s.B * s.IN + 3 * s.IN * s.OUT + 2 * s.B * s.OUT + 2 * s.OUT) + 9 * 64));
-  const memory = new WebAssembly.Memory({ initial: Math.ceil(largest / 65536), maximum: 65536, shared: true });
+  // Every shape keeps its own arrays for the whole run, since the rounds come back to each.
+  const bytes = SHAPES.map((s) => 4 * (2 * s.B * s.IN + 3 * s.IN * s.OUT + 2 * s.B * s.OUT + 2 * s.OUT) + 9 * 64);
+  const bases = bytes.map((_, i) => bytes.slice(0, i).reduce((a, b) => a + b, 0));
+  const memory = new WebAssembly.Memory({ initial: Math.ceil(bytes.reduce((a, b) => a + b, 0) / 65536), maximum: 65536, shared: true });
   const wasm = createWasmKernel(memory);
   if (args.json !== undefined) writeFileSync(args.json, '');
 
   console.log('threadtrain matrix kernels, one thread');
   console.log(`machine: ${machine}`);
   console.log(`command: ${command}`);
-  console.log(`median of ${args.repeats} timed samples (each >= ${args.minMs} ms) after warm-up; ` +
-    `GFLOP/s = 2·B·IN·OUT per call; % of the ${PEAK_GFLOPS} GFLOP/s 128-bit mul+add peak`);
+  console.log(`median of ${args.rounds}×${args.repeats} timed samples per cell (each >= ${args.minMs} ms, ${args.rounds} rounds ` +
+    `over the whole table) after warm-up; GFLOP/s = 2·B·IN·OUT per call; % of the ${PEAK_GFLOPS} GFLOP/s 128-bit mul+add peak`);
   console.log('arrays: views into one shared WebAssembly.Memory; "js plain" = the js kernel on plain Float32Arrays\n');
 
-  const header = ['shape B×IN×OUT', 'op', 'naive', 'js', 'js plain', 'wasm', 'js/naive', 'wasm/js'];
-  const rows: string[][] = [];
-  const fmt = (g: number) => `${g.toFixed(g < 10 ? 2 : 1)} (${((100 * g) / PEAK_GFLOPS).toFixed(g < 6.4 ? 1 : 0)}%)`;
-  const transposes: string[] = [];
+  const KERNELS = ['naive', 'js', 'jsPlain', 'wasm'] as const;
+  type Row = { s: Shape; op: Op; cells: Record<(typeof KERNELS)[number], Cell> };
+  const table: Row[] = [];
+  const transposeCells: { s: Shape; js: Cell; wasm: Cell }[] = [];
 
-  for (const s of SHAPES) {
-    const l = layerIn(memory, s), plain = plainCopy(l);
-    const flops = 2 * s.B * s.IN * s.OUT;
+  for (const [index, s] of SHAPES.entries()) {
+    const l = layerIn(memory, s, bases[index]!), plain = plainCopy(l);
     for (const op of OPS) {
       // Check before timing: js against the float64 bound, wasm against js to the bit.
       runOp(jsKernel, op, l, s);
@@ -171,37 +187,52 @@ function main(): void {
       if (worst > 1 || !sameBits(result(l, op), js) || (op === 'dW' && !sameBits(l.db, jsDb))) {
         throw new Error(`${s.label} ${op}: check failed (js error/bound ${worst.toFixed(3)}, wasm = js: ${sameBits(result(l, op), js)})`);
       }
-
-      const secs = {
-        naive: time(() => runOp(naiveKernel as Kernel<Float32Array>, op, l, s), args.repeats, args.minMs),
-        js: time(() => runOp(jsKernel, op, l, s), args.repeats, args.minMs),
-        jsPlain: time(() => runOp(jsKernel, op, plain, s), args.repeats, args.minMs),
-        wasm: time(() => runOp(wasm, op, l, s), args.repeats, args.minMs),
-      };
-      const g = { naive: flops / secs.naive / 1e9, js: flops / secs.js / 1e9, jsPlain: flops / secs.jsPlain / 1e9, wasm: flops / secs.wasm / 1e9 };
-      rows.push([`${s.B}×${s.IN}×${s.OUT}`, op, fmt(g.naive), fmt(g.js), fmt(g.jsPlain), fmt(g.wasm),
-        `${(g.js / g.naive).toFixed(2)}×`, `${(g.wasm / g.js).toFixed(1)}×`]);
-      process.stderr.write(`  ${s.label} ${op}: naive ${g.naive.toFixed(2)}, js ${g.js.toFixed(2)}, wasm ${g.wasm.toFixed(1)} GFLOP/s\n`);
-      if (args.json !== undefined) {
-        for (const kernel of ['naive', 'js', 'jsPlain', 'wasm'] as const) {
-          appendFileSync(args.json, JSON.stringify({
-            bench: 'matmul', kernel, op, B: s.B, IN: s.IN, OUT: s.OUT, seconds: secs[kernel], gflops: g[kernel],
-            fractionOfPeak: g[kernel] / PEAK_GFLOPS, repeats: args.repeats, machine, command, date: new Date().toISOString(),
-          }) + '\n');
-        }
-      }
+      table.push({ s, op, cells: {
+        naive: new Cell(() => runOp(naiveKernel as Kernel<Float32Array>, op, l, s), args.minMs),
+        js: new Cell(() => runOp(jsKernel, op, l, s), args.minMs),
+        jsPlain: new Cell(() => runOp(jsKernel, op, plain, s), args.minMs),
+        wasm: new Cell(() => runOp(wasm, op, l, s), args.minMs),
+      } });
     }
-    // transposeUnits moves IN·OUT floats and does no arithmetic: reported as time per call.
-    wasm.transposeUnits(l.wt, l.w, s.IN, s.OUT, 0, s.OUT);
-    const tJs = time(() => jsKernel.transposeUnits(l.wt, l.w, s.IN, s.OUT, 0, s.OUT), args.repeats, args.minMs);
-    const tWasm = time(() => wasm.transposeUnits(l.wt, l.w, s.IN, s.OUT, 0, s.OUT), args.repeats, args.minMs);
-    transposes.push(`${s.OUT}×${s.IN}: js ${(tJs * 1e6).toFixed(1)} µs, wasm ${(tWasm * 1e6).toFixed(1)} µs`);
+    transposeCells.push({
+      s,
+      js: new Cell(() => jsKernel.transposeUnits(l.wt, l.w, s.IN, s.OUT, 0, s.OUT), args.minMs),
+      wasm: new Cell(() => wasm.transposeUnits(l.wt, l.w, s.IN, s.OUT, 0, s.OUT), args.minMs),
+    });
+  }
+  for (let round = 0; round < args.rounds; round++) {
+    process.stderr.write(`round ${round + 1}/${args.rounds}\n`);
+    for (const row of table) for (const k of KERNELS) row.cells[k].sample(args.repeats);
+    for (const t of transposeCells) { t.js.sample(args.repeats); t.wasm.sample(args.repeats); }
+  }
+
+  const header = ['shape B×IN×OUT', 'op', 'naive', 'js', 'js plain', 'wasm', 'js/naive', 'wasm/js'];
+  const rows: string[][] = [];
+  const fmt = (g: number) => `${g.toFixed(g < 10 ? 2 : 1)} (${((100 * g) / PEAK_GFLOPS).toFixed(g < 6.4 ? 1 : 0)}%)`;
+  const date = new Date().toISOString();
+  for (const { s, op, cells } of table) {
+    const flops = 2 * s.B * s.IN * s.OUT;
+    const g = Object.fromEntries(KERNELS.map((k) => [k, flops / cells[k].median() / 1e9])) as Record<(typeof KERNELS)[number], number>;
+    rows.push([`${s.B}×${s.IN}×${s.OUT}`, op, fmt(g.naive), fmt(g.js), fmt(g.jsPlain), fmt(g.wasm),
+      `${(g.js / g.naive).toFixed(2)}×`, `${(g.wasm / g.js).toFixed(1)}×`]);
     if (args.json !== undefined) {
-      for (const [kernel, seconds] of [['js', tJs], ['wasm', tWasm]] as const) {
-        appendFileSync(args.json, JSON.stringify({ bench: 'matmul', kernel, op: 'transpose', IN: s.IN, OUT: s.OUT, seconds, machine, command, date: new Date().toISOString() }) + '\n');
+      for (const kernel of KERNELS) {
+        appendFileSync(args.json, JSON.stringify({
+          bench: 'matmul', kernel, op, B: s.B, IN: s.IN, OUT: s.OUT, seconds: cells[kernel].median(), gflops: g[kernel],
+          fractionOfPeak: g[kernel] / PEAK_GFLOPS, samples: cells[kernel].samples.length, machine, command, date,
+        }) + '\n');
       }
     }
   }
+  const transposes = transposeCells.map(({ s, js, wasm: w }) => {
+    if (args.json !== undefined) {
+      for (const [kernel, cell] of [['js', js], ['wasm', w]] as const) {
+        appendFileSync(args.json, JSON.stringify({ bench: 'matmul', kernel, op: 'transpose', IN: s.IN, OUT: s.OUT,
+          seconds: cell.median(), samples: cell.samples.length, machine, command, date }) + '\n');
+      }
+    }
+    return `${s.OUT}×${s.IN}: js ${(js.median() * 1e6).toFixed(1)} µs, wasm ${(w.median() * 1e6).toFixed(1)} µs`;
+  });
 
   console.log('checked before timing: js within the float32 error bound of the float64 oracle; wasm = js bit for bit\n');
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
