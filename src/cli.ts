@@ -73,6 +73,8 @@ function describeSource(source: DataSource): string {
   switch (source.kind) {
     case 'builtin': {
       const opts = Object.entries(source).filter(([k]) => k !== 'kind' && k !== 'name').map(([k, v]) => `${k} ${v}`);
+      // The dataset's own seed defaults to 1 whatever the run's seed; say so, it names the rows.
+      if (source.seed === undefined && source.name !== 'xor' && source.name !== 'and') opts.push('seed 1');
       return `builtin ${source.name}${opts.length ? ` (${opts.join(', ')})` : ''}`;
     }
     case 'csv': {
