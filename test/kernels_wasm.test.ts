@@ -11,7 +11,6 @@ import wabtInit from 'wabt';
 import { ConfigError } from '../src/errors.ts';
 import { jsKernel } from '../src/kernels/blocked.ts';
 import { buildMatmulWasm } from '../src/kernels/build_wasm.ts';
-import type { Kernel } from '../src/kernels/kernel.ts';
 import { MATMUL_WASM_BASE64 } from '../src/kernels/matmul_wasm.generated.ts';
 import { naiveKernel } from '../src/kernels/naive.ts';
 import { createKernel, SIMD_PROBE_BYTES, SIMD_PROBE_WAT, simdSupported } from '../src/kernels/select.ts';
@@ -252,6 +251,7 @@ describe('wasm kernel argument checks', () => {
     expect(() => k.linearForward(out, other.alloc(6), wt, b, 2, 3, 2)).toThrow(/x must be a Float32Array view into the kernel's WebAssembly.Memory/);
     expect(() => k.linearBackwardInput(arena.alloc(6), arena.alloc(4), new Float32Array(6), 2, 3, 2)).toThrow(/w must be/);
     expect(() => createWasmKernel({} as WebAssembly.Memory)).toThrow(/expected a WebAssembly.Memory, got Object/);
+    expect(() => createWasmKernel(new WebAssembly.Memory({ initial: 1 }))).toThrow(/the memory must be shared/);
   });
 
   it('still accepts views made before some shared memory grew (V8 then renews every memory.buffer)', () => {
@@ -352,7 +352,3 @@ describe('wasm kernel in two threads on one shared memory', () => {
     expect(arena.guardsIntact()).toBe(true);
   });
 });
-
-// Keep the Kernel type honest: both float32 kernels satisfy the same interface.
-const _kernels: Kernel<Float32Array>[] = [jsKernel];
-void _kernels;

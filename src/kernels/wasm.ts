@@ -50,7 +50,11 @@ export function createWasmKernel(memory: WebAssembly.Memory): Kernel<Float32Arra
     throw new TypeError(`createWasmKernel: expected a WebAssembly.Memory, got ${typeName(memory)}\n` +
       'hint: pass the engine\'s memory, e.g. new WebAssembly.Memory({ initial, maximum, shared: true })');
   }
-  knownBuffers(memory);
+  if (!(memory.buffer instanceof SharedArrayBuffer)) {
+    throw new TypeError('createWasmKernel: the memory must be shared (the module imports a shared memory, ' +
+      'so that every worker thread computes on the same bytes)\n' +
+      'hint: new WebAssembly.Memory({ initial, maximum, shared: true })');
+  }
   const instance = new WebAssembly.Instance(matmulModule(), { env: { memory } });
   const wasm = instance.exports as unknown as MatmulExports;
 
