@@ -55,6 +55,17 @@ describe('data-parallel engine', () => {
     expect(r.test!.accuracy).toBeGreaterThan(0.6);
   });
 
+  it('sharded evaluation of splits larger than one block is exact on every run (regression: eval row race)', async () => {
+    const big = blobs({ n: 2000, classes: 3, features: 5, spread: 0.6, seed: 6 });
+    const split = splitDataset(big, { validation: 0.35, test: 0.35, seed: 44 });
+    for (let run = 0; run < 3; run++) {
+      const r = await train({ ...options({ threads: 3, epochs: 1 }), data: big, split: { validation: 0.35, test: 0.35 } });
+      // 700 rows per split: two full blocks of 256 and a last one of 188, split differently per thread count.
+      expect(r.model.evaluate(split.test!)).toEqual(r.test);
+      expect(r.model.evaluate(split.validation!)).toEqual(r.validation);
+    }
+  });
+
   it('a worker that throws ends the run with its error and step, and no thread remains', async () => {
     let pool: Piscina | undefined;
     const started = Date.now();

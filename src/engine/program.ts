@@ -14,6 +14,8 @@ import type { Barrier } from './barrier.ts';
 import {
   cDivergedLoss, cEpochCorrect, cEpochLossSum, cEpochRows, cGradScale, cLastLoss, cLastLr, cPlateauScale,
   HALT_DIVERGED, HALT_NONE, HALT_STOP, kHalt, kHaltStep, kStep, kStopRequest,
+  T_GATHER, T_NORM, T_REDUCE, T_ROWS, T_SERIAL, T_STEP_MS, T_STEPS, T_TRANSPOSE, T_UPDATE, T_WAIT_NORM, T_WAIT_ROWS,
+  T_WAIT_UPDATE, TIMING_RANKS, timingCell,
 } from './control.ts';
 import type { SharedViews } from './plan.ts';
 
@@ -30,6 +32,8 @@ export interface RunSettings {
   readonly normEvery: number;
   /** Test-only: throw in this rank at this global step, to exercise fault handling. */
   readonly failAt?: { readonly rank: number; readonly step: number } | undefined;
+  /** Benchmarks only: accumulate per-phase milliseconds into the timing cells (control.ts). */
+  readonly timing?: boolean | undefined;
 }
 
 export interface ThreadContext {
@@ -81,7 +85,10 @@ function gatherTrainRows(ctx: ThreadContext, start: number, r0: number, r1: numb
 export function runTrainSteps(ctx: ThreadContext, epoch: number, from: number, to: number): number {
   const { views, settings, kernel, barrier } = ctx;
   const { ws, ctl, cells, layout } = views;
+  // Checked once per call (one call per step in-process): when off, every clock?.x() below is a null check.
+  const clock = settings.timing && ctx.rank < TIMING_RANKS ? new StepClock(cells, timingCell(ctx.rank, 0)) : undefined;
   for (let step = from; step < to; step++) {
+    clock?.start();
     const B = batchRows(settings, step);
     const t = epoch * settings.stepsPerEpoch + step + 1;
     ctx.position.step = t - 1;
@@ -92,9 +99,16 @@ export function runTrainSteps(ctx: ThreadContext, epoch: number, from: number, t
     // Phase 1: this thread's rows, forward and backward.
     const [r0, r1] = rowRange(B, ctx.threads, ctx.rank);
     gatherTrainRows(ctx, step * settings.batchSize, r0, r1);
+    clock?.lap(T_GATHER);
     forwardRows(ws, kernel, r0, r1);
     backwardRows(ws, kernel, r0, r1, B);
-    barrier.wait(() => accumulateStepLoss(views, B, t - 1));
+    clock?.lap(T_ROWS);
+    barrier.wait(() => {
+      clock?.beginSerial();
+      accumulateStepLoss(views, B, t - 1);
+      clock?.endSerial();
+    });
+    clock?.lapBarrier(T_WAIT_ROWS);
     if (Atomics.load(ctl, kHalt) === HALT_DIVERGED) return step - from;
 
     // Phase 2: this thread's units, gradients summed over every row of the batch.
@@ -103,18 +117,23 @@ export function runTrainSteps(ctx: ThreadContext, epoch: number, from: number, t
       const blk = ctx.blocks[b]!;
       paramGradsUnits(ws, kernel, B, blk.layer, blk.j0, blk.j1);
     }
+    clock?.lap(T_REDUCE);
     let gradScale = 1;
     if (settings.optimizer.clipNorm > 0 || (settings.normEvery > 0 && t % settings.normEvery === 0) || step === settings.stepsPerEpoch - 1) {
       for (let b = b0; b < b1; b++) {
         const blk = ctx.blocks[b]!;
         views.normCells[b] = gradSumSqUnits(ws, blk.layer, blk.j0, blk.j1);
       }
+      clock?.lap(T_NORM);
       barrier.wait(() => {
+        clock?.beginSerial();
         let total = 0;
         for (let b = 0; b < views.normCells.length; b++) total += views.normCells[b]!;
         cells[cGradScale] = clipScale(Math.sqrt(total), settings.optimizer.clipNorm);
         if (!Number.isFinite(total)) markDiverged(views, t - 1, total);
+        clock?.endSerial();
       });
+      clock?.lapBarrier(T_WAIT_NORM);
       if (Atomics.load(ctl, kHalt) === HALT_DIVERGED) return step - from;
       gradScale = cells[cGradScale]!;
     }
@@ -130,19 +149,69 @@ export function runTrainSteps(ctx: ThreadContext, epoch: number, from: number, t
       for (const [lo, hi] of unitParamRanges(layout, blk.layer, blk.j0, blk.j1)) {
         applyUpdate(settings.optimizer, ws.params, ws.grads, views.optState, lo, hi, lr, t, gradScale);
       }
+      clock?.lap(T_UPDATE);
       refreshTransposed(ws, kernel, blk.layer, blk.j0, blk.j1);
+      clock?.lap(T_TRANSPOSE);
     }
     barrier.wait(() => {
+      clock?.beginSerial();
       cells[cLastLr] = lr;
       Atomics.store(ctl, kStep, step + 1);
       if (Atomics.load(ctl, kStopRequest) !== 0 && step + 1 < to) {
         Atomics.store(ctl, kHalt, HALT_STOP);
         Atomics.store(ctl, kHaltStep, t);
       }
+      clock?.endSerial();
     });
+    clock?.lapBarrier(T_WAIT_UPDATE);
+    clock?.endStep();
     if (Atomics.load(ctl, kHalt) !== HALT_NONE) return step + 1 - from;
   }
   return to - from;
+}
+
+/**
+ * Benchmark instrumentation: contiguous laps of performance.now() added to this rank's
+ * timing cells (control.ts), so the phases of a step add up to the step.
+ */
+class StepClock {
+  private stepStart = 0;
+  private last = 0;
+  private serialStart = 0;
+  private serialMs = 0;
+  constructor(private readonly cells: Float64Array, private readonly base: number) {}
+
+  start(): void {
+    this.stepStart = this.last = performance.now();
+  }
+
+  lap(slot: number): void {
+    const now = performance.now();
+    this.cells[this.base + slot] += now - this.last;
+    this.last = now;
+  }
+
+  /** The lap of a barrier: waiting only; a serial section run inside it goes to T_SERIAL. */
+  lapBarrier(slot: number): void {
+    const now = performance.now();
+    this.cells[this.base + slot] += now - this.last - this.serialMs;
+    this.cells[this.base + T_SERIAL] += this.serialMs;
+    this.serialMs = 0;
+    this.last = now;
+  }
+
+  beginSerial(): void {
+    this.serialStart = performance.now();
+  }
+
+  endSerial(): void {
+    this.serialMs += performance.now() - this.serialStart;
+  }
+
+  endStep(): void {
+    this.cells[this.base + T_STEPS] += 1;
+    this.cells[this.base + T_STEP_MS] += this.last - this.stepStart;
+  }
 }
 
 /** Serial part of the first barrier: the batch's losses, summed in row order. */
@@ -169,8 +238,11 @@ function markDiverged(views: SharedViews, step: number, value: number): void {
 
 /**
  * Forward the rows of split `split` (0 train, 1 validation, 2 test) in blocks of the
- * workspace's size, writing the output pre-activations to evalOut. Rows are split
- * across threads; each thread only touches its own rows, so no barrier is needed.
+ * workspace's size, writing the output pre-activations to evalOut. Each thread owns the
+ * same workspace rows in every block — the split of a full block, clipped to a shorter
+ * last one — so no thread ever writes a row another is still reading, and no barrier
+ * is needed. (A split recomputed per block size would hand a fast thread rows a slow
+ * thread is still using.)
  */
 export function runEval(ctx: ThreadContext, split: number): void {
   const { ws, splits, evalOut } = ctx.views;
@@ -178,9 +250,11 @@ export function runEval(ctx: ThreadContext, split: number): void {
   const d = ws.spec.inputs;
   const L = ws.spec.layers.length;
   const out = ws.layout.layers[L - 1]!.units;
+  const [own0, own1] = rowRange(ws.maxRows, ctx.threads, ctx.rank);
   for (let start = 0; start < data.n; start += ws.maxRows) {
     const rows = Math.min(ws.maxRows, data.n - start);
-    const [r0, r1] = rowRange(rows, ctx.threads, ctx.rank);
+    const r0 = Math.min(own0, rows);
+    const r1 = Math.min(own1, rows);
     if (r1 <= r0) continue;
     ws.input.set(data.x.subarray((start + r0) * d, (start + r1) * d), r0 * d);
     forwardRows(ws, ctx.kernel, r0, r1);
