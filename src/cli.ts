@@ -23,7 +23,7 @@ import { simdSupported } from './kernels/select.ts';
 import { paramLayout } from './model/layout.ts';
 import { Model } from './model/model.ts';
 import type { ModelSpec } from './model/spec.ts';
-import { openJsonlLog, type EpochRecord, type JsonlLog } from './report/log.ts';
+import { openJsonlLog, type EpochRecord, type JsonlLog, type StepRecord } from './report/log.ts';
 import { plotFile } from './report/plot.ts';
 import { createProgress, formatDuration, formatLoss, formatRate } from './report/progress.ts';
 import type { Metrics } from './train/metrics.ts';
@@ -218,7 +218,8 @@ async function trainCommand(a: Record<string, unknown>): Promise<number> {
   const file = String(a.config);
   const config = applyOverrides(loadConfig(file), {
     epochs: a.epochs, lr: a.lr, batchSize: a['batch-size'], seed: a.seed, threads: a.threads, kernel: a.kernel, out: a.out, log: a.log,
-    checkpoint: a.checkpoint, resume: a.resume,
+    checkpoint: a.checkpoint, resume: a.resume, checkpointEvery: a['checkpoint-every'], checkpointEverySteps: a['checkpoint-every-steps'],
+    logEverySteps: a['log-every-steps'],
   });
   const data = loadConfigData(config);
   const splits: DataSplitsInput = 'train' in data && (data as DataSplitsInput).train !== undefined ? (data as DataSplitsInput) : { train: data as Dataset };
@@ -234,21 +235,8 @@ async function trainCommand(a: Record<string, unknown>): Promise<number> {
 
   const n = splits.train.n;
   const batch = opts.batchSize === 'full' ? n : Math.min(opts.batchSize, n);
-  // train()'s onProgress reports no running loss, so the live line shows the last
-  // epoch's; before the first epoch ends there is none, and "loss NaN" would read as a
-  // diverged run, so it is left off.
-  const stdout = process.stdout;
-  const liveStream = {
-    write: (text: string) => stdout.write(text.replace(/ {2}loss NaN$/, '')),
-    get isTTY() {
-      return stdout.isTTY;
-    },
-    get columns() {
-      return stdout.columns;
-    },
-  };
   const stepsPerEpoch = Math.ceil(n / batch);
-  const progress = createProgress(liveStream, { totalEpochs: opts.epochs, stepsPerEpoch });
+  const progress = createProgress(process.stdout, { totalEpochs: opts.epochs, stepsPerEpoch });
   let log: JsonlLog | undefined;
   if (config.log) {
     // A log describes one run: a rerun with the same path starts it afresh rather than
@@ -270,7 +258,6 @@ async function trainCommand(a: Record<string, unknown>): Promise<number> {
   };
   process.on('SIGINT', onSigint);
   try {
-    let lastLoss = NaN;
     let epochsRun = 0;
     let lastCheckpoint: { path: string; epoch: number; step: number } | undefined;
     const showLr = opts.schedule.type !== 'constant';
@@ -281,10 +268,9 @@ async function trainCommand(a: Record<string, unknown>): Promise<number> {
         train(options, {
           signal: controller.signal,
           onCheckpoint: (info) => (lastCheckpoint = info),
-          // The hook reports no running loss; the live line shows the last epoch's.
-          onProgress: (p) => progress.step({ epoch: p.epoch, step: p.step, loss: lastLoss, samplesPerSec: p.samplesPerSec }),
+          ...(log && config.logEverySteps ? { stepLogEvery: config.logEverySteps, onStep: (record: StepRecord) => log!.write(record) } : {}),
+          onProgress: (p) => progress.step({ epoch: p.epoch, step: p.step, loss: p.loss, samplesPerSec: p.samplesPerSec }),
           onEpoch: (record) => {
-            lastLoss = record.loss;
             epochsRun++;
             log?.write(record);
             progress.epochEnd(formatEpoch(record, opts.epochs, showLr));
@@ -555,6 +541,9 @@ export async function main(args: readonly string[]): Promise<number> {
           .option('out', { alias: 'o', type: 'string', requiresArg: true, describe: 'write the trained model here', defaultDescription: 'the config\'s "out", else none' })
           .option('log', { type: 'string', requiresArg: true, describe: 'write a JSON Lines epoch log here', defaultDescription: 'the config\'s "log", else none' })
           .option('checkpoint', { type: 'string', requiresArg: true, describe: 'write checkpoints (to resume from) here, at the end and at the config\'s cadence', defaultDescription: 'the config\'s train.checkpoint, else none' })
+          .option('checkpoint-every', { requiresArg: true, describe: 'write a checkpoint every N epochs', defaultDescription: 'the config\'s, else only at the end' })
+          .option('checkpoint-every-steps', { requiresArg: true, describe: 'write a checkpoint every N updates', defaultDescription: 'the config\'s, else off' })
+          .option('log-every-steps', { requiresArg: true, describe: 'also log a step record (loss, lr, per-layer gradient norms) every N updates', defaultDescription: 'the config\'s "logEverySteps", else epochs only' })
           .option('resume', { type: 'string', requiresArg: true, describe: 'continue bit for bit from a checkpoint of this config (epochs, threads and kernel may differ)', defaultDescription: 'none' })
           .example('$0 train --config configs/spirals.json --epochs 50 --out spirals.ttm', ''),
       run(trainCommand),

@@ -70,6 +70,8 @@ export interface Config {
   readonly out?: string;
   /** Absolute path of the JSON Lines epoch log to write. */
   readonly log?: string;
+  /** Also log a step record (last batch's loss, learning rate, per-layer gradient norms) every N updates. */
+  readonly logEverySteps?: number;
 }
 
 /** Command-line values that replace config fields; validated here, as they come from a shell. */
@@ -87,6 +89,10 @@ export interface Overrides {
   readonly checkpoint?: unknown;
   /** A checkpoint to continue from. */
   readonly resume?: unknown;
+  /** Checkpoint cadence in epochs and in updates (0 = off). */
+  readonly checkpointEvery?: unknown;
+  readonly checkpointEverySteps?: unknown;
+  readonly logEverySteps?: unknown;
 }
 
 /** How `loadData` carves held-out rows off the training data (the run's split, seed + 2 as in `train`). */
@@ -98,7 +104,7 @@ export interface SplitRequest {
   readonly seed: number;
 }
 
-const TOP_KEYS = ['description', 'data', 'split', 'scale', 'model', 'train', 'out', 'log'] as const;
+const TOP_KEYS = ['description', 'data', 'split', 'scale', 'model', 'train', 'out', 'log', 'logEverySteps'] as const;
 const TRAIN_KEYS = [
   'epochs', 'batchSize', 'lr', 'shuffle', 'seed', 'threads', 'kernel', 'rule', 'optimizer', 'schedule', 'stop', 'earlyStopping', 'checkpoint',
 ] as const;
@@ -488,6 +494,7 @@ export function parseConfig(value: unknown, file: string, baseDir: string): Conf
     train,
     ...(root.out !== undefined ? { out: c.outputPath(root.out, 'out') } : {}),
     ...(root.log !== undefined ? { log: c.outputPath(root.log, 'log') } : {}),
+    ...(root.logEverySteps !== undefined ? { logEverySteps: c.positiveInt(root.logEverySteps, 'logEverySteps', 'write a step record every N updates, e.g. 100') } : {}),
   };
 }
 
@@ -565,6 +572,13 @@ export function applyOverrides(config: Config, o: Overrides): Config {
     return path.resolve(value as string);
   };
   if (o.checkpoint !== undefined) train.checkpoint = { ...train.checkpoint, path: outPath('checkpoint', o.checkpoint) };
+  for (const [flag, value, key] of [['checkpoint-every', o.checkpointEvery, 'everyEpochs'], ['checkpoint-every-steps', o.checkpointEverySteps, 'everySteps']] as const) {
+    if (value === undefined) continue;
+    if (!train.checkpoint) {
+      throw new ConfigError(`--${flag} needs a checkpoint file`, 'add --checkpoint FILE (or train.checkpoint.path in the config)');
+    }
+    train.checkpoint = { ...train.checkpoint, [key]: int(flag, value, key === 'everyEpochs' ? 'e.g. 1 for every epoch' : 'e.g. 1000') };
+  }
   if (o.resume !== undefined) {
     const from = outPath('resume', o.resume);
     if (!fs.existsSync(from)) {
@@ -577,6 +591,7 @@ export function applyOverrides(config: Config, o: Overrides): Config {
     train,
     ...(o.out !== undefined ? { out: outPath('out', o.out) } : {}),
     ...(o.log !== undefined ? { log: outPath('log', o.log) } : {}),
+    ...(o.logEverySteps !== undefined ? { logEverySteps: int('log-every-steps', o.logEverySteps, 'write a step record every N updates, e.g. 100') } : {}),
   };
 }
 

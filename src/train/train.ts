@@ -32,8 +32,8 @@ import { initialPlateauState, plateauAfterEpoch } from './schedules.ts';
 export interface TrainHooks {
   /** Called after every epoch with its record. */
   readonly onEpoch?: (record: EpochRecord) => void;
-  /** Called about every 100 ms while an epoch runs: epoch (1-based), steps done in it, steps per epoch. */
-  readonly onProgress?: (info: { epoch: number; step: number; stepsPerEpoch: number; samplesPerSec: number }) => void;
+  /** Called about every 100 ms while an epoch runs: epoch (1-based), steps done in it, steps per epoch, the epoch's running mean loss. */
+  readonly onProgress?: (info: { epoch: number; step: number; stepsPerEpoch: number; samplesPerSec: number; loss: number }) => void;
   /** Stop at the next step boundary when aborted (Ctrl-C, cancel); the model trained so far is returned. */
   readonly signal?: AbortSignal;
   /** Called every `stepLogEvery` updates with the last batch's loss and the layers' gradient norms. */
@@ -242,7 +242,11 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
         ? setInterval(() => {
             const step = engine.progressStep;
             const secs = (performance.now() - epochStart) / 1000;
-            hooks.onProgress!({ epoch: epoch + 1, step, stepsPerEpoch, samplesPerSec: secs > 0 ? Math.min((step - firstStep) * batchSize, data.train.n) / secs : 0 });
+            const rows = views.cells[cEpochRows]!;
+            hooks.onProgress!({
+              epoch: epoch + 1, step, stepsPerEpoch, samplesPerSec: secs > 0 ? Math.min((step - firstStep) * batchSize, data.train.n) / secs : 0,
+              loss: rows > 0 ? views.cells[cEpochLossSum]! / rows : NaN,
+            });
           }, 100)
         : undefined;
       let step = firstStep;
