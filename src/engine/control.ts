@@ -43,7 +43,6 @@ export const CMD_EVAL = 2;
 export const CMD_EXIT = 3;
 
 // Float64 cells.
-export const CELLS = 16;
 export const cEpochLossSum = 0;
 export const cEpochCorrect = 1;
 export const cEpochRows = 2;
@@ -52,3 +51,27 @@ export const cLastLr = 4;
 export const cLastLoss = 5;
 export const cGradScale = 6;
 export const cDivergedLoss = 7;
+
+// Benchmark timing (RunSettings.timing, off in training): each rank below TIMING_RANKS
+// accumulates milliseconds per phase in its own block of TIMING_SLOTS cells (two 64-byte
+// lines, so ranks never share a line). Laps are contiguous: T_GATHER … T_SERIAL add up to
+// T_STEP_MS. A barrier slot holds waiting only; the serial section a thread runs as the
+// last arriver is charged to T_SERIAL.
+export const cTimingBase = 16;
+export const TIMING_RANKS = 16;
+export const TIMING_SLOTS = 16;
+export const T_STEPS = 0;
+export const T_STEP_MS = 1;
+export const T_GATHER = 2;
+export const T_ROWS = 3;
+export const T_WAIT_ROWS = 4;
+export const T_REDUCE = 5;
+export const T_NORM = 6;
+export const T_WAIT_NORM = 7;
+export const T_UPDATE = 8;
+export const T_TRANSPOSE = 9;
+export const T_WAIT_UPDATE = 10;
+export const T_SERIAL = 11;
+export const timingCell = (rank: number, slot: number): number => cTimingBase + rank * TIMING_SLOTS + slot;
+
+export const CELLS = cTimingBase + TIMING_RANKS * TIMING_SLOTS;
