@@ -72,6 +72,11 @@ export const T_UPDATE = 8;
 export const T_TRANSPOSE = 9;
 export const T_WAIT_UPDATE = 10;
 export const T_SERIAL = 11;
+// Counts: barrier waits (serial sections excluded) longer than 10 µs — past the barrier's
+// ~9 µs spin, so the thread slept in Atomics.wait — longer than 50 µs, and all barriers.
+export const T_WAITS_OVER_10US = 12;
+export const T_WAITS_OVER_50US = 13;
+export const T_BARRIERS = 14;
 export const timingCell = (rank: number, slot: number): number => cTimingBase + rank * TIMING_SLOTS + slot;
 
 export const CELLS = cTimingBase + TIMING_RANKS * TIMING_SLOTS;

@@ -14,8 +14,8 @@ import type { Barrier } from './barrier.ts';
 import {
   cDivergedLoss, cEpochCorrect, cEpochLossSum, cEpochRows, cGradScale, cLastLoss, cLastLr, cPlateauScale,
   HALT_DIVERGED, HALT_NONE, HALT_STOP, kHalt, kHaltStep, kStep, kStopRequest,
-  T_GATHER, T_NORM, T_REDUCE, T_ROWS, T_SERIAL, T_STEP_MS, T_STEPS, T_TRANSPOSE, T_UPDATE, T_WAIT_NORM, T_WAIT_ROWS,
-  T_WAIT_UPDATE, TIMING_RANKS, timingCell,
+  T_BARRIERS, T_GATHER, T_NORM, T_REDUCE, T_ROWS, T_SERIAL, T_STEP_MS, T_STEPS, T_TRANSPOSE, T_UPDATE, T_WAIT_NORM,
+  T_WAIT_ROWS, T_WAIT_UPDATE, T_WAITS_OVER_10US, T_WAITS_OVER_50US, TIMING_RANKS, timingCell,
 } from './control.ts';
 import type { SharedViews } from './plan.ts';
 
@@ -194,7 +194,11 @@ class StepClock {
   /** The lap of a barrier: waiting only; a serial section run inside it goes to T_SERIAL. */
   lapBarrier(slot: number): void {
     const now = performance.now();
-    this.cells[this.base + slot] += now - this.last - this.serialMs;
+    const wait = now - this.last - this.serialMs;
+    this.cells[this.base + slot] += wait;
+    this.cells[this.base + T_BARRIERS] += 1;
+    if (wait > 0.01) this.cells[this.base + T_WAITS_OVER_10US] += 1;
+    if (wait > 0.05) this.cells[this.base + T_WAITS_OVER_50US] += 1;
     this.cells[this.base + T_SERIAL] += this.serialMs;
     this.serialMs = 0;
     this.last = now;
