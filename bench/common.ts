@@ -1,0 +1,114 @@
+// bench/common.ts — what the training benchmarks (scaling, peers, memory) share: the machine
+// and load they ran on, the command that ran them, medians, a markdown table printer, a
+// JSON Lines writer, argument parsing, and the MNIST files. Every number a benchmark
+// prints is a measured one; these helpers only describe and format it.
+
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ClassificationDataset } from '../src/data/dataset.ts';
+import { loadIdx } from '../src/data/idx.ts';
+import type { LayerSpec } from '../src/model/spec.ts';
+
+/** CPU model, logical cores, Node and V8 versions. */
+export function machine(): string {
+  const cpu = os.cpus()[0]?.model.trim() ?? 'unknown CPU';
+  return `${cpu}, ${os.availableParallelism()} logical cores, Node ${process.version} (V8 ${process.versions.v8}), ${os.platform()} ${os.release()}`;
+}
+
+/** The 1/5/15-minute load averages, e.g. "0.12 0.30 0.41". */
+export function load(): string {
+  return os.loadavg().map((v) => v.toFixed(2)).join(' ');
+}
+
+/** How this benchmark was started, as a command to paste. */
+export function command(script: string): string {
+  return `npx tsx ${script}${process.argv.slice(2).map((a) => ` ${a}`).join('')}`;
+}
+
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return NaN;
+  const s = [...values].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** A markdown table, columns padded to their widest cell. */
+export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]) => `| ${widths.map((w, i) => (cells[i] ?? '').padEnd(w)).join(' | ')} |`;
+  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+/** Appends one JSON object per line to `file` (truncated when opened); a no-op without a file. */
+export class JsonLines {
+  constructor(private readonly file: string | undefined) {
+    if (file !== undefined) writeFileSync(file, '');
+  }
+  write(record: object): void {
+    if (this.file !== undefined) appendFileSync(this.file, `${JSON.stringify(record)}\n`);
+  }
+}
+
+/**
+ * `--name value` flags into a record; every flag must be listed in `known`, and each
+ * takes one value. Throws with the usage line on anything else.
+ */
+export function parseFlags(argv: readonly string[], known: readonly string[], usage: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i < argv.length; i += 2) {
+    const flag = argv[i]!;
+    const value = argv[i + 1];
+    const name = flag.replace(/^--/, '');
+    if (!flag.startsWith('--') || !known.includes(name) || value === undefined) {
+      throw new Error(`unknown or incomplete argument ${flag}\nhint: ${usage}`);
+    }
+    out[name] = value;
+  }
+  return out;
+}
+
+/** "1..4" → [1, 2, 3, 4]; "1,2,4" → [1, 2, 4]. */
+export function intList(text: string, what: string): number[] {
+  const range = /^(\d+)\.\.(\d+)$/.exec(text);
+  const list = range
+    ? Array.from({ length: Math.max(0, Number(range[2]) - Number(range[1]) + 1) }, (_, i) => Number(range[1]) + i)
+    : text.split(',').map(Number);
+  if (list.length === 0 || !list.every((n) => Number.isInteger(n) && n > 0)) {
+    throw new Error(`${what} must be positive integers as "1..4" or "128,512" (got "${text}")`);
+  }
+  return list;
+}
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+/** ../shared/data/mnist, read in place (never copied into the repository). */
+export const MNIST_DIR = path.resolve(here, '../../shared/data/mnist');
+
+export function loadMnist(split: 'train' | 't10k'): ClassificationDataset {
+  return loadIdx(path.join(MNIST_DIR, `${split}-images-idx3-ubyte.gz`), path.join(MNIST_DIR, `${split}-labels-idx1-ubyte.gz`));
+}
+
+/** The benchmark model: 784-256-128-10, ReLU, softmax cross-entropy (He init for ReLU, Glorot for softmax). */
+export const MNIST_LAYERS: readonly LayerSpec[] = [
+  { units: 256, activation: 'relu' },
+  { units: 128, activation: 'relu' },
+  { units: 10, activation: 'softmax' },
+];
+export const MNIST_LR = 0.05;
+export const SEED = 1;
+
+/** "12345" → "12,345". */
+export const int = (n: number): string => Math.round(n).toLocaleString('en-US');
+export const fixed = (n: number, digits: number): string => (Number.isFinite(n) ? n.toFixed(digits) : '—');
+
+/** The commit measured, and any uncommitted changes under src/ or workers/ (another engineer's work in progress). */
+export function revision(): string {
+  const git = (args: string[]) => spawnSync('git', args, { encoding: 'utf8' }).stdout?.trimEnd() ?? '';
+  const head = git(['rev-parse', '--short', 'HEAD']);
+  // A copy made with `git archive` has no .git: its maker says which commit it is.
+  if (!head) return process.env.BENCH_REVISION ? `commit ${process.env.BENCH_REVISION} (exported copy)` : 'unknown (not a git checkout)';
+  const dirty = git(['status', '--porcelain', '--', 'src', 'workers']).split('\n').filter(Boolean).map((l) => l.slice(3));
+  return dirty.length === 0 ? `commit ${head}` : `commit ${head} + uncommitted changes in ${dirty.join(', ')}`;
+}
