@@ -1,7 +1,9 @@
 // kernels.test.ts — the float64 oracle (naive.ts) and the plain TypeScript float32 kernel
 // (blocked.ts): hand-worked literal cases for every op, cases where only the contract's
 // rounding order gives the expected number, and the js kernel against the oracle on seeded
-// random data across awkward shapes, on plain and on SharedArrayBuffer-backed arrays.
+// random data across awkward shapes, on plain and on SharedArrayBuffer-backed arrays; the
+// fused ReLU epilogues against the unfused op followed by `z > 0 ? v : 0`, bit for bit,
+// with masks holding 0, −0, NaN, ±∞ and denormals.
 // The wasm kernel and its bit-equality with this one are in kernels_wasm.test.ts.
 
 import { describe, expect, it } from 'vitest';
@@ -185,6 +187,143 @@ describe.each([
     jsKernel.transposeUnits(t, w, IN, OUT, j0, j1);
     naiveKernel.transposeUnits(tExact, w, IN, OUT, j0, j1);
     expect(new Uint32Array(t.slice().buffer)).toEqual(new Uint32Array(tExact.buffer));
+  });
+});
+
+// ---- the fused ReLU epilogues: bit for bit the unfused op followed by `z > 0 ? v : 0` ----
+
+/** Mask values that a max(z, 0) or a sloppy comparison would get wrong, and denormals. */
+const MASK_SPECIALS = [0, -0, NaN, 2 ** -149, -(2 ** -149), 2 ** -130, -(2 ** -130), Infinity, -Infinity, 2 ** -126];
+
+/**
+ * z for a mask: about half the elements (placed at random, so every row, column and tile
+ * position meets them on the larger shapes) drawn from MASK_SPECIALS, the rest ±random.
+ */
+function maskZ<F extends FloatArray>(a: F, rng: Rng): F {
+  for (let i = 0; i < a.length; i++) {
+    a[i] = rng.uniform() < 0.5 ? MASK_SPECIALS[rng.int(MASK_SPECIALS.length)]! : rng.uniform() * 2 - 1;
+  }
+  return a;
+}
+
+/** `z > 0 ? v : 0` element-wise into a fresh array of a's type: the unfused reference. */
+function reluRef<F extends FloatArray>(v: F, z: F): F {
+  const r = v.slice() as F;
+  for (let i = 0; i < r.length; i++) r[i] = z[i]! > 0 ? v[i]! : 0;
+  return r;
+}
+
+/** Bit patterns, for comparisons that tell −0 from +0 (Float64Array: 64-bit words). */
+function wordsOf(a: FloatArray): BigUint64Array | Uint32Array {
+  const c = a.slice();
+  return c instanceof Float64Array ? new BigUint64Array(c.buffer) : new Uint32Array(c.buffer);
+}
+
+/** Bits, with every NaN made the canonical one (kernels may leave any NaN payload or sign). */
+function canonicalBits(a: Float32Array): Uint32Array {
+  const u = new Uint32Array(a.slice().buffer);
+  for (let i = 0; i < u.length; i++) if (Number.isNaN(a[i])) u[i] = 0x7fc00000;
+  return u;
+}
+
+describe.each(kernels)('%s: fused ReLU on the hand-worked 2×3 layer', (_name, k, make) => {
+  it('forward with reluOut: out keeps z, reluOut = relu(z)', () => {
+    const out = make(4), relu = make([9, 9, 9, 9]);
+    k.linearForward(out, make(X), make(WT), make(BIAS), 2, 3, 2, relu);
+    expect(Array.from(out)).toEqual(OUT_EXPECTED); // [−1.5, 4.5, −1.5, 15]
+    expect(Array.from(relu)).toEqual([0, 4.5, 0, 15]);
+    expect(Object.is(relu[0], 0)).toBe(true);
+  });
+
+  it('forward with reluOut = out: out ends as relu(z)', () => {
+    const out = make(4);
+    k.linearForward(out, make(X), make(WT), make(BIAS), 2, 3, 2, out);
+    expect(Array.from(out)).toEqual([0, 4.5, 0, 15]);
+  });
+
+  it('input with reluMaskZ: dx = z > 0 ? dout·w : +0 (0, −0 and NaN masked, a denormal passes)', () => {
+    const dx = make(6);
+    k.linearBackwardInput(dx, make(DOUT), make(W), 2, 3, 2, make([1, -1, 0, NaN, 2 ** -149, -0]));
+    expect(Array.from(dx)).toEqual([-3, 0, 0, 0, 3, 0]); // DX_EXPECTED = [−3, −2, −2, 6.5, 3, 1]
+    expect(Array.from(dx).every((v) => !Object.is(v, -0))).toBe(true);
+  });
+});
+
+describe.each([
+  ['plain Float32Array', (n: number) => new Float32Array(n)],
+  ['SharedArrayBuffer-backed Float32Array', sharedF32],
+] as const)('fused ReLU = unfused op then `z > 0 ? v : 0`, bit for bit, on %s', (_name, alloc) => {
+  const seeded = (n: number, rng: Rng) => fill(alloc(n), rng);
+
+  it.each(SHAPES)('B=%i IN=%i OUT=%i: js and the oracle', (B, IN, OUT) => {
+    const rng = createRng(B * 7907 + IN * 89 + OUT * 3 + 1);
+    const x = seeded(B * IN, rng), wt = seeded(IN * OUT, rng), w = seeded(OUT * IN, rng);
+    const b = seeded(OUT, rng), dout = seeded(B * OUT, rng), z = maskZ(alloc(B * IN), rng);
+
+    for (const [k, mk] of [
+      [jsKernel, alloc], [naiveKernel, (n: number) => new Float64Array(n)], [naiveKernel, alloc],
+    ] as [Kernel<FloatArray>, (n: number) => FloatArray][]) {
+      // forward: out identical to the unfused call, reluOut = relu(out)
+      const zPlain = mk(B * OUT), zFused = mk(B * OUT), relu = mk(B * OUT).fill(-7.5);
+      k.linearForward(zPlain, x, wt, b, B, IN, OUT);
+      k.linearForward(zFused, x, wt, b, B, IN, OUT, relu);
+      expect(wordsOf(zFused)).toEqual(wordsOf(zPlain));
+      expect(wordsOf(relu)).toEqual(wordsOf(reluRef(zPlain, zPlain)));
+
+      // dX: the unfused dX, masked by z > 0
+      const dxPlain = mk(B * IN), dxFused = mk(B * IN).fill(-7.5);
+      const zk = z instanceof Float32Array && mk(0) instanceof Float64Array ? Float64Array.from(z) : z;
+      k.linearBackwardInput(dxPlain, dout, w, B, IN, OUT);
+      k.linearBackwardInput(dxFused, dout, w, B, IN, OUT, zk);
+      expect(wordsOf(dxFused)).toEqual(wordsOf(reluRef(dxPlain, zk)));
+    }
+  });
+});
+
+/**
+ * Fill forward inputs so that z = x·wt + b holds 0, NaN, ±∞ and ± denormals at scattered
+ * (row, column) places: a "special" row of x is zero but for x[i, 0] = s, a special column
+ * has wt[0, j] = t and b[j] = 0, so there z = +0 + s·t + Σ ±0 = s·t exactly (0·∞ = NaN,
+ * 2⁻¹⁰⁰·2⁻⁴⁰ = 2⁻¹⁴⁰ is denormal). z is never −0: every sum starts at +0 and +0 + −0 = +0.
+ */
+function fillSpecialForward(x: Float32Array, wt: Float32Array, b: Float32Array, B: number, IN: number, OUT: number, rng: Rng): void {
+  const S = [1, -1, 2 ** -100, -(2 ** -100), 0, NaN, Infinity];
+  const T = [0, -0, NaN, Infinity, -Infinity, 2 ** -40, -(2 ** -40), 2 ** -49, 1, -1, 2 ** -126];
+  fill(x, rng);
+  fill(wt, rng);
+  for (let j = 0; j < OUT; j++) b[j] = rng.uniform() - 0.5;
+  for (let i = 0; i < B; i++) {
+    if (rng.uniform() < 0.6) {
+      x.fill(0, i * IN, (i + 1) * IN);
+      x[i * IN] = S[rng.int(S.length)]!;
+    }
+  }
+  for (let j = 0; j < OUT; j++) {
+    if (rng.uniform() < 0.7) {
+      wt[j] = T[rng.int(T.length)]!;
+      b[j] = 0;
+    }
+  }
+}
+
+/** z has every special the forward tests are about, and no −0. */
+function expectSpecials(z: Float32Array): void {
+  const has = (p: (v: number) => boolean) => z.some(p);
+  expect(has((v) => Object.is(v, 0)) && has(Number.isNaN) && has((v) => v === Infinity) && has((v) => v === -Infinity)).toBe(true);
+  expect(has((v) => v > 0 && v < 2 ** -126) && has((v) => v < 0 && v > -(2 ** -126))).toBe(true);
+  expect(has((v) => Object.is(v, -0))).toBe(false);
+}
+
+describe('fused ReLU forward on z = 0, NaN, ±∞ and ± denormals (js)', () => {
+  it.each([...SHAPES, [6, 5, 23], [12, 7, 22], [24, 6, 40], [41, 3, 3], [37, 4, 1]])('B=%i IN=%i OUT=%i', (B, IN, OUT) => {
+    const x = new Float32Array(B * IN), wt = new Float32Array(IN * OUT), b = new Float32Array(OUT);
+    fillSpecialForward(x, wt, b, B, IN, OUT, createRng(B * 31 + IN * 17 + OUT));
+    const zPlain = new Float32Array(B * OUT), zFused = new Float32Array(B * OUT), relu = new Float32Array(B * OUT).fill(-7.5);
+    jsKernel.linearForward(zPlain, x, wt, b, B, IN, OUT);
+    jsKernel.linearForward(zFused, x, wt, b, B, IN, OUT, relu);
+    if (B * OUT >= 900) expectSpecials(zPlain);
+    expect(canonicalBits(zFused)).toEqual(canonicalBits(zPlain));
+    expect(wordsOf(relu)).toEqual(wordsOf(reluRef(zPlain, zPlain)));
   });
 });
 

@@ -1,8 +1,10 @@
 // kernels_wasm.test.ts — the WebAssembly SIMD128 kernel (matmul.wat via wasm.ts): its
 // committed bytes against a fresh wabt build, hand-worked cases, bit-equality with the js
 // kernel and closeness to the float64 oracle on seeded random shapes (unaligned views, unit
-// sub-ranges, guards around every output), argument errors, kernel selection, and the kernel
-// running in a worker thread on the same shared memory.
+// sub-ranges, guards around every output), the fused ReLU epilogues (bit for bit the unfused
+// op followed by `z > 0 ? v : 0`, and equal to js, with masks holding 0, −0, NaN, ±∞ and
+// denormals), argument errors, kernel selection, and the kernel running in a worker thread
+// on the same shared memory.
 
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
@@ -148,6 +150,21 @@ describe('wasm kernel: the hand-worked 2×3 layer (as in kernels.test.ts)', () =
     expect(Object.is(z[0], 0)).toBe(true);
     expect(arena.guardsIntact()).toBe(true);
   });
+
+  it('fused ReLU: forward keeps z in out and writes relu(z); dX masked by z > 0 (0, −0, NaN masked, a denormal passes)', () => {
+    const out = arena.alloc(4), relu = arena.from([9, 9, 9, 9]);
+    k.linearForward(out, arena.from(X), arena.from(WT), arena.from([0.5, -1]), 2, 3, 2, relu);
+    expect(Array.from(out)).toEqual([-1.5, 4.5, -1.5, 15]);
+    expect(Array.from(relu)).toEqual([0, 4.5, 0, 15]);
+    k.linearForward(out, arena.from(X), arena.from(WT), arena.from([0.5, -1]), 2, 3, 2, out);
+    expect(Array.from(out)).toEqual([0, 4.5, 0, 15]);
+
+    const dx = arena.alloc(6);
+    k.linearBackwardInput(dx, arena.from(DOUT), arena.from(W), 2, 3, 2, arena.from([1, -1, 0, NaN, 2 ** -149, -0]));
+    expect(Array.from(dx)).toEqual([-3, 0, 0, 0, 3, 0]);
+    expect(Array.from(dx).every((v) => !Object.is(v, -0))).toBe(true);
+    expect(arena.guardsIntact()).toBe(true);
+  });
 });
 
 // ---- seeded random shapes: wasm = js to the bit, both close to the float64 oracle ----
@@ -173,6 +190,68 @@ function worstOverBound(got: Float32Array, exact: Float64Array, absSum: Float64A
 }
 
 const abs = (a: Float32Array): Float64Array => Float64Array.from(a, Math.abs);
+
+/** Mask values that a max(z, 0) or a sloppy comparison would get wrong, and denormals (as in kernels.test.ts). */
+const MASK_SPECIALS = [0, -0, NaN, 2 ** -149, -(2 ** -149), 2 ** -130, -(2 ** -130), Infinity, -Infinity, 2 ** -126];
+
+/**
+ * z for a mask: about half the elements (placed at random, so every row, column and tile
+ * position meets them on the larger shapes) drawn from MASK_SPECIALS, the rest ±random.
+ */
+function maskZ(a: Float32Array, rng: Rng): Float32Array {
+  for (let i = 0; i < a.length; i++) {
+    a[i] = rng.uniform() < 0.5 ? MASK_SPECIALS[rng.int(MASK_SPECIALS.length)]! : rng.uniform() * 2 - 1;
+  }
+  return a;
+}
+
+/**
+ * Fill forward inputs so that z = x·wt + b holds 0, NaN, ±∞ and ± denormals at scattered
+ * (row, column) places: a "special" row of x is zero but for x[i, 0] = s, a special column
+ * has wt[0, j] = t and b[j] = 0, so there z = +0 + s·t + Σ ±0 = s·t exactly (0·∞ = NaN,
+ * 2⁻¹⁰⁰·2⁻⁴⁰ = 2⁻¹⁴⁰ is denormal). z is never −0: every sum starts at +0 and +0 + −0 = +0.
+ */
+function fillSpecialForward(x: Float32Array, wt: Float32Array, b: Float32Array, B: number, IN: number, OUT: number, rng: Rng): void {
+  const S = [1, -1, 2 ** -100, -(2 ** -100), 0, NaN, Infinity];
+  const T = [0, -0, NaN, Infinity, -Infinity, 2 ** -40, -(2 ** -40), 2 ** -49, 1, -1, 2 ** -126];
+  fill(x, rng);
+  fill(wt, rng);
+  for (let j = 0; j < OUT; j++) b[j] = rng.uniform() - 0.5;
+  for (let i = 0; i < B; i++) {
+    if (rng.uniform() < 0.6) {
+      x.fill(0, i * IN, (i + 1) * IN);
+      x[i * IN] = S[rng.int(S.length)]!;
+    }
+  }
+  for (let j = 0; j < OUT; j++) {
+    if (rng.uniform() < 0.7) {
+      wt[j] = T[rng.int(T.length)]!;
+      b[j] = 0;
+    }
+  }
+}
+
+/** z has every special the forward tests are about, and no −0. */
+function expectSpecials(z: Float32Array): void {
+  const has = (p: (v: number) => boolean) => z.some(p);
+  expect(has((v) => Object.is(v, 0)) && has(Number.isNaN) && has((v) => v === Infinity) && has((v) => v === -Infinity)).toBe(true);
+  expect(has((v) => v > 0 && v < 2 ** -126) && has((v) => v < 0 && v > -(2 ** -126))).toBe(true);
+  expect(has((v) => Object.is(v, -0))).toBe(false);
+}
+
+/** `z > 0 ? v : 0` element-wise: the unfused reference for both epilogues. */
+function reluRef(v: Float32Array, z: Float32Array): Float32Array {
+  const r = v.slice();
+  for (let i = 0; i < r.length; i++) r[i] = z[i]! > 0 ? v[i]! : 0;
+  return r;
+}
+
+/** Bits, with every NaN made the canonical one (wasm and js may differ in a NaN's sign or payload). */
+function canonicalBits(a: Float32Array): Uint32Array {
+  const u = bits(a);
+  for (let i = 0; i < u.length; i++) if (Number.isNaN(a[i])) u[i] = 0x7fc00000;
+  return u;
+}
 
 describe.each([0, 1, 3])('wasm vs js vs the float64 oracle, views misaligned by %i floats', (misalign) => {
   const arena = new Arena(misalign === 0 ? 320 : 64);
@@ -223,6 +302,28 @@ describe.each([0, 1, 3])('wasm vs js vs the float64 oracle, views misaligned by 
       naiveKernel.linearBackwardInput(dxB, abs(dout), abs(w), B, IN, OUT);
       expect(worstOverBound(dxW, dxE, dxB, OUT)).toBeLessThanOrEqual(1);
 
+      // fused ReLU forward: out has the unfused bits, reluOut = relu(out); wasm = js
+      const fzW = arena.alloc(B * OUT, misalign), reluW = arena.alloc(B * OUT, misalign).fill(-7.5);
+      const fzJ = arena.alloc(B * OUT, misalign), reluJ = arena.alloc(B * OUT, misalign).fill(-7.5);
+      wasm.linearForward(fzW, x, wt, b, B, IN, OUT, reluW);
+      jsKernel.linearForward(fzJ, x, wt, b, B, IN, OUT, reluJ);
+      expect(bits(fzW)).toEqual(bits(outW));
+      expect(bits(reluW)).toEqual(bits(reluRef(outW, outW)));
+      expect(bits(fzJ)).toEqual(bits(outJ));
+      expect(bits(reluJ)).toEqual(bits(reluW));
+      // reluOut = out: out ends as relu(z)
+      const inPlace = arena.alloc(B * OUT, misalign);
+      wasm.linearForward(inPlace, x, wt, b, B, IN, OUT, inPlace);
+      expect(bits(inPlace)).toEqual(bits(reluW));
+
+      // fused dX with a mask holding 0, −0, NaN, ±∞ and denormals: the unfused dX masked; wasm = js
+      const z = maskZ(arena.alloc(B * IN, misalign), rng);
+      const mdxW = arena.alloc(B * IN, misalign).fill(-7.5), mdxJ = arena.alloc(B * IN, misalign).fill(-7.5);
+      wasm.linearBackwardInput(mdxW, dout, w, B, IN, OUT, z);
+      jsKernel.linearBackwardInput(mdxJ, dout, w, B, IN, OUT, z);
+      expect(bits(mdxW)).toEqual(bits(reluRef(dxW, z)));
+      expect(bits(mdxJ)).toEqual(bits(mdxW));
+
       // transpose, whole and in two pieces (as threads would split it), and a sub-range
       const tW = arena.alloc(IN * OUT, misalign).fill(3), tJ = arena.alloc(IN * OUT, misalign).fill(3);
       const h = Math.floor(OUT / 2);
@@ -237,6 +338,29 @@ describe.each([0, 1, 3])('wasm vs js vs the float64 oracle, views misaligned by 
 
       expect(arena.guardsIntact()).toBe(true);
     });
+});
+
+describe('fused ReLU forward on z = 0, NaN, ±∞ and ± denormals: wasm = js', () => {
+  const arena = new Arena(64);
+  const wasm = createWasmKernel(arena.memory);
+
+  // Scattered zeros, NaNs, infinities and denormals in z (fillSpecialForward), on views
+  // misaligned by one float; wasm's out must equal js's up to NaN payloads, relu to the bit.
+  it.each([...SHAPES.filter(([B, IN, OUT]) => B * IN * OUT < 1e6), [6, 5, 23], [12, 7, 22], [24, 6, 40], [41, 3, 3], [37, 4, 1]])('B=%i IN=%i OUT=%i', (B, IN, OUT) => {
+    const x = arena.alloc(B * IN, 1), wt = arena.alloc(IN * OUT, 1), b = arena.alloc(OUT, 1);
+    fillSpecialForward(x, wt, b, B, IN, OUT, createRng(B * 31 + IN * 17 + OUT));
+    const zW = arena.alloc(B * OUT, 1), zFused = arena.alloc(B * OUT, 1), reluW = arena.alloc(B * OUT, 1).fill(-7.5);
+    const zJ = arena.alloc(B * OUT), reluJ = arena.alloc(B * OUT).fill(-7.5);
+    wasm.linearForward(zW, x, wt, b, B, IN, OUT);
+    wasm.linearForward(zFused, x, wt, b, B, IN, OUT, reluW);
+    jsKernel.linearForward(zJ, x, wt, b, B, IN, OUT, reluJ);
+    if (B * OUT >= 900) expectSpecials(zW);
+    expect(canonicalBits(zFused)).toEqual(canonicalBits(zW));
+    expect(canonicalBits(zJ)).toEqual(canonicalBits(zW));
+    expect(bits(reluW)).toEqual(bits(reluRef(zW, zW)));
+    expect(bits(reluJ)).toEqual(bits(reluW));
+    expect(arena.guardsIntact()).toBe(true);
+  });
 });
 
 describe('wasm kernel argument checks', () => {
@@ -269,6 +393,27 @@ describe('wasm kernel argument checks', () => {
     expect(() => k.linearBackwardWeights(dw, db, dout, x, 2, 3, 2, 1, 3)).toThrow(/0 <= j0 <= j1 <= OUT = 2, got \[1, 3\)/);
     expect(() => k.linearBackwardWeights(dw, db, dout, x, 2, 3, 2, 2, 1)).toThrow(RangeError);
     expect(() => k.transposeUnits(wt, arena.alloc(6), 3, 2, -1, 2)).toThrow(RangeError);
+  });
+
+  it('checks the fused ReLU arrays like the others, and rejects overlaps that would change the bits', () => {
+    const relu = arena.alloc(4), dx = arena.alloc(6), dout = arena.alloc(4), w = arena.alloc(6), z = arena.alloc(6);
+    expect(() => k.linearForward(out, x, wt, b, 2, 3, 2, relu)).not.toThrow();
+    expect(() => k.linearForward(out, x, wt, b, 2, 3, 2, new Float32Array(4))).toThrow(/reluOut must be a Float32Array view/);
+    expect(() => k.linearForward(out, x, wt, b, 2, 3, 2, arena.alloc(3))).toThrow(/reluOut has 3 floats, the shape needs 4/);
+    expect(() => k.linearForward(out, x, wt, b, 2, 3, 2, out)).not.toThrow(); // out itself: allowed
+    const both = arena.alloc(5);
+    expect(() => k.linearForward(both.subarray(0, 4), x, wt, b, 2, 3, 2, both.subarray(1, 5))).toThrow(/reluOut overlaps out/);
+    expect(() => k.linearForward(out, x, wt, b, 2, 3, 2, x.subarray(2, 6))).toThrow(/reluOut overlaps x/);
+    expect(() => k.linearForward(out, x, wt, b, 2, 3, 2, wt.subarray(0, 4))).toThrow(/reluOut overlaps wt/);
+
+    expect(() => k.linearBackwardInput(dx, dout, w, 2, 3, 2, z)).not.toThrow();
+    expect(() => k.linearBackwardInput(dx, dout, w, 2, 3, 2, new Float32Array(6))).toThrow(/reluMaskZ must be a Float32Array view/);
+    expect(() => k.linearBackwardInput(dx, dout, w, 2, 3, 2, arena.alloc(5))).toThrow(/reluMaskZ has 5 floats, the shape needs 6/);
+    expect(() => k.linearBackwardInput(dx, dout, w, 2, 3, 2, dx)).toThrow(/reluMaskZ overlaps dx/);
+    expect(() => k.linearBackwardInput(dx, dout, w, 2, 3, 2, w)).not.toThrow(); // read-only overlaps are fine
+    // Empty shapes: nothing is touched, so nothing overlaps.
+    expect(() => k.linearBackwardInput(dx, dout, w, 0, 3, 2, dx)).not.toThrow();
+    expect(arena.guardsIntact()).toBe(true);
   });
 });
 

@@ -17,10 +17,16 @@ import type { Kernel } from './kernel.ts';
 
 const fr = Math.fround;
 
+/** gemm's epilogue modes, as in matmul.wat: none; E = relu(C) after C (forward); C = E > 0 ? C : +0 (dX). */
+const NONE = 0, RELU_OUT = 1, RELU_MASK = 2;
+type Mode = typeof NONE | typeof RELU_OUT | typeof RELU_MASK;
+
 /**
  * C[m, n] = Σ_r A[m, r] · B[r, n] (+ bias[n]) for m < M, n < N, r < K, written, with
  * A[m, r] = A[a0 + m·sam + r·sar], B[r, n] = Bm[b0 + r·ldb + n], C[m, n] = C[c0 + m·ldc + n]
- * (indices in floats). bias is null for no bias.
+ * (indices in floats). bias is null for no bias. E[m, n] = E[e0 + m·ldc + n] (laid out like
+ * C) takes the ReLU epilogue: RELU_OUT writes E = C > 0 ? C : 0 after C; RELU_MASK writes
+ * C = E > 0 ? sum : 0. Either way the sums are the same; E is null for NONE.
  */
 function gemm(
   C: Float32Array, c0: number, ldc: number,
@@ -28,31 +34,36 @@ function gemm(
   Bm: Float32Array, b0: number, ldb: number,
   M: number, N: number, K: number,
   bias: Float32Array | null, bias0: number,
+  E: Float32Array | null, e0: number, mode: Mode,
 ): void {
   const M4 = M - (M % 4), N4 = N - (N % 4);
   for (let i = 0; i < M4; i += 4) {
     const pa0 = a0 + i * sam;
     for (let j = 0; j < N4; j += 4) {
-      tile4x4(C, c0 + i * ldc + j, ldc, A, pa0, sam, sar, Bm, b0 + j, ldb, K, bias, bias0 + j);
+      tile4x4(C, c0 + i * ldc + j, ldc, A, pa0, sam, sar, Bm, b0 + j, ldb, K, bias, bias0 + j, E, e0 + i * ldc + j, mode);
     }
     for (let j = N4; j < N; j++) {
-      tile4x1(C, c0 + i * ldc + j, ldc, A, pa0, sam, sar, Bm, b0 + j, ldb, K, bias, bias0 + j);
+      tile4x1(C, c0 + i * ldc + j, ldc, A, pa0, sam, sar, Bm, b0 + j, ldb, K, bias, bias0 + j, E, e0 + i * ldc + j, mode);
     }
   }
   for (let i = M4; i < M; i++) {
     const pa = a0 + i * sam;
     for (let j = 0; j < N4; j += 4) {
-      tile1x4(C, c0 + i * ldc + j, A, pa, sar, Bm, b0 + j, ldb, K, bias, bias0 + j);
+      tile1x4(C, c0 + i * ldc + j, A, pa, sar, Bm, b0 + j, ldb, K, bias, bias0 + j, E, e0 + i * ldc + j, mode);
     }
     for (let j = N4; j < N; j++) {
-      tile1x1(C, c0 + i * ldc + j, A, pa, sar, Bm, b0 + j, ldb, K, bias, bias0 + j);
+      tile1x1(C, c0 + i * ldc + j, A, pa, sar, Bm, b0 + j, ldb, K, bias, bias0 + j, E, e0 + i * ldc + j, mode);
     }
   }
 }
 
+// The epilogue works on the tile's finished sums in locals: RELU_MASK before the stores,
+// RELU_OUT after them (so E may be C itself). `z > 0 ? v : 0` is false for NaN, −0 and +0.
+
 function tile4x4(
   C: Float32Array, pc: number, ldc: number, A: Float32Array, pa: number, sam: number, sar: number,
   Bm: Float32Array, pb: number, ldb: number, K: number, bias: Float32Array | null, pbias: number,
+  E: Float32Array | null, pe: number, mode: Mode,
 ): void {
   let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
   let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
@@ -74,6 +85,13 @@ function tile4x4(
     c20 = fr(c20 + b0); c21 = fr(c21 + b1); c22 = fr(c22 + b2); c23 = fr(c23 + b3);
     c30 = fr(c30 + b0); c31 = fr(c31 + b1); c32 = fr(c32 + b2); c33 = fr(c33 + b3);
   }
+  if (mode === RELU_MASK) {
+    const Z = E!, q0 = pe, q1 = pe + ldc, q2 = q1 + ldc, q3 = q2 + ldc;
+    c00 = Z[q0]! > 0 ? c00 : 0; c01 = Z[q0 + 1]! > 0 ? c01 : 0; c02 = Z[q0 + 2]! > 0 ? c02 : 0; c03 = Z[q0 + 3]! > 0 ? c03 : 0;
+    c10 = Z[q1]! > 0 ? c10 : 0; c11 = Z[q1 + 1]! > 0 ? c11 : 0; c12 = Z[q1 + 2]! > 0 ? c12 : 0; c13 = Z[q1 + 3]! > 0 ? c13 : 0;
+    c20 = Z[q2]! > 0 ? c20 : 0; c21 = Z[q2 + 1]! > 0 ? c21 : 0; c22 = Z[q2 + 2]! > 0 ? c22 : 0; c23 = Z[q2 + 3]! > 0 ? c23 : 0;
+    c30 = Z[q3]! > 0 ? c30 : 0; c31 = Z[q3 + 1]! > 0 ? c31 : 0; c32 = Z[q3 + 2]! > 0 ? c32 : 0; c33 = Z[q3 + 3]! > 0 ? c33 : 0;
+  }
   C[pc] = c00; C[pc + 1] = c01; C[pc + 2] = c02; C[pc + 3] = c03;
   pc += ldc;
   C[pc] = c10; C[pc + 1] = c11; C[pc + 2] = c12; C[pc + 3] = c13;
@@ -81,11 +99,19 @@ function tile4x4(
   C[pc] = c20; C[pc + 1] = c21; C[pc + 2] = c22; C[pc + 3] = c23;
   pc += ldc;
   C[pc] = c30; C[pc + 1] = c31; C[pc + 2] = c32; C[pc + 3] = c33;
+  if (mode === RELU_OUT) {
+    const R = E!, q0 = pe, q1 = pe + ldc, q2 = q1 + ldc, q3 = q2 + ldc;
+    R[q0] = c00 > 0 ? c00 : 0; R[q0 + 1] = c01 > 0 ? c01 : 0; R[q0 + 2] = c02 > 0 ? c02 : 0; R[q0 + 3] = c03 > 0 ? c03 : 0;
+    R[q1] = c10 > 0 ? c10 : 0; R[q1 + 1] = c11 > 0 ? c11 : 0; R[q1 + 2] = c12 > 0 ? c12 : 0; R[q1 + 3] = c13 > 0 ? c13 : 0;
+    R[q2] = c20 > 0 ? c20 : 0; R[q2 + 1] = c21 > 0 ? c21 : 0; R[q2 + 2] = c22 > 0 ? c22 : 0; R[q2 + 3] = c23 > 0 ? c23 : 0;
+    R[q3] = c30 > 0 ? c30 : 0; R[q3 + 1] = c31 > 0 ? c31 : 0; R[q3 + 2] = c32 > 0 ? c32 : 0; R[q3 + 3] = c33 > 0 ? c33 : 0;
+  }
 }
 
 function tile4x1(
   C: Float32Array, pc: number, ldc: number, A: Float32Array, pa: number, sam: number, sar: number,
   Bm: Float32Array, pb: number, ldb: number, K: number, bias: Float32Array | null, pbias: number,
+  E: Float32Array | null, pe: number, mode: Mode,
 ): void {
   let c0 = 0, c1 = 0, c2 = 0, c3 = 0;
   const sam2 = 2 * sam, sam3 = 3 * sam;
@@ -100,12 +126,23 @@ function tile4x1(
     const b = bias[pbias]!;
     c0 = fr(c0 + b); c1 = fr(c1 + b); c2 = fr(c2 + b); c3 = fr(c3 + b);
   }
+  if (mode === RELU_MASK) {
+    const Z = E!;
+    c0 = Z[pe]! > 0 ? c0 : 0; c1 = Z[pe + ldc]! > 0 ? c1 : 0;
+    c2 = Z[pe + 2 * ldc]! > 0 ? c2 : 0; c3 = Z[pe + 3 * ldc]! > 0 ? c3 : 0;
+  }
   C[pc] = c0; C[pc + ldc] = c1; C[pc + 2 * ldc] = c2; C[pc + 3 * ldc] = c3;
+  if (mode === RELU_OUT) {
+    const R = E!;
+    R[pe] = c0 > 0 ? c0 : 0; R[pe + ldc] = c1 > 0 ? c1 : 0;
+    R[pe + 2 * ldc] = c2 > 0 ? c2 : 0; R[pe + 3 * ldc] = c3 > 0 ? c3 : 0;
+  }
 }
 
 function tile1x4(
   C: Float32Array, pc: number, A: Float32Array, pa: number, sar: number,
   Bm: Float32Array, pb: number, ldb: number, K: number, bias: Float32Array | null, pbias: number,
+  E: Float32Array | null, pe: number, mode: Mode,
 ): void {
   let c0 = 0, c1 = 0, c2 = 0, c3 = 0;
   for (let r = 0; r < K; r++) {
@@ -119,12 +156,21 @@ function tile1x4(
     c0 = fr(c0 + bias[pbias]!); c1 = fr(c1 + bias[pbias + 1]!);
     c2 = fr(c2 + bias[pbias + 2]!); c3 = fr(c3 + bias[pbias + 3]!);
   }
+  if (mode === RELU_MASK) {
+    const Z = E!;
+    c0 = Z[pe]! > 0 ? c0 : 0; c1 = Z[pe + 1]! > 0 ? c1 : 0; c2 = Z[pe + 2]! > 0 ? c2 : 0; c3 = Z[pe + 3]! > 0 ? c3 : 0;
+  }
   C[pc] = c0; C[pc + 1] = c1; C[pc + 2] = c2; C[pc + 3] = c3;
+  if (mode === RELU_OUT) {
+    const R = E!;
+    R[pe] = c0 > 0 ? c0 : 0; R[pe + 1] = c1 > 0 ? c1 : 0; R[pe + 2] = c2 > 0 ? c2 : 0; R[pe + 3] = c3 > 0 ? c3 : 0;
+  }
 }
 
 function tile1x1(
   C: Float32Array, pc: number, A: Float32Array, pa: number, sar: number,
   Bm: Float32Array, pb: number, ldb: number, K: number, bias: Float32Array | null, pbias: number,
+  E: Float32Array | null, pe: number, mode: Mode,
 ): void {
   let c = 0;
   for (let r = 0; r < K; r++) {
@@ -133,20 +179,23 @@ function tile1x1(
     pb += ldb;
   }
   if (bias !== null) c = fr(c + bias[pbias]!);
+  if (mode === RELU_MASK) c = E![pe]! > 0 ? c : 0;
   C[pc] = c;
+  if (mode === RELU_OUT) E![pe] = c > 0 ? c : 0;
 }
 
 export const jsKernel: Kernel<Float32Array> = {
   name: 'js',
 
-  // x is (B, IN), wt is (IN, OUT), b is (OUT), out is (B, OUT): A = x, B = wt
-  linearForward(out, x, wt, b, B, IN, OUT) {
-    gemm(out, 0, OUT, x, 0, IN, 1, wt, 0, OUT, B, OUT, IN, b, 0);
+  // x is (B, IN), wt is (IN, OUT), b is (OUT), out and reluOut are (B, OUT): A = x, B = wt
+  linearForward(out, x, wt, b, B, IN, OUT, reluOut) {
+    if (reluOut === undefined) gemm(out, 0, OUT, x, 0, IN, 1, wt, 0, OUT, B, OUT, IN, b, 0, null, 0, NONE);
+    else gemm(out, 0, OUT, x, 0, IN, 1, wt, 0, OUT, B, OUT, IN, b, 0, reluOut, 0, RELU_OUT);
   },
 
   // dout is (B, OUT), x is (B, IN), dw is (OUT, IN), db is (OUT): dw[j0:j1] = doutᵀ · x
   linearBackwardWeights(dw, db, dout, x, B, IN, OUT, j0, j1) {
-    gemm(dw, j0 * IN, IN, dout, j0, 1, OUT, x, 0, IN, j1 - j0, IN, B, null, 0);
+    gemm(dw, j0 * IN, IN, dout, j0, 1, OUT, x, 0, IN, j1 - j0, IN, B, null, 0, null, 0, NONE);
     // Four units at a time, so four independent sums share each pass down the rows.
     let j = j0;
     for (; j + 4 <= j1; j += 4) {
@@ -163,9 +212,10 @@ export const jsKernel: Kernel<Float32Array> = {
     }
   },
 
-  // dout is (B, OUT), w is (OUT, IN), dx is (B, IN): A = dout, B = w
-  linearBackwardInput(dx, dout, w, B, IN, OUT) {
-    gemm(dx, 0, IN, dout, 0, OUT, 1, w, 0, IN, B, IN, OUT, null, 0);
+  // dout is (B, OUT), w is (OUT, IN), dx and reluMaskZ are (B, IN): A = dout, B = w
+  linearBackwardInput(dx, dout, w, B, IN, OUT, reluMaskZ) {
+    if (reluMaskZ === undefined) gemm(dx, 0, IN, dout, 0, OUT, 1, w, 0, IN, B, IN, OUT, null, 0, null, 0, NONE);
+    else gemm(dx, 0, IN, dout, 0, OUT, 1, w, 0, IN, B, IN, OUT, null, 0, reluMaskZ, 0, RELU_MASK);
   },
 
   // w is (OUT, IN), wt is (IN, OUT); units j in [j0, j1). 16 k's at a time across all the

@@ -10,6 +10,13 @@
 // Blocking and SIMD may change which elements are computed together, never the order
 // of the sum inside one element. That is what makes js and wasm agree to the bit and
 // makes results independent of how rows or units are split across threads.
+//
+// Fused ReLU (optional trailing arguments of linearForward and linearBackwardInput): an
+// epilogue applied to each finished element, after the bias; the sums above are unchanged,
+// so every call without the extra argument, and `out` in a fused forward, keep their bits.
+// Both test `z > 0`, as the JS expression `z > 0 ? v : 0` does: NaN, −0 and +0 all give +0
+// (a max(z, 0) would not: it keeps NaN, and an x86-style max such as wasm's pmax keeps −0).
+// Denormals are not flushed: a positive denormal z passes.
 
 export type FloatArray = Float32Array | Float64Array;
 
@@ -19,8 +26,13 @@ export interface Kernel<F extends FloatArray = Float32Array> {
    * Forward: out = x · wᵀ + b, written (not accumulated).
    * x is (B, IN), wt is (IN, OUT) — the weights already transposed, kept in sync by the
    * caller — b is (OUT), out is (B, OUT).
+   *
+   * With `reluOut` ((B, OUT), like out), also writes reluOut[i, j] = z > 0 ? z : 0, z being
+   * the final out[i, j]: out still receives z (the backward pass masks with it), with the
+   * same bits as without reluOut. reluOut must not overlap x, wt or b; it may be `out`
+   * itself (written last, so out then ends as relu(z) and z is gone), but not partly overlap it.
    */
-  linearForward(out: F, x: F, wt: F, b: F, B: number, IN: number, OUT: number): void;
+  linearForward(out: F, x: F, wt: F, b: F, B: number, IN: number, OUT: number, reluOut?: F): void;
   /**
    * Weight gradients for output units j in [j0, j1), written (not accumulated):
    * dw[j, k] = Σ_i dout[i, j] · x[i, k] and db[j] = Σ_i dout[i, j], i in 0..B-1 in order.
@@ -32,8 +44,13 @@ export interface Kernel<F extends FloatArray = Float32Array> {
    * Input gradient: dx = dout · w, written (not accumulated):
    * dx[i, k] = Σ_j dout[i, j] · w[j, k], j in 0..OUT-1 in order.
    * dout is (B, OUT), w is (OUT, IN), dx is (B, IN).
+   *
+   * With `reluMaskZ` ((B, IN), like dx: the pre-activations z of the ReLU layer below), writes
+   * dx[i, k] = reluMaskZ[i, k] > 0 ? acc : 0 instead, acc being the sum above with unchanged
+   * bits: the ReLU derivative applied in the epilogue, so dx is that layer's dZ. reluMaskZ
+   * must not overlap dx (it is read while dx is written).
    */
-  linearBackwardInput(dx: F, dout: F, w: F, B: number, IN: number, OUT: number): void;
+  linearBackwardInput(dx: F, dout: F, w: F, B: number, IN: number, OUT: number, reluMaskZ?: F): void;
   /**
    * Refresh the transposed copy for units j in [j0, j1): wt[k, j] = w[j, k].
    * w is (OUT, IN), wt is (IN, OUT).

@@ -21,11 +21,23 @@
 ;; 8 add, so the two SIMD multiply and two add pipes bound it, not memory: B is read in
 ;; place (a K×8 panel stays in cache across the row blocks), no packing, no scratch memory.
 
+;; The ReLU epilogue (mode, per gemm call) works on the finished accumulators of a tile,
+;; after the bias and around the stores, so it costs a few vector ops per tile and nothing
+;; in the r loop. E is an M×N matrix laid out like C, at a fixed byte distance ed from it:
+;;   mode 1 (forward): C = z as before, then E = z > 0 ? z : +0;
+;;   mode 2 (dX):      C = E > 0 ? acc : +0, E being the layer below's pre-activations.
+;; Both are v128.and with an f32x4.gt-against-zero mask, never f32x4.max/pmax: the mask is
+;; false for NaN, -0 and +0, so those give +0 bits exactly as the JS `z > 0 ? z : 0` does
+;; (f32x4.max returns NaN for NaN; f32x4.pmax(-0, 0) is -0). The sums are untouched, so C's bits
+;; in mode 1 and the unmasked lanes in mode 2 equal mode 0's. In mode 1 E is stored after
+;; C, so E may be C itself (C then ends as relu(z)), but must not partly overlap it.
+
 ;; Edges keep the same per-element order, so they change speed, never bits:
 ;;   rows past the last multiple of 4 use 1-row kernels;
 ;;   columns past the last multiple of 8 use one 4-wide tile, then, if 1–3 columns remain
 ;;   and N >= 4, a 4-wide tile shifted left to end at N (it recomputes and rewrites a few
-;;   columns with identical bits, and never reads or writes outside the matrices);
+;;   columns with identical bits, and never reads or writes outside the matrices; so in
+;;   mode 2, E must not overlap C, or the recomputed columns would read masked values);
 ;;   N < 4 runs scalar.
 ;; Loads and stores are unaligned-safe (wasm allows any alignment; hints say 4).
 
@@ -34,12 +46,13 @@
 
   ;; Micro-kernels: one tile of C at c (row stride ldc), A's first row at a, B's first
   ;; column at b, K reduction steps. bias is the address of the tile's first bias entry,
-  ;; or -1 for none (no float lives at an odd address).
+  ;; or -1 for none (no float lives at an odd address). The tile of E is at c + ed (same
+  ;; row stride); mode 0 never touches it.
   (func $k4x8 (param $c i32) (param $ldc i32) (param $a i32) (param $sam i32) (param $sar i32)
-        (param $b i32) (param $ldb i32) (param $K i32) (param $bias i32)
+        (param $b i32) (param $ldb i32) (param $K i32) (param $bias i32) (param $ed i32) (param $mode i32)
     (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128) (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
     (local $b0 v128) (local $b1 v128) (local $s v128)
-    (local $p0 i32) (local $p1 i32) (local $p2 i32) (local $p3 i32)
+    (local $p0 i32) (local $p1 i32) (local $p2 i32) (local $p3 i32) (local $e i32)
     (local.set $p0 (local.get $a))
     (local.set $p1 (i32.add (local.get $p0) (local.get $sam)))
     (local.set $p2 (i32.add (local.get $p1) (local.get $sam)))
@@ -80,24 +93,55 @@
         (local.set $c30 (f32x4.add (local.get $c30) (local.get $b0)))
         (local.set $c31 (f32x4.add (local.get $c31) (local.get $b1)))
       ))
-    (v128.store align=4 (local.get $c) (local.get $c00))
-    (v128.store offset=16 align=4 (local.get $c) (local.get $c01))
-    (local.set $c (i32.add (local.get $c) (local.get $ldc)))
-    (v128.store align=4 (local.get $c) (local.get $c10))
-    (v128.store offset=16 align=4 (local.get $c) (local.get $c11))
-    (local.set $c (i32.add (local.get $c) (local.get $ldc)))
-    (v128.store align=4 (local.get $c) (local.get $c20))
-    (v128.store offset=16 align=4 (local.get $c) (local.get $c21))
-    (local.set $c (i32.add (local.get $c) (local.get $ldc)))
-    (v128.store align=4 (local.get $c) (local.get $c30))
-    (v128.store offset=16 align=4 (local.get $c) (local.get $c31))
+    (if (i32.eq (local.get $mode) (i32.const 2))
+      (then
+        (local.set $e (i32.add (local.get $c) (local.get $ed)))
+        (local.set $c00 (v128.and (local.get $c00) (f32x4.gt (v128.load align=4 (local.get $e)) (v128.const i32x4 0 0 0 0))))
+        (local.set $c01 (v128.and (local.get $c01) (f32x4.gt (v128.load offset=16 align=4 (local.get $e)) (v128.const i32x4 0 0 0 0))))
+        (local.set $e (i32.add (local.get $e) (local.get $ldc)))
+        (local.set $c10 (v128.and (local.get $c10) (f32x4.gt (v128.load align=4 (local.get $e)) (v128.const i32x4 0 0 0 0))))
+        (local.set $c11 (v128.and (local.get $c11) (f32x4.gt (v128.load offset=16 align=4 (local.get $e)) (v128.const i32x4 0 0 0 0))))
+        (local.set $e (i32.add (local.get $e) (local.get $ldc)))
+        (local.set $c20 (v128.and (local.get $c20) (f32x4.gt (v128.load align=4 (local.get $e)) (v128.const i32x4 0 0 0 0))))
+        (local.set $c21 (v128.and (local.get $c21) (f32x4.gt (v128.load offset=16 align=4 (local.get $e)) (v128.const i32x4 0 0 0 0))))
+        (local.set $e (i32.add (local.get $e) (local.get $ldc)))
+        (local.set $c30 (v128.and (local.get $c30) (f32x4.gt (v128.load align=4 (local.get $e)) (v128.const i32x4 0 0 0 0))))
+        (local.set $c31 (v128.and (local.get $c31) (f32x4.gt (v128.load offset=16 align=4 (local.get $e)) (v128.const i32x4 0 0 0 0))))
+      ))
+    (local.set $p0 (local.get $c))
+    (v128.store align=4 (local.get $p0) (local.get $c00))
+    (v128.store offset=16 align=4 (local.get $p0) (local.get $c01))
+    (local.set $p0 (i32.add (local.get $p0) (local.get $ldc)))
+    (v128.store align=4 (local.get $p0) (local.get $c10))
+    (v128.store offset=16 align=4 (local.get $p0) (local.get $c11))
+    (local.set $p0 (i32.add (local.get $p0) (local.get $ldc)))
+    (v128.store align=4 (local.get $p0) (local.get $c20))
+    (v128.store offset=16 align=4 (local.get $p0) (local.get $c21))
+    (local.set $p0 (i32.add (local.get $p0) (local.get $ldc)))
+    (v128.store align=4 (local.get $p0) (local.get $c30))
+    (v128.store offset=16 align=4 (local.get $p0) (local.get $c31))
+    (if (i32.eq (local.get $mode) (i32.const 1))
+      (then
+        (local.set $e (i32.add (local.get $c) (local.get $ed)))
+        (v128.store align=4 (local.get $e) (v128.and (local.get $c00) (f32x4.gt (local.get $c00) (v128.const i32x4 0 0 0 0))))
+        (v128.store offset=16 align=4 (local.get $e) (v128.and (local.get $c01) (f32x4.gt (local.get $c01) (v128.const i32x4 0 0 0 0))))
+        (local.set $e (i32.add (local.get $e) (local.get $ldc)))
+        (v128.store align=4 (local.get $e) (v128.and (local.get $c10) (f32x4.gt (local.get $c10) (v128.const i32x4 0 0 0 0))))
+        (v128.store offset=16 align=4 (local.get $e) (v128.and (local.get $c11) (f32x4.gt (local.get $c11) (v128.const i32x4 0 0 0 0))))
+        (local.set $e (i32.add (local.get $e) (local.get $ldc)))
+        (v128.store align=4 (local.get $e) (v128.and (local.get $c20) (f32x4.gt (local.get $c20) (v128.const i32x4 0 0 0 0))))
+        (v128.store offset=16 align=4 (local.get $e) (v128.and (local.get $c21) (f32x4.gt (local.get $c21) (v128.const i32x4 0 0 0 0))))
+        (local.set $e (i32.add (local.get $e) (local.get $ldc)))
+        (v128.store align=4 (local.get $e) (v128.and (local.get $c30) (f32x4.gt (local.get $c30) (v128.const i32x4 0 0 0 0))))
+        (v128.store offset=16 align=4 (local.get $e) (v128.and (local.get $c31) (f32x4.gt (local.get $c31) (v128.const i32x4 0 0 0 0))))
+      ))
   )
 
   (func $k4x4 (param $c i32) (param $ldc i32) (param $a i32) (param $sam i32) (param $sar i32)
-        (param $b i32) (param $ldb i32) (param $K i32) (param $bias i32)
+        (param $b i32) (param $ldb i32) (param $K i32) (param $bias i32) (param $ed i32) (param $mode i32)
     (local $c00 v128) (local $c10 v128) (local $c20 v128) (local $c30 v128)
     (local $b0 v128) (local $s v128)
-    (local $p0 i32) (local $p1 i32) (local $p2 i32) (local $p3 i32)
+    (local $p0 i32) (local $p1 i32) (local $p2 i32) (local $p3 i32) (local $e i32)
     (local.set $p0 (local.get $a))
     (local.set $p1 (i32.add (local.get $p0) (local.get $sam)))
     (local.set $p2 (i32.add (local.get $p1) (local.get $sam)))
@@ -128,20 +172,43 @@
         (local.set $c20 (f32x4.add (local.get $c20) (local.get $b0)))
         (local.set $c30 (f32x4.add (local.get $c30) (local.get $b0)))
       ))
-    (v128.store align=4 (local.get $c) (local.get $c00))
-    (local.set $c (i32.add (local.get $c) (local.get $ldc)))
-    (v128.store align=4 (local.get $c) (local.get $c10))
-    (local.set $c (i32.add (local.get $c) (local.get $ldc)))
-    (v128.store align=4 (local.get $c) (local.get $c20))
-    (local.set $c (i32.add (local.get $c) (local.get $ldc)))
-    (v128.store align=4 (local.get $c) (local.get $c30))
+    (if (i32.eq (local.get $mode) (i32.const 2))
+      (then
+        (local.set $e (i32.add (local.get $c) (local.get $ed)))
+        (local.set $c00 (v128.and (local.get $c00) (f32x4.gt (v128.load align=4 (local.get $e)) (v128.const i32x4 0 0 0 0))))
+        (local.set $e (i32.add (local.get $e) (local.get $ldc)))
+        (local.set $c10 (v128.and (local.get $c10) (f32x4.gt (v128.load align=4 (local.get $e)) (v128.const i32x4 0 0 0 0))))
+        (local.set $e (i32.add (local.get $e) (local.get $ldc)))
+        (local.set $c20 (v128.and (local.get $c20) (f32x4.gt (v128.load align=4 (local.get $e)) (v128.const i32x4 0 0 0 0))))
+        (local.set $e (i32.add (local.get $e) (local.get $ldc)))
+        (local.set $c30 (v128.and (local.get $c30) (f32x4.gt (v128.load align=4 (local.get $e)) (v128.const i32x4 0 0 0 0))))
+      ))
+    (local.set $p0 (local.get $c))
+    (v128.store align=4 (local.get $p0) (local.get $c00))
+    (local.set $p0 (i32.add (local.get $p0) (local.get $ldc)))
+    (v128.store align=4 (local.get $p0) (local.get $c10))
+    (local.set $p0 (i32.add (local.get $p0) (local.get $ldc)))
+    (v128.store align=4 (local.get $p0) (local.get $c20))
+    (local.set $p0 (i32.add (local.get $p0) (local.get $ldc)))
+    (v128.store align=4 (local.get $p0) (local.get $c30))
+    (if (i32.eq (local.get $mode) (i32.const 1))
+      (then
+        (local.set $e (i32.add (local.get $c) (local.get $ed)))
+        (v128.store align=4 (local.get $e) (v128.and (local.get $c00) (f32x4.gt (local.get $c00) (v128.const i32x4 0 0 0 0))))
+        (local.set $e (i32.add (local.get $e) (local.get $ldc)))
+        (v128.store align=4 (local.get $e) (v128.and (local.get $c10) (f32x4.gt (local.get $c10) (v128.const i32x4 0 0 0 0))))
+        (local.set $e (i32.add (local.get $e) (local.get $ldc)))
+        (v128.store align=4 (local.get $e) (v128.and (local.get $c20) (f32x4.gt (local.get $c20) (v128.const i32x4 0 0 0 0))))
+        (local.set $e (i32.add (local.get $e) (local.get $ldc)))
+        (v128.store align=4 (local.get $e) (v128.and (local.get $c30) (f32x4.gt (local.get $c30) (v128.const i32x4 0 0 0 0))))
+      ))
   )
 
   (func $k1x8 (param $c i32) (param $ldc i32) (param $a i32) (param $sam i32) (param $sar i32)
-        (param $b i32) (param $ldb i32) (param $K i32) (param $bias i32)
+        (param $b i32) (param $ldb i32) (param $K i32) (param $bias i32) (param $ed i32) (param $mode i32)
     (local $c00 v128) (local $c01 v128)
     (local $b0 v128) (local $b1 v128) (local $s v128)
-    (local $p0 i32)
+    (local $p0 i32) (local $e i32)
     (local.set $p0 (local.get $a))
     (block $done
       (br_if $done (i32.eqz (local.get $K)))
@@ -161,15 +228,27 @@
         (local.set $c00 (f32x4.add (local.get $c00) (local.get $b0)))
         (local.set $c01 (f32x4.add (local.get $c01) (local.get $b1)))
       ))
+    (if (i32.eq (local.get $mode) (i32.const 2))
+      (then
+        (local.set $e (i32.add (local.get $c) (local.get $ed)))
+        (local.set $c00 (v128.and (local.get $c00) (f32x4.gt (v128.load align=4 (local.get $e)) (v128.const i32x4 0 0 0 0))))
+        (local.set $c01 (v128.and (local.get $c01) (f32x4.gt (v128.load offset=16 align=4 (local.get $e)) (v128.const i32x4 0 0 0 0))))
+      ))
     (v128.store align=4 (local.get $c) (local.get $c00))
     (v128.store offset=16 align=4 (local.get $c) (local.get $c01))
+    (if (i32.eq (local.get $mode) (i32.const 1))
+      (then
+        (local.set $e (i32.add (local.get $c) (local.get $ed)))
+        (v128.store align=4 (local.get $e) (v128.and (local.get $c00) (f32x4.gt (local.get $c00) (v128.const i32x4 0 0 0 0))))
+        (v128.store offset=16 align=4 (local.get $e) (v128.and (local.get $c01) (f32x4.gt (local.get $c01) (v128.const i32x4 0 0 0 0))))
+      ))
   )
 
   (func $k1x4 (param $c i32) (param $ldc i32) (param $a i32) (param $sam i32) (param $sar i32)
-        (param $b i32) (param $ldb i32) (param $K i32) (param $bias i32)
+        (param $b i32) (param $ldb i32) (param $K i32) (param $bias i32) (param $ed i32) (param $mode i32)
     (local $c00 v128)
     (local $b0 v128) (local $s v128)
-    (local $p0 i32)
+    (local $p0 i32) (local $e i32)
     (local.set $p0 (local.get $a))
     (block $done
       (br_if $done (i32.eqz (local.get $K)))
@@ -185,12 +264,22 @@
         (local.set $b0 (v128.load align=4 (local.get $bias)))
         (local.set $c00 (f32x4.add (local.get $c00) (local.get $b0)))
       ))
+    (if (i32.eq (local.get $mode) (i32.const 2))
+      (then
+        (local.set $e (i32.add (local.get $c) (local.get $ed)))
+        (local.set $c00 (v128.and (local.get $c00) (f32x4.gt (v128.load align=4 (local.get $e)) (v128.const i32x4 0 0 0 0))))
+      ))
     (v128.store align=4 (local.get $c) (local.get $c00))
+    (if (i32.eq (local.get $mode) (i32.const 1))
+      (then
+        (local.set $e (i32.add (local.get $c) (local.get $ed)))
+        (v128.store align=4 (local.get $e) (v128.and (local.get $c00) (f32x4.gt (local.get $c00) (v128.const i32x4 0 0 0 0))))
+      ))
   )
 
   ;; The scalar kernel for matrices narrower than 4 columns: one element of C.
   (func $k1x1 (param $c i32) (param $a i32) (param $sar i32) (param $b i32) (param $ldb i32)
-        (param $K i32) (param $bias i32)
+        (param $K i32) (param $bias i32) (param $ed i32) (param $mode i32)
     (local $acc f32)
     (block $done
       (br_if $done (i32.eqz (local.get $K)))
@@ -201,14 +290,22 @@
         (br_if $step (local.tee $K (i32.sub (local.get $K) (i32.const 1))))))
     (if (i32.ne (local.get $bias) (i32.const -1))
       (then (local.set $acc (f32.add (local.get $acc) (f32.load (local.get $bias))))))
+    ;; select, not f32.max, for the same NaN and -0 rule as the vector kernels
+    (if (i32.eq (local.get $mode) (i32.const 2))
+      (then (local.set $acc (select (local.get $acc) (f32.const 0)
+                                    (f32.gt (f32.load (i32.add (local.get $c) (local.get $ed))) (f32.const 0))))))
     (f32.store (local.get $c) (local.get $acc))
+    (if (i32.eq (local.get $mode) (i32.const 1))
+      (then (f32.store (i32.add (local.get $c) (local.get $ed))
+                       (select (local.get $acc) (f32.const 0) (f32.gt (local.get $acc) (f32.const 0))))))
   )
 
   ;; All M rows of one column block of width w (8, 4 or 1); c, b and bias already point
-  ;; at the block's first column. Row blocks run innermost so the K×w panel of B stays
-  ;; in cache while A streams past it.
+  ;; at the block's first column (ed and mode pass through: see gemm). Row blocks run
+  ;; innermost so the K×w panel of B stays in cache while A streams past it.
   (func $column (param $c i32) (param $ldc i32) (param $a i32) (param $sam i32) (param $sar i32)
         (param $b i32) (param $ldb i32) (param $M i32) (param $K i32) (param $bias i32) (param $w i32)
+        (param $ed i32) (param $mode i32)
     (local $ldc4 i32) (local $sam4 i32)
     (if (i32.ne (local.get $w) (i32.const 1))
       (then
@@ -219,9 +316,11 @@
             (br_if $done (i32.lt_u (local.get $M) (i32.const 4)))
             (if (i32.eq (local.get $w) (i32.const 8))
               (then (call $k4x8 (local.get $c) (local.get $ldc) (local.get $a) (local.get $sam) (local.get $sar)
-                                (local.get $b) (local.get $ldb) (local.get $K) (local.get $bias)))
+                                (local.get $b) (local.get $ldb) (local.get $K) (local.get $bias)
+                                (local.get $ed) (local.get $mode)))
               (else (call $k4x4 (local.get $c) (local.get $ldc) (local.get $a) (local.get $sam) (local.get $sar)
-                                (local.get $b) (local.get $ldb) (local.get $K) (local.get $bias))))
+                                (local.get $b) (local.get $ldb) (local.get $K) (local.get $bias)
+                                (local.get $ed) (local.get $mode))))
             (local.set $c (i32.add (local.get $c) (local.get $ldc4)))
             (local.set $a (i32.add (local.get $a) (local.get $sam4)))
             (local.set $M (i32.sub (local.get $M) (i32.const 4)))
@@ -231,13 +330,16 @@
         (br_if $done (i32.eqz (local.get $M)))
         (if (i32.eq (local.get $w) (i32.const 8))
           (then (call $k1x8 (local.get $c) (local.get $ldc) (local.get $a) (local.get $sam) (local.get $sar)
-                            (local.get $b) (local.get $ldb) (local.get $K) (local.get $bias)))
+                            (local.get $b) (local.get $ldb) (local.get $K) (local.get $bias)
+                            (local.get $ed) (local.get $mode)))
           (else
             (if (i32.eq (local.get $w) (i32.const 4))
               (then (call $k1x4 (local.get $c) (local.get $ldc) (local.get $a) (local.get $sam) (local.get $sar)
-                                (local.get $b) (local.get $ldb) (local.get $K) (local.get $bias)))
+                                (local.get $b) (local.get $ldb) (local.get $K) (local.get $bias)
+                                (local.get $ed) (local.get $mode)))
               (else (call $k1x1 (local.get $c) (local.get $a) (local.get $sar)
-                                (local.get $b) (local.get $ldb) (local.get $K) (local.get $bias))))))
+                                (local.get $b) (local.get $ldb) (local.get $K) (local.get $bias)
+                                (local.get $ed) (local.get $mode))))))
         (local.set $c (i32.add (local.get $c) (local.get $ldc)))
         (local.set $a (i32.add (local.get $a) (local.get $sam)))
         (local.set $M (i32.sub (local.get $M) (i32.const 1)))
@@ -250,10 +352,15 @@
             (i32.eq (local.get $bias) (i32.const -1)))
   )
 
-  ;; C (M×N) = A (M×K) · B (K×N) [+ bias (N)], written. See the header for the layout.
+  ;; C (M×N) = A (M×K) · B (K×N) [+ bias (N)], written, with the epilogue `mode` on E, the
+  ;; M×N matrix at e laid out like C (row stride ldc): 0 none (e unused), 1 E = relu(C),
+  ;; 2 C = E > 0 ? C : +0. See the header for the layout.
   (func (export "gemm") (param $c i32) (param $ldc i32) (param $a i32) (param $sam i32) (param $sar i32)
         (param $b i32) (param $ldb i32) (param $M i32) (param $N i32) (param $K i32) (param $bias i32)
-    (local $n4 i32)
+        (param $e i32) (param $mode i32)
+    (local $n4 i32) (local $ed i32)
+    ;; E[m, n] is at C[m, n]'s address + ed, in every tile.
+    (local.set $ed (i32.sub (local.get $e) (local.get $c)))
     (if (i32.lt_u (local.get $N) (i32.const 4))
       (then
         (block $done
@@ -262,7 +369,8 @@
             (call $column (i32.add (local.get $c) (local.get $n4)) (local.get $ldc) (local.get $a)
                           (local.get $sam) (local.get $sar) (i32.add (local.get $b) (local.get $n4))
                           (local.get $ldb) (local.get $M) (local.get $K)
-                          (call $biasAt (local.get $bias) (local.get $n4)) (i32.const 1))
+                          (call $biasAt (local.get $bias) (local.get $n4)) (i32.const 1)
+                          (local.get $ed) (local.get $mode))
             (local.set $n4 (i32.add (local.get $n4) (i32.const 4)))
             (br $cols)))
         (return)))
@@ -273,7 +381,8 @@
         (call $column (i32.add (local.get $c) (local.get $n4)) (local.get $ldc) (local.get $a)
                       (local.get $sam) (local.get $sar) (i32.add (local.get $b) (local.get $n4))
                       (local.get $ldb) (local.get $M) (local.get $K)
-                      (call $biasAt (local.get $bias) (local.get $n4)) (i32.const 8))
+                      (call $biasAt (local.get $bias) (local.get $n4)) (i32.const 8)
+                      (local.get $ed) (local.get $mode))
         (local.set $n4 (i32.add (local.get $n4) (i32.const 32)))
         (br $cols)))
     (if (i32.le_u (i32.add (local.get $n4) (i32.const 16)) (i32.shl (local.get $N) (i32.const 2)))
@@ -281,7 +390,8 @@
         (call $column (i32.add (local.get $c) (local.get $n4)) (local.get $ldc) (local.get $a)
                       (local.get $sam) (local.get $sar) (i32.add (local.get $b) (local.get $n4))
                       (local.get $ldb) (local.get $M) (local.get $K)
-                      (call $biasAt (local.get $bias) (local.get $n4)) (i32.const 4))
+                      (call $biasAt (local.get $bias) (local.get $n4)) (i32.const 4)
+                      (local.get $ed) (local.get $mode))
         (local.set $n4 (i32.add (local.get $n4) (i32.const 16)))))
     (if (i32.lt_u (local.get $n4) (i32.shl (local.get $N) (i32.const 2)))
       (then
@@ -289,7 +399,8 @@
         (call $column (i32.add (local.get $c) (local.get $n4)) (local.get $ldc) (local.get $a)
                       (local.get $sam) (local.get $sar) (i32.add (local.get $b) (local.get $n4))
                       (local.get $ldb) (local.get $M) (local.get $K)
-                      (call $biasAt (local.get $bias) (local.get $n4)) (i32.const 4))))
+                      (call $biasAt (local.get $bias) (local.get $n4)) (i32.const 4)
+                      (local.get $ed) (local.get $mode))))
   )
 
   ;; out[n] = Σ_m d[m, n] for n in [0, N), d's rows ldd bytes apart: the bias gradient.

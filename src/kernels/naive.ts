@@ -8,13 +8,17 @@ import type { FloatArray, Kernel } from './kernel.ts';
 export const naiveKernel: Kernel<FloatArray> = {
   name: 'naive',
 
-  // x is (B, IN), wt is (IN, OUT), b is (OUT), out is (B, OUT)
-  linearForward(out, x, wt, b, B, IN, OUT) {
+  // x is (B, IN), wt is (IN, OUT), b is (OUT), out and reluOut are (B, OUT)
+  linearForward(out, x, wt, b, B, IN, OUT, reluOut) {
     for (let i = 0; i < B; i++) {
       for (let j = 0; j < OUT; j++) {
         let s = 0;
         for (let k = 0; k < IN; k++) s += x[i * IN + k]! * wt[k * OUT + j]!;
         out[i * OUT + j] = s + b[j]!;
+        if (reluOut !== undefined) {
+          const z = out[i * OUT + j]!; // the stored z (rounded, if out is a Float32Array)
+          reluOut[i * OUT + j] = z > 0 ? z : 0;
+        }
       }
     }
   },
@@ -33,13 +37,13 @@ export const naiveKernel: Kernel<FloatArray> = {
     }
   },
 
-  // dout is (B, OUT), w is (OUT, IN), dx is (B, IN)
-  linearBackwardInput(dx, dout, w, B, IN, OUT) {
+  // dout is (B, OUT), w is (OUT, IN), dx and reluMaskZ are (B, IN)
+  linearBackwardInput(dx, dout, w, B, IN, OUT, reluMaskZ) {
     for (let i = 0; i < B; i++) {
       for (let k = 0; k < IN; k++) {
         let s = 0;
         for (let j = 0; j < OUT; j++) s += dout[i * OUT + j]! * w[j * IN + k]!;
-        dx[i * IN + k] = s;
+        dx[i * IN + k] = reluMaskZ === undefined || reluMaskZ[i * IN + k]! > 0 ? s : 0;
       }
     }
   },

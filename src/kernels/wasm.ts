@@ -10,13 +10,16 @@ import { MATMUL_WASM_BASE64 } from './matmul_wasm.generated.ts';
 
 interface MatmulExports {
   gemm(c: number, ldc: number, a: number, sam: number, sar: number, b: number, ldb: number,
-    M: number, N: number, K: number, bias: number): void;
+    M: number, N: number, K: number, bias: number, e: number, mode: number): void;
   colsum(out: number, d: number, ldd: number, M: number, N: number): void;
   transpose(wt: number, w: number, IN: number, OUT: number, j0: number, j1: number): void;
 }
 
 /** matmul.wat's "no bias" pointer: no float can start at an odd address. */
 const NO_BIAS = -1;
+
+/** gemm's epilogue modes (matmul.wat): none; E = relu(C) after C (forward); C = E > 0 ? C : +0 (dX). */
+const NO_EPILOGUE = 0, RELU_OUT = 1, RELU_MASK = 2;
 
 let compiled: WebAssembly.Module | undefined;
 
@@ -78,12 +81,25 @@ export function createWasmKernel(memory: WebAssembly.Memory): Kernel<Float32Arra
   return {
     name: 'wasm',
 
-    linearForward(out, x, wt, b, B, IN, OUT) {
+    linearForward(out, x, wt, b, B, IN, OUT, reluOut) {
       checkDims('linearForward', B, IN, OUT);
       const op = 'linearForward';
+      const outp = ptr(op, 'out', out, B * OUT), xp = ptr(op, 'x', x, B * IN);
+      const wtp = ptr(op, 'wt', wt, IN * OUT), bp = ptr(op, 'b', b, OUT);
+      let ep = 0, mode = NO_EPILOGUE;
+      if (reluOut !== undefined) {
+        ep = ptr(op, 'reluOut', reluOut, B * OUT);
+        mode = RELU_OUT;
+        // reluOut is written after out, tile by tile: out itself is fine (it then ends as
+        // relu(z)), a partial overlap or an input it would overwrite mid-product is not.
+        const n = 4 * B * OUT;
+        if (ep !== outp) disjoint(op, 'reluOut', ep, n, 'out', outp, n);
+        disjoint(op, 'reluOut', ep, n, 'x', xp, 4 * B * IN);
+        disjoint(op, 'reluOut', ep, n, 'wt', wtp, 4 * IN * OUT);
+        disjoint(op, 'reluOut', ep, n, 'b', bp, 4 * OUT);
+      }
       // out (B, OUT) = x (B, IN) · wt (IN, OUT) + b: A = x read along rows, B = wt.
-      wasm.gemm(ptr(op, 'out', out, B * OUT), OUT * 4, ptr(op, 'x', x, B * IN), IN * 4, 4,
-        ptr(op, 'wt', wt, IN * OUT), OUT * 4, B, OUT, IN, ptr(op, 'b', b, OUT));
+      wasm.gemm(outp, OUT * 4, xp, IN * 4, 4, wtp, OUT * 4, B, OUT, IN, bp, ep, mode);
     },
 
     linearBackwardWeights(dw, db, dout, x, B, IN, OUT, j0, j1) {
@@ -94,16 +110,25 @@ export function createWasmKernel(memory: WebAssembly.Memory): Kernel<Float32Arra
       const doutp = ptr(op, 'dout', dout, B * OUT), xp = ptr(op, 'x', x, B * IN);
       if (j1 === j0) return;
       // dw[j0:j1] (units, IN) = doutᵀ (units, B) · x (B, IN): A = doutᵀ, read down columns.
-      wasm.gemm(dwp + j0 * IN * 4, IN * 4, doutp + j0 * 4, 4, OUT * 4, xp, IN * 4, j1 - j0, IN, B, NO_BIAS);
+      wasm.gemm(dwp + j0 * IN * 4, IN * 4, doutp + j0 * 4, 4, OUT * 4, xp, IN * 4, j1 - j0, IN, B, NO_BIAS, 0, NO_EPILOGUE);
       wasm.colsum(dbp + j0 * 4, doutp + j0 * 4, OUT * 4, B, j1 - j0);
     },
 
-    linearBackwardInput(dx, dout, w, B, IN, OUT) {
+    linearBackwardInput(dx, dout, w, B, IN, OUT, reluMaskZ) {
       checkDims('linearBackwardInput', B, IN, OUT);
       const op = 'linearBackwardInput';
+      const dxp = ptr(op, 'dx', dx, B * IN), doutp = ptr(op, 'dout', dout, B * OUT), wp = ptr(op, 'w', w, OUT * IN);
+      let ep = 0, mode = NO_EPILOGUE;
+      if (reluMaskZ !== undefined) {
+        ep = ptr(op, 'reluMaskZ', reluMaskZ, B * IN);
+        mode = RELU_MASK;
+        // The mask is read tile by tile as dx is written (and the last, shifted tile reads
+        // a few columns again), so it must not share a byte with dx; reading it where
+        // dout or w are is harmless.
+        disjoint(op, 'reluMaskZ', ep, 4 * B * IN, 'dx', dxp, 4 * B * IN);
+      }
       // dx (B, IN) = dout (B, OUT) · w (OUT, IN): A = dout read along rows, B = w.
-      wasm.gemm(ptr(op, 'dx', dx, B * IN), IN * 4, ptr(op, 'dout', dout, B * OUT), OUT * 4, 4,
-        ptr(op, 'w', w, OUT * IN), IN * 4, B, IN, OUT, NO_BIAS);
+      wasm.gemm(dxp, IN * 4, doutp, OUT * 4, 4, wp, IN * 4, B, IN, OUT, NO_BIAS, ep, mode);
     },
 
     transposeUnits(wt, w, IN, OUT, j0, j1) {
@@ -120,6 +145,14 @@ function checkDims(op: string, B: number, IN: number, OUT: number): void {
     if (!Number.isInteger(v) || v < 0 || v > 0x3fffffff) {
       throw new RangeError(`wasm kernel ${op}: ${name} must be a non-negative integer, got ${String(v)}`);
     }
+  }
+}
+
+/** Throws unless the byte ranges [p, p + n) and [q, q + m) share no byte (empty ranges never do). */
+function disjoint(op: string, name: string, p: number, n: number, other: string, q: number, m: number): void {
+  if (n > 0 && m > 0 && p < q + m && q < p + n) {
+    throw new RangeError(`wasm kernel ${op}: ${name} overlaps ${other} (bytes [${p}, ${p + n}) and [${q}, ${q + m}))\n` +
+      `hint: give ${name} its own array${name === 'reluOut' ? ', or pass out itself to keep only relu(z)' : ''}`);
   }
 }
 
