@@ -92,8 +92,13 @@ export function forwardRows<F extends FloatArray>(ws: Workspace<F>, kernel: Kern
     const s = ws.layout.layers[l]!;
     const z = rows(ws.z[l]!, r0, r1, s.units);
     const a = rows(ws.a[l]!, r0, r1, s.units);
-    kernel.linearForward(z, x, view(ws.paramsT, s.w), view(ws.params, s.b), m, s.inputs, s.units);
-    activationForward(layer.activation, a, z, m, s.units, layerAlpha(layer), s.a ? view(ws.params, s.a) : undefined);
+    if (layer.activation === 'relu') {
+      // The kernel writes z and relu(z) from its registers: no second pass over memory.
+      kernel.linearForward(z, x, view(ws.paramsT, s.w), view(ws.params, s.b), m, s.inputs, s.units, a);
+    } else {
+      kernel.linearForward(z, x, view(ws.paramsT, s.w), view(ws.params, s.b), m, s.inputs, s.units);
+      activationForward(layer.activation, a, z, m, s.units, layerAlpha(layer), s.a ? view(ws.params, s.a) : undefined);
+    }
     x = a;
   });
 }
@@ -120,7 +125,13 @@ export function backwardRows<F extends FloatArray>(ws: Workspace<F>, kernel: Ker
     const below = ws.spec.layers[l - 1]!;
     const sb = ws.layout.layers[l - 1]!;
     const dA = rows(ws.delta[l - 1]!, r0, r1, sb.units);
-    kernel.linearBackwardInput(dA, rows(ws.delta[l]!, r0, r1, s.units), view(ws.params, s.w), m, s.inputs, s.units);
+    const dout = rows(ws.delta[l]!, r0, r1, s.units);
+    if (below.activation === 'relu') {
+      // ReLU's derivative applied in the kernel's epilogue: dA comes out as dZ.
+      kernel.linearBackwardInput(dA, dout, view(ws.params, s.w), m, s.inputs, s.units, rows(ws.z[l - 1]!, r0, r1, sb.units));
+      continue;
+    }
+    kernel.linearBackwardInput(dA, dout, view(ws.params, s.w), m, s.inputs, s.units);
     const keep = ws.preluDa[l - 1];
     if (keep) rows(keep, r0, r1, sb.units).set(dA);
     activationBackward(
