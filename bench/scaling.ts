@@ -84,6 +84,8 @@ interface RunResult {
   samplesPerSec: number;
   /** Every epoch's samples/s, warm-up included. */
   epochSamplesPerSec: number[];
+  /** Every epoch's run time of this process's threads other than the computing ones (ms; NaN off Linux). */
+  epochOtherMs: number[];
   epochMs: number;
   startupMs: number;
   params: Float32Array;
@@ -199,6 +201,7 @@ async function runOnce(data: ClassificationDataset, batch: number, threads: numb
     let timedMs = 0;
     let sched: SchedInfo | undefined;
     const epochSamplesPerSec: number[] = [];
+    const epochOtherMs: number[] = [];
     for (let epoch = 0; epoch < totalEpochs; epoch++) {
       reshuffle(views.perm, shuffleRng);
       engine.resetEpochTotals();
@@ -207,17 +210,18 @@ async function runOnce(data: ClassificationDataset, batch: number, threads: numb
       if (epoch === warmup) {
         views.cells.fill(0, timingCell(0, 0), timingCell(threads, 0));
       }
-      const before = linux && timed ? taskTimes() : undefined;
-      const jBefore = linux && timed ? machineJiffies() : undefined;
+      const before = linux ? taskTimes() : undefined;
+      const jBefore = linux ? machineJiffies() : undefined;
       const start = performance.now();
       const result = await engine.train(epoch, 0, stepsPerEpoch);
       const ms = performance.now() - start;
       if (result.steps !== stepsPerEpoch) throw new Error(`epoch ${epoch + 1} stopped after ${result.steps} of ${stepsPerEpoch} steps (halt ${result.halt})`);
       epochSamplesPerSec.push((n * 1000) / ms);
+      const s = before && jBefore ? schedDelta(before, taskTimes(), computeTids, jBefore, machineJiffies()) : undefined;
+      epochOtherMs.push(s ? s.otherRunMs : NaN);
       if (timed) {
         timedMs += ms;
-        if (before && jBefore) {
-          const s = schedDelta(before, taskTimes(), computeTids, jBefore, machineJiffies());
+        if (s) {
           sched = !sched ? s : {
             computeRunMs: sched.computeRunMs.map((v, i) => v + s.computeRunMs[i]!),
             computeWaitMs: sched.computeWaitMs.map((v, i) => v + s.computeWaitMs[i]!),
@@ -228,7 +232,7 @@ async function runOnce(data: ClassificationDataset, batch: number, threads: numb
     }
     const loss = views.cells[0]! / views.cells[2]!;
     return {
-      samplesPerSec: (n * epochs) / (timedMs / 1000), epochSamplesPerSec, epochMs: timedMs / epochs, startupMs, params: views.ws.params.slice(), loss,
+      samplesPerSec: (n * epochs) / (timedMs / 1000), epochSamplesPerSec, epochOtherMs, epochMs: timedMs / epochs, startupMs, params: views.ws.params.slice(), loss,
       timing: timing ? readTiming(views.cells, threads) : undefined,
       sched: sched && { computeRunMs: sched.computeRunMs.map((v) => v / epochs), computeWaitMs: sched.computeWaitMs.map((v) => v / epochs), otherRunMs: sched.otherRunMs / epochs, foreignBusyMs: sched.foreignBusyMs / epochs },
     };
@@ -332,6 +336,23 @@ interface Cell {
 }
 
 const ATTEMPTS = 6;
+const QUIET_WAIT_MS = 180_000;
+
+/** Before a run: wait (up to QUIET_WAIT_MS) until other processes use at most `maxForeign` of a core over half a second. */
+async function waitForQuiet(maxForeign: number): Promise<void> {
+  if (!linux) return;
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  const started = Date.now();
+  for (let said = false; ; ) {
+    const [b0] = machineJiffies();
+    await sleep(500);
+    const busyCores = ((machineJiffies()[0] - b0) * 10) / 500; // jiffies are 10 ms; we are idle meanwhile
+    if (busyCores <= maxForeign || Date.now() - started > QUIET_WAIT_MS) return;
+    if (!said) process.stderr.write(`    waiting for other processes to finish (${fixed(100 * busyCores, 0)}% of a core busy), load ${load()}\n`);
+    said = true;
+    await sleep(2000);
+  }
+}
 
 /**
  * Other engineers share these 2 cores. A run during whose timed epochs other processes kept
@@ -341,12 +362,12 @@ const ATTEMPTS = 6;
  */
 async function quietRun(c: Cell, run: () => Promise<RunResult>, maxForeign: number): Promise<RunResult> {
   for (let attempt = 1; ; attempt++) {
+    await waitForQuiet(maxForeign);
     const r = await run();
     const foreign = r.sched ? r.sched.foreignBusyMs / r.epochMs : 0;
     if (foreign <= maxForeign || attempt === ATTEMPTS) return r;
     c.discarded.push(Math.round(r.samplesPerSec));
     process.stderr.write(`    discarded: other processes used ${fixed(100 * foreign, 0)}% of a core (${int(r.samplesPerSec)} samples/s), load ${load()}\n`);
-    await new Promise((resolve) => setTimeout(resolve, 2000));
   }
 }
 
@@ -458,7 +479,7 @@ async function main(): Promise<void> {
       serialMsPerStep: serialMs, imbalanceRowsMs: imbalanceRows, imbalanceUnitsMs: imbalance23, samplesPerSecTimingOn: spsOn,
       perRank: c.on.map((r) => r.timing), epochMs, stepsPerEpoch: steps, startupMs: medianOf(c.off, (r) => r.startupMs),
       sched: sched ?? null, finalLoss: c.off[0]!.loss, bitIdentical: true, repeats, timedEpochs: epochs, warmupEpochs: warmup,
-      epochSamplesPerSec: c.off.map((r) => r.epochSamplesPerSec), discardedSamplesPerSec: c.discarded, maxForeign, waitsOver10us: tm(c, (t) => meanRanks(t, (r) => r.over10us)),
+      epochSamplesPerSec: c.off.map((r) => r.epochSamplesPerSec), epochOtherThreadsMs: c.off.map((r) => r.epochOtherMs), discardedSamplesPerSec: c.discarded, maxForeign, waitsOver10us: tm(c, (t) => meanRanks(t, (r) => r.over10us)),
       waitsOver50us: tm(c, (t) => meanRanks(t, (r) => r.over50us)),
       loadStart, loadEnd, machine: mach, command: cmd, revision: rev, date: new Date().toISOString(),
     });
@@ -499,8 +520,10 @@ async function main(): Promise<void> {
   console.log('\n"waits > 10 / 50 µs": share of the thread\'s barrier waits longer than 10 µs (past the barrier\'s ~9 µs spin: it slept in');
   console.log('Atomics.wait and had to be woken) and longer than 50 µs.');
   const warm = cells.map((c) => [String(c.batch), String(c.threads),
-    ...Array.from({ length: warmup + epochs }, (_, e) => int(median(c.off.map((r) => r.epochSamplesPerSec[e]!))))]);
-  console.log(`\nsamples/s of every epoch (timing off, median over repeats); epochs 1–${warmup} are the untimed warm-up:\n`);
+    ...Array.from({ length: warmup + epochs }, (_, e) =>
+      `${int(median(c.off.map((r) => r.epochSamplesPerSec[e]!)))} (${fixed(median(c.off.map((r) => r.epochOtherMs[e]!)), 0)})`)]);
+  console.log(`\nsamples/s of every epoch (timing off, median over repeats) and, in brackets, the ms of CPU this process's other threads`);
+  console.log(`(V8's compiler and GC helpers, the main thread when pooled) used in it; epochs 1–${warmup} are the untimed warm-up:\n`);
   console.log(table(['batch', 'threads', ...Array.from({ length: warmup + epochs }, (_, e) => `epoch ${e + 1}${e < warmup ? ' (warm-up)' : ''}`)], warm));
 
   if (probe) await printProbe(Math.max(...threadList), repeats);
