@@ -10,8 +10,8 @@
 //
 // TF.js: tfjs-core ops (matMul + bias + relu, tf.losses.softmaxCrossEntropy, tf.train.sgd
 // minimize), the batch gathered with tf.gather from the resident training tensor. The wasm
-// backend cannot use threads in Node (no cross-origin-isolated SharedArrayBuffer workers), so
-// it runs on one core. threadtrain runs with all cores (its default) and, for a per-core view,
+// backend runs on one core: its multithreaded build is not used in Node (the backend reports
+// WASM_HAS_MULTITHREAD_SUPPORT false here; the label printed says so). threadtrain runs with all cores (its default) and, for a per-core view,
 // with 1 thread. samples/s = median over the epochs after the first (warm-up) of rows / epoch
 // wall time, plus the whole run's average; times exclude loading and test evaluation.
 // If the wasm backend fails to start, the error is printed and the tfjs 'cpu' backend is
