@@ -219,8 +219,12 @@ export interface UnitBlock {
   readonly cost: number;
 }
 
-/** Split every layer into blocks of `size` units. Fixed for a model, whatever the thread count. */
-export function unitBlocks(layout: ParamLayout, size = 8): UnitBlock[] {
+/**
+ * Split every layer into blocks of `size` units. Fixed for a model, whatever the thread
+ * count. 16 units are one 64-byte line of b (and of each Wᵀ row when the layer's width is
+ * a multiple of 16), so two threads never write the same cache line in phase 3.
+ */
+export function unitBlocks(layout: ParamLayout, size = 16): UnitBlock[] {
   const blocks: UnitBlock[] = [];
   layout.layers.forEach((s, l) => {
     for (let j0 = 0; j0 < s.units; j0 += size) {
@@ -250,10 +254,14 @@ export function assignBlocks(blocks: readonly UnitBlock[], threads: number): [nu
   return ranges;
 }
 
-/** Rows [r0, r1) of a batch of B rows for one rank; splits on multiples of 4 rows (SIMD tiles). */
+/**
+ * Rows [r0, r1) of a batch of B rows for one rank. Splits fall on multiples of 8 rows:
+ * whole SIMD tiles (4 rows), and for the common layer widths whole cache lines of the
+ * per-row buffers, so neighbouring threads do not write the same line.
+ */
 export function rowRange(B: number, threads: number, rank: number): [number, number] {
-  const quads = Math.ceil(B / 4);
-  const q0 = Math.floor((quads * rank) / threads);
-  const q1 = Math.floor((quads * (rank + 1)) / threads);
-  return [Math.min(B, q0 * 4), Math.min(B, q1 * 4)];
+  const groups = Math.ceil(B / 8);
+  const g0 = Math.floor((groups * rank) / threads);
+  const g1 = Math.floor((groups * (rank + 1)) / threads);
+  return [Math.min(B, g0 * 8), Math.min(B, g1 * 8)];
 }
