@@ -48,13 +48,17 @@ export interface ThreadContext {
   readonly myBlocks: readonly [number, number];
   /** The global step this thread is working on, for error reports. */
   readonly position: { step: number };
+  /** Parameter index ranges [lo, hi) of each of this thread's blocks, computed once (no allocation per step). */
+  readonly myRanges: readonly (readonly [number, number])[][];
 }
 
 export function threadContext(
   views: SharedViews, kernel: Kernel<Float32Array>, rank: number, threads: number, barrier: Barrier, settings: RunSettings,
 ): ThreadContext {
   const blocks = unitBlocks(views.layout);
-  return { views, kernel, rank, threads, barrier, settings, blocks, myBlocks: assignBlocks(blocks, threads)[rank]!, position: { step: 0 } };
+  const myBlocks = assignBlocks(blocks, threads)[rank]!;
+  const myRanges = blocks.slice(myBlocks[0], myBlocks[1]).map((b) => unitParamRanges(views.layout, b.layer, b.j0, b.j1));
+  return { views, kernel, rank, threads, barrier, settings, blocks, myBlocks, position: { step: 0 }, myRanges };
 }
 
 export function batchRows(settings: RunSettings, step: number): number {
@@ -84,7 +88,7 @@ function gatherTrainRows(ctx: ThreadContext, start: number, r0: number, r1: numb
  */
 export function runTrainSteps(ctx: ThreadContext, epoch: number, from: number, to: number): number {
   const { views, settings, kernel, barrier } = ctx;
-  const { ws, ctl, cells, layout } = views;
+  const { ws, ctl, cells } = views;
   // Checked once per call (one call per step in-process): when off, every clock?.x() below is a null check.
   const clock = settings.timing && ctx.rank < TIMING_RANKS ? new StepClock(cells, timingCell(ctx.rank, 0)) : undefined;
   for (let step = from; step < to; step++) {
@@ -146,7 +150,7 @@ export function runTrainSteps(ctx: ThreadContext, epoch: number, from: number, t
     );
     for (let b = b0; b < b1; b++) {
       const blk = ctx.blocks[b]!;
-      for (const [lo, hi] of unitParamRanges(layout, blk.layer, blk.j0, blk.j1)) {
+      for (const [lo, hi] of ctx.myRanges[b - b0]!) {
         applyUpdate(settings.optimizer, ws.params, ws.grads, views.optState, lo, hi, lr, t, gradScale);
       }
       clock?.lap(T_UPDATE);
