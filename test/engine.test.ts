@@ -39,11 +39,16 @@ describe('data-parallel engine', () => {
     }
   });
 
-  it('the same bits with the js and the wasm kernel, and with Adam and clipping on 2 threads', async () => {
+  it('the same bits with the js and the wasm kernel, with Adam and clipping, and with Nesterov momentum', async () => {
     const adam = { optimizer: { name: 'adam', clipNorm: 0.5 } as const, lr: 0.01 };
     const js = await train(options({ threads: 2, kernel: 'js', ...adam }));
     const wasm = await train(options({ threads: 1, kernel: 'wasm', ...adam }));
     expect(bits(js.model.params)).toEqual(bits(wasm.model.params));
+    // Momentum takes the wasm update loop with the wasm kernel and applyUpdate with the js one.
+    const nesterov = { optimizer: { name: 'nesterov', momentum: 0.9, weightDecay: 1e-3 } as const };
+    const jsN = await train(options({ threads: 3, kernel: 'js', ...nesterov }));
+    const wasmN = await train(options({ threads: 2, kernel: 'wasm', ...nesterov }));
+    expect(bits(jsN.model.params)).toEqual(bits(wasmN.model.params));
   });
 
   it('sharded evaluation gives the numbers the trained model gives in-process', async () => {

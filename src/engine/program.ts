@@ -148,10 +148,17 @@ export function runTrainSteps(ctx: ThreadContext, epoch: number, from: number, t
       { step: t - 1, epoch, stepsPerEpoch: settings.stepsPerEpoch, totalSteps: settings.totalSteps },
       { scale: cells[cPlateauScale]!, best: Infinity, badEpochs: 0 },
     );
+    const opt = settings.optimizer;
+    const sgdKind = opt.name === 'sgd' ? 0 : opt.name === 'momentum' ? 1 : opt.name === 'nesterov' ? 2 : -1;
     for (let b = b0; b < b1; b++) {
       const blk = ctx.blocks[b]!;
       for (const [lo, hi] of ctx.myRanges[b - b0]!) {
-        applyUpdate(settings.optimizer, ws.params, ws.grads, views.optState, lo, hi, lr, t, gradScale);
+        // The wasm loop gives applyUpdate's exact bits, about 3x faster than JS on shared memory.
+        if (sgdKind >= 0 && kernel.sgdUpdate) {
+          kernel.sgdUpdate(ws.params, ws.grads, views.optState[0], lo, hi, lr, gradScale, opt.weightDecay, opt.momentum, sgdKind as 0 | 1 | 2);
+        } else {
+          applyUpdate(opt, ws.params, ws.grads, views.optState, lo, hi, lr, t, gradScale);
+        }
       }
       clock?.lap(T_UPDATE);
       refreshTransposed(ws, kernel, blk.layer, blk.j0, blk.j1);

@@ -1,5 +1,5 @@
 ;; matmul.wat — the WebAssembly SIMD128 kernels for the three products of a dense layer,
-;; plus the bias column sum and the weight transpose. Compiled by build_wasm.ts into
+;; plus the bias column sum, the weight transpose and the SGD-family update. Compiled by build_wasm.ts into
 ;; matmul_wasm.generated.ts; wasm.ts is the typed wrapper that turns views into pointers.
 ;;
 ;; Every pointer and stride is in bytes. All products go through one strided GEMM,
@@ -530,5 +530,74 @@
           (i32.sub (local.get $IN) (local.get $k)) (local.get $ldt))
         (local.set $j (i32.add (local.get $j) (i32.const 1)))
         (br $rest)))
+  )
+
+  ;; The SGD family's update of n floats (optimizers.ts, applyUpdate), in f64 lanes so that
+  ;; every rounding is the one the JavaScript loop makes: each f32 is promoted exactly, the
+  ;; same f64 operations run in the same order, and the one rounding to f32 is on the store
+  ;; (f32x4.demote_f64x2_zero rounds to nearest, as a Float32Array store does). So the js
+  ;; and wasm paths give the same bits. g = grad·s + wd·p, then
+  ;;   kind 0 (sgd):      p ← p − lr·g
+  ;;   kind 1 (momentum): b = μ·buf + g; buf ← b; p ← p − lr·b
+  ;;   kind 2 (nesterov): b = μ·buf + g; buf ← b; p ← p − lr·(g + μ·b)
+  ;; b is used unrounded in p's update, as the JS loop uses its local, not the stored buf.
+  (func $sgdStep (param $pv v128) (param $gv v128) (param $bufp i32) (param $pp i32)
+        (param $lr v128) (param $s v128) (param $wd v128) (param $mu v128) (param $kind i32)
+    (local $g v128) (local $b v128) (local $u v128)
+    (local.set $g (f64x2.add (f64x2.mul (local.get $gv) (local.get $s)) (f64x2.mul (local.get $wd) (local.get $pv))))
+    (local.set $u (local.get $g))
+    (if (local.get $kind)
+      (then
+        (local.set $b (f64x2.add (f64x2.mul (local.get $mu) (f64x2.promote_low_f32x4 (v128.load64_zero align=4 (local.get $bufp))))
+                                 (local.get $g)))
+        (v128.store64_lane align=4 0 (local.get $bufp) (f32x4.demote_f64x2_zero (local.get $b)))
+        (local.set $u (select (result v128) (local.get $b)
+                              (f64x2.add (local.get $g) (f64x2.mul (local.get $mu) (local.get $b)))
+                              (i32.eq (local.get $kind) (i32.const 1))))))
+    (v128.store64_lane align=4 0 (local.get $pp)
+      (f32x4.demote_f64x2_zero (f64x2.sub (local.get $pv) (f64x2.mul (local.get $lr) (local.get $u)))))
+  )
+
+  (func (export "sgd") (param $p i32) (param $g i32) (param $buf i32) (param $n i32)
+        (param $lr f64) (param $s f64) (param $wd f64) (param $mu f64) (param $kind i32)
+    (local $i i32) (local $end i32) (local $lr2 v128) (local $s2 v128) (local $wd2 v128) (local $mu2 v128)
+    (local.set $lr2 (f64x2.splat (local.get $lr)))
+    (local.set $s2 (f64x2.splat (local.get $s)))
+    (local.set $wd2 (f64x2.splat (local.get $wd)))
+    (local.set $mu2 (f64x2.splat (local.get $mu)))
+    (local.set $end (i32.shl (i32.and (local.get $n) (i32.const -2)) (i32.const 2)))
+    (block $done
+      (loop $pairs
+        (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+        (call $sgdStep
+          (f64x2.promote_low_f32x4 (v128.load64_zero align=4 (i32.add (local.get $p) (local.get $i))))
+          (f64x2.promote_low_f32x4 (v128.load64_zero align=4 (i32.add (local.get $g) (local.get $i))))
+          (i32.add (local.get $buf) (local.get $i)) (i32.add (local.get $p) (local.get $i))
+          (local.get $lr2) (local.get $s2) (local.get $wd2) (local.get $mu2) (local.get $kind))
+        (local.set $i (i32.add (local.get $i) (i32.const 8)))
+        (br $pairs)))
+    ;; An odd last float: the same operations on scalars.
+    (if (i32.and (local.get $n) (i32.const 1))
+      (then
+        (call $sgdTail
+          (i32.add (local.get $p) (local.get $end)) (i32.add (local.get $g) (local.get $end))
+          (i32.add (local.get $buf) (local.get $end))
+          (local.get $lr) (local.get $s) (local.get $wd) (local.get $mu) (local.get $kind))))
+  )
+
+  ;; The scalar form of $sgdStep, for one float.
+  (func $sgdTail (param $pp i32) (param $gp i32) (param $bufp i32)
+        (param $lr f64) (param $s f64) (param $wd f64) (param $mu f64) (param $kind i32)
+    (local $p f64) (local $g f64) (local $b f64) (local $u f64)
+    (local.set $p (f64.promote_f32 (f32.load (local.get $pp))))
+    (local.set $g (f64.add (f64.mul (f64.promote_f32 (f32.load (local.get $gp))) (local.get $s)) (f64.mul (local.get $wd) (local.get $p))))
+    (local.set $u (local.get $g))
+    (if (local.get $kind)
+      (then
+        (local.set $b (f64.add (f64.mul (local.get $mu) (f64.promote_f32 (f32.load (local.get $bufp)))) (local.get $g)))
+        (f32.store (local.get $bufp) (f32.demote_f64 (local.get $b)))
+        (local.set $u (select (local.get $b) (f64.add (local.get $g) (f64.mul (local.get $mu) (local.get $b)))
+                              (i32.eq (local.get $kind) (i32.const 1))))))
+    (f32.store (local.get $pp) (f32.demote_f64 (f64.sub (local.get $p) (f64.mul (local.get $lr) (local.get $u)))))
   )
 )

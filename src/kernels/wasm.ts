@@ -13,6 +13,7 @@ interface MatmulExports {
     M: number, N: number, K: number, bias: number, e: number, mode: number): void;
   colsum(out: number, d: number, ldd: number, M: number, N: number): void;
   transpose(wt: number, w: number, IN: number, OUT: number, j0: number, j1: number): void;
+  sgd(p: number, g: number, buf: number, n: number, lr: number, s: number, wd: number, mu: number, kind: number): void;
 }
 
 /** matmul.wat's "no bias" pointer: no float can start at an odd address. */
@@ -136,6 +137,16 @@ export function createWasmKernel(memory: WebAssembly.Memory): Kernel<Float32Arra
       checkUnits('transposeUnits', j0, j1, OUT);
       const op = 'transposeUnits';
       wasm.transpose(ptr(op, 'wt', wt, IN * OUT), ptr(op, 'w', w, OUT * IN), IN, OUT, j0, j1);
+    },
+
+    sgdUpdate(params, grads, buf, lo, hi, lr, gradScale, weightDecay, momentum, kind) {
+      const op = 'sgdUpdate';
+      if (!Number.isInteger(lo) || !Number.isInteger(hi) || lo < 0 || hi < lo) {
+        throw new RangeError(`wasm kernel ${op}: [lo, hi) must be a range of indices, got [${String(lo)}, ${String(hi)})`);
+      }
+      const pp = ptr(op, 'params', params, hi), gp = ptr(op, 'grads', grads, hi);
+      const bp = kind === 0 ? 0 : ptr(op, 'buf', buf!, hi);
+      wasm.sgd(pp + 4 * lo, gp + 4 * lo, bp + 4 * lo, hi - lo, lr, gradScale, weightDecay, momentum, kind);
     },
   };
 }
