@@ -10,6 +10,8 @@ import { blobs } from '../src/data/synthetic.ts';
 import { splitDataset } from '../src/data/split.ts';
 import { TrainingError } from '../src/errors.ts';
 import { train, type TrainResult } from '../src/train/train.ts';
+import { paramLayout } from '../src/model/layout.ts';
+import { assignBlocks, unitBlocks } from '../src/nn/mlp.ts';
 import type { TrainOptions } from '../src/train/options.ts';
 
 const data = blobs({ n: 203, classes: 3, features: 5, spread: 0.4, seed: 5 });
@@ -100,5 +102,27 @@ describe('data-parallel engine', () => {
     });
     expect(r.stopReason).toBe('interrupted');
     expect(r.history.length).toBe(2);
+  });
+});
+
+describe('work split', () => {
+  it('every unit block goes to exactly one rank, each layer is shared out, and loads balance', () => {
+    const layout = paramLayout({ inputs: 784, loss: 'cross_entropy', layers: [{ units: 256, activation: 'relu' }, { units: 128, activation: 'relu' }, { units: 10, activation: 'softmax' }] });
+    const blocks = unitBlocks(layout);
+    expect(blocks.map((b) => b.j1 - b.j0)).toEqual([...new Array(16).fill(16), ...new Array(8).fill(16), 10]);
+    for (const threads of [1, 2, 3, 5, 16]) {
+      const owned = assignBlocks(blocks, threads);
+      expect(owned.flat().sort((a, b) => a - b)).toEqual(blocks.map((_, i) => i));
+      const loads = owned.map((list) => list.reduce((s, b) => s + blocks[b]!.cost, 0));
+      const maxBlock = Math.max(...blocks.map((b) => b.cost));
+      expect(Math.max(...loads) - Math.min(...loads)).toBeLessThanOrEqual(maxBlock);
+      if (threads === 2) {
+        // Both ranks get a share of the first and of the second layer.
+        for (const list of owned) {
+          expect(list.some((b) => blocks[b]!.layer === 0)).toBe(true);
+          expect(list.some((b) => blocks[b]!.layer === 1)).toBe(true);
+        }
+      }
+    }
   });
 });

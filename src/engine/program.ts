@@ -44,8 +44,8 @@ export interface ThreadContext {
   readonly barrier: Barrier;
   readonly settings: RunSettings;
   readonly blocks: readonly UnitBlock[];
-  /** [start, end) into `blocks`: the units this thread reduces and updates. */
-  readonly myBlocks: readonly [number, number];
+  /** Indices into `blocks`: the units this thread reduces and updates. */
+  readonly myBlocks: readonly number[];
   /** The global step this thread is working on, for error reports. */
   readonly position: { step: number };
   /** Parameter index ranges [lo, hi) of each of this thread's blocks, computed once (no allocation per step). */
@@ -57,7 +57,7 @@ export function threadContext(
 ): ThreadContext {
   const blocks = unitBlocks(views.layout);
   const myBlocks = assignBlocks(blocks, threads)[rank]!;
-  const myRanges = blocks.slice(myBlocks[0], myBlocks[1]).map((b) => unitParamRanges(views.layout, b.layer, b.j0, b.j1));
+  const myRanges = myBlocks.map((b) => unitParamRanges(views.layout, blocks[b]!.layer, blocks[b]!.j0, blocks[b]!.j1));
   return { views, kernel, rank, threads, barrier, settings, blocks, myBlocks, position: { step: 0 }, myRanges };
 }
 
@@ -116,17 +116,17 @@ export function runTrainSteps(ctx: ThreadContext, epoch: number, from: number, t
     if (Atomics.load(ctl, kHalt) === HALT_DIVERGED) return step - from;
 
     // Phase 2: this thread's units, gradients summed over every row of the batch.
-    const [b0, b1] = ctx.myBlocks;
-    for (let b = b0; b < b1; b++) {
-      const blk = ctx.blocks[b]!;
+    const mine = ctx.myBlocks;
+    for (let i = 0; i < mine.length; i++) {
+      const blk = ctx.blocks[mine[i]!]!;
       paramGradsUnits(ws, kernel, B, blk.layer, blk.j0, blk.j1);
     }
     clock?.lap(T_REDUCE);
     let gradScale = 1;
     if (settings.optimizer.clipNorm > 0 || (settings.normEvery > 0 && t % settings.normEvery === 0) || step === settings.stepsPerEpoch - 1) {
-      for (let b = b0; b < b1; b++) {
-        const blk = ctx.blocks[b]!;
-        views.normCells[b] = gradSumSqUnits(ws, blk.layer, blk.j0, blk.j1);
+      for (let i = 0; i < mine.length; i++) {
+        const blk = ctx.blocks[mine[i]!]!;
+        views.normCells[mine[i]!] = gradSumSqUnits(ws, blk.layer, blk.j0, blk.j1);
       }
       clock?.lap(T_NORM);
       barrier.wait(() => {
@@ -150,10 +150,10 @@ export function runTrainSteps(ctx: ThreadContext, epoch: number, from: number, t
     );
     const opt = settings.optimizer;
     const sgdKind = opt.name === 'sgd' ? 0 : opt.name === 'momentum' ? 1 : opt.name === 'nesterov' ? 2 : -1;
-    for (let b = b0; b < b1; b++) {
-      const blk = ctx.blocks[b]!;
-      for (const [lo, hi] of ctx.myRanges[b - b0]!) {
-        // The wasm loop gives applyUpdate's exact bits, about 3x faster than JS on shared memory.
+    for (let i = 0; i < mine.length; i++) {
+      const blk = ctx.blocks[mine[i]!]!;
+      for (const [lo, hi] of ctx.myRanges[i]!) {
+        // The wasm loop gives applyUpdate's exact bits, faster than the JS loop (0.34 → 0.24 ms per MNIST step on one thread).
         if (sgdKind >= 0 && kernel.sgdUpdate) {
           kernel.sgdUpdate(ws.params, ws.grads, views.optState[0], lo, hi, lr, gradScale, opt.weightDecay, opt.momentum, sgdKind as 0 | 1 | 2);
         } else {

@@ -235,23 +235,38 @@ export function unitBlocks(layout: ParamLayout, size = 16): UnitBlock[] {
   return blocks;
 }
 
-/** Contiguous ranges of blocks per rank, balanced by cost. Returns [start, end) per rank. */
-export function assignBlocks(blocks: readonly UnitBlock[], threads: number): [number, number][] {
-  const total = blocks.reduce((s, b) => s + b.cost, 0);
-  const ranges: [number, number][] = [];
-  let start = 0;
-  let acc = 0;
-  for (let t = 0; t < threads; t++) {
-    const goal = (total * (t + 1)) / threads;
+/**
+ * The blocks each rank reduces and updates (indices into `blocks`), balanced by cost.
+ * Every layer is split across the ranks, rather than whole layers handed out: the
+ * weights of layers above the first are read by every thread in the backward pass, so
+ * the thread that updates them must pull their cache lines back from the other cores
+ * each step. Giving each thread its share of every layer makes that traffic the same for
+ * all threads instead of slowing down the one that owns the upper layers. Within a layer
+ * a rank's blocks are contiguous; a layer with fewer blocks than ranks gives its blocks
+ * to the least-loaded ranks.
+ */
+export function assignBlocks(blocks: readonly UnitBlock[], threads: number): number[][] {
+  const owned: number[][] = Array.from({ length: threads }, () => []);
+  const load = new Array<number>(threads).fill(0);
+  const lightestFirst = () => Array.from({ length: threads }, (_, t) => t).sort((a, b) => load[a]! - load[b]! || a - b);
+  for (let start = 0; start < blocks.length; ) {
     let end = start;
-    while (end < blocks.length && (t === threads - 1 || acc + blocks[end]!.cost / 2 <= goal)) {
-      acc += blocks[end]!.cost;
-      end++;
+    while (end < blocks.length && blocks[end]!.layer === blocks[start]!.layer) end++;
+    const count = end - start;
+    const order = lightestFirst();
+    // Parts of floor/ceil(count / threads) blocks; the larger parts go to the lighter ranks.
+    let next = start;
+    for (let i = 0; i < threads && next < end; i++) {
+      const size = Math.floor(count / threads) + (i < count % threads ? 1 : 0);
+      const rank = order[i]!;
+      for (let k = 0; k < size; k++, next++) {
+        owned[rank]!.push(next);
+        load[rank]! += blocks[next]!.cost;
+      }
     }
-    ranges.push([start, end]);
     start = end;
   }
-  return ranges;
+  return owned;
 }
 
 /**
