@@ -22,7 +22,7 @@ const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOff
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'tt-ckpt-'));
 
 describe('checkpoint and resume', () => {
-  it('2 epochs, stop, 2 resumed epochs on another thread count = 4 epochs in one run', async () => {
+  it('2 epochs, stop, 2 resumed epochs on another or the same thread count = 4 epochs in one run', async () => {
     const whole = await train({ ...base, threads: 2 });
     const file = path.join(tmp(), 'run.ckpt');
     const controller = new AbortController();
@@ -41,6 +41,9 @@ describe('checkpoint and resume', () => {
     expect(bits(first.model.params)).not.toEqual(bits(whole.model.params));
     expect(bits(resumed.model.params)).toEqual(bits(whole.model.params));
     expect(resumed.history.map((h) => [h.loss, h.valLoss, h.lr])).toEqual(whole.history.map((h) => [h.loss, h.valLoss, h.lr]));
+    // And with the thread count the checkpoint was written with.
+    const same = await train({ ...base, threads: 2, resume: file });
+    expect(bits(same.model.params)).toEqual(bits(whole.model.params));
   });
 
   it('a stop in the middle of an epoch resumes at that step, bit for bit, on 3 threads', async () => {

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Model } from '../src/model/model.ts';
+import { readCheckpoint } from '../src/train/checkpoint.ts';
 
 const repo = path.resolve(import.meta.dirname, '..');
 let dir: string;
@@ -196,6 +197,31 @@ describe('threadtrain train / evaluate / predict / plot', () => {
     expect(run.stderr.startsWith(`error: ${tmp('corrupt.ttm')}: `)).toBe(true);
     expect(run.stderr).toContain('\nhint: ');
     expect(run.stderr).not.toMatch(/^\s+at /m);
+  });
+});
+
+describe('threadtrain train: checkpoint and step-log cadence flags', () => {
+  it('--checkpoint-every, --checkpoint-every-steps and --log-every-steps write what they say', async () => {
+    // 192 training rows in batches of 16: 12 steps an epoch, 48 in 4 epochs.
+    const run = await cli([
+      'train', '--config', tmp('tiny.json'), '--checkpoint', tmp('cad.ckpt'), '--checkpoint-every', '2',
+      '--log', tmp('cad.jsonl'), '--log-every-steps', '5',
+    ]);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^\| checkpoint +\| .*cad\.ckpt \(every 2 epochs/m);
+    const records = fs.readFileSync(tmp('cad.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; step: number; gradNorms?: number[] });
+    const steps = records.filter((r) => r.type === 'step');
+    expect(steps.map((r) => r.step)).toEqual([5, 10, 15, 20, 25, 30, 35, 40, 45]);
+    for (const r of steps) expect(r.gradNorms).toHaveLength(2);
+    expect(records.filter((r) => r.type === 'epoch').map((r) => r.step)).toEqual([12, 24, 36, 48]);
+    const ck = readCheckpoint(tmp('cad.ckpt'));
+    expect([ck.epoch, ck.step]).toEqual([4, 0]);
+
+    const bad = await cli(['train', '--config', tmp('tiny.json'), '--checkpoint-every-steps', '3']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/--checkpoint-every-steps needs a checkpoint file/);
+    expect(bad.stderr).not.toMatch(/\n\s+at /);
   });
 });
 
