@@ -75,12 +75,18 @@ describe('data-parallel engine', () => {
 
   it('a worker that throws ends the run with its error and step, and no thread remains', async () => {
     let pool: Piscina | undefined;
-    const started = Date.now();
-    const error = await train(options({ threads: 3, epochs: 5 }), { failAt: { rank: 1, step: 6 }, onPool: (p) => (pool = p) }).catch((e: unknown) => e);
+    // 4 steps an epoch: step 6 fails in epoch 2, two steps after epoch 1 ends.
+    let epochOneEnded = 0;
+    const error = await train(options({ threads: 3, epochs: 5 }), {
+      failAt: { rank: 1, step: 6 }, onPool: (p) => (pool = p), onEpoch: (r) => r.epoch === 1 && (epochOneEnded = Date.now()),
+    }).catch((e: unknown) => e);
+    const ended = Date.now();
     expect(error).toBeInstanceOf(TrainingError);
     expect((error as TrainingError).message).toMatch(/worker thread 1 failed at step 6: injected test failure in thread 1 at step 6/);
     expect((error as TrainingError).step).toBe(6);
-    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(epochOneEnded).toBeGreaterThan(0);
+    // From the last epoch boundary (two tiny steps before the failure) to the rejection, pool torn down.
+    expect(ended - epochOneEnded).toBeLessThan(1000);
     expect(pool).toBeDefined();
     expect(pool!.threads.length).toBe(0);
   });
