@@ -63,6 +63,8 @@ const OUTPUTS: { loss: LossName; activation: ActivationName; units: number; targ
   { loss: 'mse', activation: 'prelu', units: 3, targets: 'vector' },
   { loss: 'mse', activation: 'elu', units: 3, targets: 'vector' },
   { loss: 'mse', activation: 'softmax', units: 3, targets: 'class' },
+  { loss: 'mse', activation: 'prelu', units: 1, targets: 'class' },
+  { loss: 'mse', activation: 'prelu', units: 3, targets: 'class' },
   { loss: 'bce', activation: 'sigmoid', units: 1, targets: 'class' },
   { loss: 'bce', activation: 'sigmoid', units: 3, targets: 'vector' },
   { loss: 'cross_entropy', activation: 'softmax', units: 3, targets: 'class' },
@@ -71,7 +73,7 @@ const OUTPUTS: { loss: LossName; activation: ActivationName; units: number; targ
 describe('finite-difference gradient checks (float64, central differences)', () => {
   for (const hidden of HIDDEN) {
     for (const out of OUTPUTS) {
-      it(`${hidden} hidden layer → ${out.activation} output with ${out.loss}`, () => {
+      it(`${hidden} hidden layer → ${out.units} ${out.activation} unit(s) with ${out.loss} on ${out.targets} targets`, () => {
         const layers: LayerSpec[] = [{ units: 4, activation: hidden }, { units: out.units, activation: out.activation }];
         const { worst, checked } = check({ inputs: 3, loss: out.loss, layers }, out.targets);
         expect(checked).toBe(3 * 4 + 4 + (hidden === 'prelu' ? 4 : 0) + 4 * out.units + out.units + (out.activation === 'prelu' ? out.units : 0));

@@ -18,7 +18,7 @@ import { view, type ParamLayout } from '../model/layout.ts';
 import { layerAlpha, type ModelSpec } from '../model/spec.ts';
 import { activationBackward, activationForward } from './activations.ts';
 import type { Arena } from './arena.ts';
-import { outputLossAndGrad, targetCoding, type OutputLayerInfo, type Targets, type TrainingRule } from './loss.ts';
+import { outputLossAndGrad, targetCoding, targetValue, type OutputLayerInfo, type Targets, type TrainingRule } from './loss.ts';
 
 export interface Workspace<F extends FloatArray = Float32Array> {
   readonly spec: ModelSpec;
@@ -150,8 +150,7 @@ function recoverOutputDa<F extends FloatArray>(ws: Workspace<F>, r0: number, r1:
   for (let r = r0; r < r1; r++)
     for (let j = 0; j < units; j++) {
       const i = r * units + j;
-      const target = t.kind === 'vector' ? t.values[i]! : t.labels[r] === j || (units === 1 && t.labels[r] === 1) ? 1 : ws.output.coding.low;
-      keep[i] = (y[i]! - target) / B;
+      keep[i] = (y[i]! - targetValue(t, ws.output.coding, r, j, units)) / B;
     }
 }
 
