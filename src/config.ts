@@ -11,8 +11,8 @@ import path from 'node:path';
 import type { ClassificationDataset, Dataset } from './data/dataset.ts';
 import { loadCsv, type CsvOptions } from './data/csv.ts';
 import { loadIdx } from './data/idx.ts';
-import { splitDataset } from './data/split.ts';
-import { BUILTIN_DATASETS, builtinDataset, type BuiltinName } from './data/synthetic.ts';
+import { splitForRun } from './data/split.ts';
+import { BUILTIN_DATASETS, builtinDataset, type BuiltinName, type BuiltinOptions } from './data/synthetic.ts';
 import { SCALER_METHODS } from './data/scaling.ts';
 import { ConfigError, describe } from './errors.ts';
 import { resolveOptimizer } from './train/optimizers.ts';
@@ -20,16 +20,9 @@ import { resolveLoss, validateLayers, type DataSplitsInput, type TrainOptions } 
 import { resolveSchedule } from './train/schedules.ts';
 
 /** A built-in generated dataset; `seed` is the dataset's own (default 1), not the run's. */
-export interface BuiltinSource {
+export interface BuiltinSource extends Partial<BuiltinOptions> {
   readonly kind: 'builtin';
   readonly name: BuiltinName;
-  readonly n?: number;
-  readonly noise?: number;
-  readonly turns?: number;
-  readonly classes?: number;
-  readonly features?: number;
-  readonly spread?: number;
-  readonly seed?: number;
 }
 
 export interface CsvSource {
@@ -95,12 +88,12 @@ export interface Overrides {
   readonly logEverySteps?: unknown;
 }
 
-/** How `loadData` carves held-out rows off the training data (the run's split, seed + 2 as in `train`). */
+/** How `loadData` carves held-out rows off the training data (through `splitForRun`, as `train` does). */
 export interface SplitRequest {
   readonly validation?: number;
   readonly test?: number;
   readonly stratify?: boolean | undefined;
-  /** The run's seed; the split draws from seed + 2, as `train()` does for an unsplit dataset. */
+  /** The run's seed (splitForRun derives the split's stream from it). */
   readonly seed: number;
 }
 
@@ -635,11 +628,7 @@ export function loadData(source: DataSource, baseDir: string = process.cwd(), sp
   if (fractions.validation === 0 && fractions.test === 0) {
     return test || validation ? { train: all, validation, test } : all;
   }
-  const parts = splitDataset(all, {
-    ...fractions,
-    seed: (split?.seed ?? 1) + 2,
-    ...(split?.stratify === undefined ? {} : { stratify: split.stratify }),
-  });
+  const parts = splitForRun(all, { ...fractions, stratify: split?.stratify }, split?.seed ?? 1);
   return { train: parts.train, validation: validation ?? parts.validation, test: test ?? parts.test };
 }
 

@@ -135,3 +135,18 @@ export function splitDataset<D extends Dataset>(ds: D, options: SplitOptions): S
     ...(nTest > 0 ? { test: pick(2) } : {}),
   };
 }
+
+/**
+ * The split a training run makes of one dataset: `splitDataset` drawing from the run's
+ * seed + 2, so that init (seed) and shuffling (seed + 1) do not change when the split
+ * does. train() and the config loader both split through here, so a config run and a
+ * library run of the same settings hold out the same rows.
+ */
+export function splitForRun<D extends Dataset>(
+  ds: D, fractions: { readonly validation: number; readonly test: number; readonly stratify?: boolean | undefined }, runSeed: number,
+): Splits<D> {
+  return splitDataset(ds, {
+    validation: fractions.validation, test: fractions.test, seed: runSeed + 2,
+    ...(fractions.stratify === undefined ? {} : { stratify: fractions.stratify }),
+  });
+}

@@ -11,7 +11,7 @@
 import os from 'node:os';
 import { outputWidth, type Dataset } from '../data/dataset.ts';
 import { applyScaler, fitScaler, type Scaler } from '../data/scaling.ts';
-import { splitDataset } from '../data/split.ts';
+import { splitForRun } from '../data/split.ts';
 import { ConfigError, TrainingError } from '../errors.ts';
 import { Engine } from '../engine/engine.ts';
 import { cDivergedLoss, cEpochCorrect, cEpochLossSum, cEpochRows, cLastLoss, cLastLr, cPlateauScale, HALT_DIVERGED } from '../engine/control.ts';
@@ -81,7 +81,7 @@ function prepareData(data: Dataset | DataSplitsInput, opts: ResolvedTrainOptions
   if (isSplits(data)) {
     splits = data;
   } else if (opts.split.validation > 0 || opts.split.test > 0) {
-    const s = splitDataset(data, { validation: opts.split.validation, test: opts.split.test, seed: opts.seed + 2, ...(opts.split.stratify === undefined ? {} : { stratify: opts.split.stratify }) });
+    const s = splitForRun(data, opts.split, opts.seed);
     splits = { train: s.train, validation: s.validation, test: s.test };
   } else {
     splits = { train: data };
