@@ -23,6 +23,7 @@ describe('spawnTrainer', () => {
       expect(epochs).toEqual([1, 2, 3, 4]);
       expect(Array.from(remote.model.params)).toEqual(Array.from(local.model.params));
       expect(remote.test).toEqual(local.test);
+      expect(remote.position).toEqual({ epoch: 4, step: 0 });
       expect(remote.model.predictClasses(spirals({ n: 10, noise: 0, seed: 1 }).x, 10)).toEqual(
         local.model.predictClasses(spirals({ n: 10, noise: 0, seed: 1 }).x, 10),
       );

@@ -15,7 +15,7 @@ import { createKernel } from '../kernels/select.ts';
 import { refreshAllTransposed } from '../nn/mlp.ts';
 import { AbortedError, raiseAbort, soloBarrier } from './barrier.ts';
 import {
-  CMD_EVAL, CMD_EXIT, CMD_TRAIN, HALT_NONE, cEpochCorrect, cEpochLossSum, cEpochRows, cPlateauScale,
+  CMD_EVAL, CMD_EXIT, CMD_TRAIN, HALT_NONE, HALT_STOP, cEpochCorrect, cEpochLossSum, cEpochRows, cPlateauScale,
   kAbort, kArgEpoch, kArgSplit, kArgStepFrom, kArgStepTo, kCommandSeq, kCommandType, kDone, kFailedRank, kFailedStep,
   kHalt, kHaltStep, kReady, kStep, kStopRequest,
 } from './control.ts';
@@ -136,7 +136,7 @@ class InProcessRunner implements Runner {
       while (step < to && Atomics.load(ctl, kHalt) === HALT_NONE && Date.now() < sliceEnd) {
         step += runTrainSteps(this.ctx, epoch, step, step + 1);
         if (Atomics.load(ctl, kStopRequest) !== 0 && step < to && Atomics.load(ctl, kHalt) === HALT_NONE) {
-          Atomics.store(ctl, kHalt, 1);
+          Atomics.store(ctl, kHalt, HALT_STOP);
           Atomics.store(ctl, kHaltStep, epoch * this.ctx.settings.stepsPerEpoch + step);
         }
       }

@@ -48,7 +48,7 @@ export function spawnTrainer(): RemoteTrainer {
     async train(options, hooks = {}) {
       const onEpoch = hooks.onEpoch ? Comlink.proxy(hooks.onEpoch) : undefined;
       const r = await Promise.race([remote.train(options, onEpoch), exited]);
-      return { ...r, model: new Model(r.model) } as Omit<TrainResult, 'options'>;
+      return { ...r, model: new Model(r.model) };
     },
     async cancel() {
       if (!exitError) await remote.cancel();

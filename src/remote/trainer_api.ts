@@ -15,6 +15,7 @@ export interface RemoteTrainResult {
   readonly bestEpoch?: number | undefined;
   readonly validation?: Metrics | undefined;
   readonly test?: Metrics | undefined;
+  readonly position: { readonly epoch: number; readonly step: number };
   readonly threads: number;
   readonly kernel: 'wasm' | 'js';
   readonly warnings: string[];
