@@ -15,7 +15,7 @@ export interface Metrics {
   readonly accuracy?: number;
   /** confusion[actual][predicted], classification only. */
   readonly confusion?: number[][];
-  /** Regression only (over every target value). */
+  /** Regression only: MSE and MAE over every target value, R² averaged over target columns. */
   readonly mse?: number;
   readonly mae?: number;
   readonly r2?: number;
@@ -72,18 +72,27 @@ export function computeMetrics(spec: ModelSpec, layout: ParamLayout, params: Flo
     }
     return { loss, accuracy: n > 0 ? correct / n : NaN, confusion };
   }
+  // MSE and MAE over every target value; R² per target column, then averaged (the usual
+  // "uniform average": a column's R² does not depend on the other columns' spread).
   let se = 0;
   let ae = 0;
-  let mean = 0;
-  const count = n * units;
-  for (let i = 0; i < count; i++) mean += ds.y[i]!;
-  mean /= count;
-  let ss = 0;
-  for (let i = 0; i < count; i++) {
-    const d = y[i]! - ds.y[i]!;
-    se += d * d;
-    ae += Math.abs(d);
-    ss += (ds.y[i]! - mean) ** 2;
+  let r2Sum = 0;
+  for (let j = 0; j < units; j++) {
+    let mean = 0;
+    for (let r = 0; r < n; r++) mean += ds.y[r * units + j]!;
+    mean /= n;
+    let res = 0;
+    let tot = 0;
+    for (let r = 0; r < n; r++) {
+      const t = ds.y[r * units + j]!;
+      const d = y[r * units + j]! - t;
+      res += d * d;
+      ae += Math.abs(d);
+      tot += (t - mean) ** 2;
+    }
+    se += res;
+    r2Sum += tot > 0 ? 1 - res / tot : NaN;
   }
-  return { loss, mse: se / count, mae: ae / count, r2: ss > 0 ? 1 - se / ss : NaN };
+  const count = n * units;
+  return { loss, mse: se / count, mae: ae / count, r2: r2Sum / units };
 }
