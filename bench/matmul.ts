@@ -1,5 +1,5 @@
-// bench/matmul.ts — single-thread GFLOP/s of the three matrix kernels (float64 naive oracle,
-// Math.fround TypeScript, WebAssembly SIMD128) for each product of a dense layer, on the MNIST
+// bench/matmul.ts — single-thread GFLOP/s of the matrix kernels (float64 naive oracle, the
+// same naive loop rounded to float32, blocked TypeScript/asm.js, WebAssembly SIMD128) for each product of a dense layer, on the MNIST
 // MLP's shapes and on squares. Every array is a view into one shared WebAssembly.Memory, as
 // in training (the js kernel is also timed on plain Float32Arrays, which V8 can treat
 // differently). Results are checked against the float64 oracle, and wasm against js bit for
@@ -13,6 +13,10 @@
 //
 // A call of any product costs 2·B·IN·OUT floating-point operations. Peak is the measured
 // 128-bit SIMD mul+add ceiling of one core of the reference machine (shared/research/anchors.md).
+//
+// "naive f32" is the same textbook loop as the oracle with a Math.fround after every multiply
+// and add: the contract's bits (checked equal to js), so js against it is the speed-up of the
+// blocked asm.js kernel (blocked.ts, blocked_asm.ts) over the naive loop at equal rounding.
 //
 // A second table times the fused ReLU epilogues (kernel.ts) against what they replace: the
 // unfused kernel call followed by the separate ReLU pass of src/nn/activations.ts, on the
@@ -107,6 +111,44 @@ function plainCopy(l: Layer): Layer {
   return { x: c(l.x), wt: c(l.wt), w: c(l.w), b: c(l.b), dout: c(l.dout), out: c(l.out), dw: c(l.dw), db: c(l.db), dx: c(l.dx),
     a: c(l.a) };
 }
+
+const fr = Math.fround;
+
+/** The oracle's loops (naive.ts) with the contract's float32 rounding after each operation. */
+const naiveRounded: Kernel<Float32Array> = {
+  name: 'naive f32',
+  linearForward(out, x, wt, b, B, IN, OUT) {
+    for (let i = 0; i < B; i++) {
+      for (let j = 0; j < OUT; j++) {
+        let s = 0;
+        for (let k = 0; k < IN; k++) s = fr(s + fr(x[i * IN + k]! * wt[k * OUT + j]!));
+        out[i * OUT + j] = fr(s + b[j]!);
+      }
+    }
+  },
+  linearBackwardWeights(dw, db, dout, x, B, IN, OUT, j0, j1) {
+    for (let j = j0; j < j1; j++) {
+      for (let k = 0; k < IN; k++) {
+        let s = 0;
+        for (let i = 0; i < B; i++) s = fr(s + fr(dout[i * OUT + j]! * x[i * IN + k]!));
+        dw[j * IN + k] = s;
+      }
+      let s = 0;
+      for (let i = 0; i < B; i++) s = fr(s + dout[i * OUT + j]!);
+      db[j] = s;
+    }
+  },
+  linearBackwardInput(dx, dout, w, B, IN, OUT) {
+    for (let i = 0; i < B; i++) {
+      for (let k = 0; k < IN; k++) {
+        let s = 0;
+        for (let j = 0; j < OUT; j++) s = fr(s + fr(dout[i * OUT + j]! * w[j * IN + k]!));
+        dx[i * IN + k] = s;
+      }
+    }
+  },
+  transposeUnits: naiveKernel.transposeUnits as Kernel<Float32Array>['transposeUnits'],
+};
 
 function runOp<F extends FloatArray>(k: Kernel<F>, op: Op, l: { [K in keyof Layer]: F }, s: Shape): void {
   const { B, IN, OUT } = s;
@@ -256,7 +298,7 @@ function main(): void {
     `over the whole table) after warm-up; GFLOP/s = 2·B·IN·OUT per call; % of the ${PEAK_GFLOPS} GFLOP/s 128-bit mul+add peak`);
   console.log('arrays: views into one shared WebAssembly.Memory; "js plain" = the js kernel on plain Float32Arrays\n');
 
-  const KERNELS = ['naive', 'js', 'jsPlain', 'wasm'] as const;
+  const KERNELS = ['naive', 'naive32', 'js', 'jsPlain', 'wasm'] as const;
   type Row = { s: Shape; op: Op; cells: Record<(typeof KERNELS)[number], Cell> };
   const table: Row[] = [];
   const transposeCells: { s: Shape; js: Cell; wasm: Cell }[] = [];
@@ -270,12 +312,17 @@ function main(): void {
       const js = result(l, op).slice(), jsDb = l.db.slice();
       const worst = checkAgainstOracle(l, op, s);
       result(l, op).fill(NaN);
+      runOp(naiveRounded, op, l, s);
+      const naive32 = sameBits(result(l, op), js);
+      result(l, op).fill(NaN);
       runOp(wasm, op, l, s);
-      if (worst > 1 || !sameBits(result(l, op), js) || (op === 'dW' && !sameBits(l.db, jsDb))) {
-        throw new Error(`${s.label} ${op}: check failed (js error/bound ${worst.toFixed(3)}, wasm = js: ${sameBits(result(l, op), js)})`);
+      if (worst > 1 || !naive32 || !sameBits(result(l, op), js) || (op === 'dW' && !sameBits(l.db, jsDb))) {
+        throw new Error(`${s.label} ${op}: check failed (js error/bound ${worst.toFixed(3)}, naive f32 = js: ${naive32}, ` +
+          `wasm = js: ${sameBits(result(l, op), js)})`);
       }
       table.push({ s, op, cells: {
         naive: new Cell(() => runOp(naiveKernel as Kernel<Float32Array>, op, l, s), args.minMs),
+        naive32: new Cell(() => runOp(naiveRounded, op, l, s), args.minMs),
         js: new Cell(() => runOp(jsKernel, op, l, s), args.minMs),
         jsPlain: new Cell(() => runOp(jsKernel, op, plain, s), args.minMs),
         wasm: new Cell(() => runOp(wasm, op, l, s), args.minMs),
@@ -326,15 +373,15 @@ function main(): void {
   }
   const loadAtEnd = os.loadavg();
 
-  const header = ['shape B×IN×OUT', 'op', 'naive', 'js', 'js plain', 'wasm', 'js/naive', 'wasm/js'];
+  const header = ['shape B×IN×OUT', 'op', 'naive', 'naive f32', 'js', 'js plain', 'wasm', 'js/naive', 'js/naive f32', 'wasm/js'];
   const rows: string[][] = [];
   const fmt = (g: number) => `${g.toFixed(g < 10 ? 2 : 1)} (${((100 * g) / PEAK_GFLOPS).toFixed(g < 6.4 ? 1 : 0)}%)`;
   const date = new Date().toISOString();
   for (const { s, op, cells } of table) {
     const flops = 2 * s.B * s.IN * s.OUT;
     const g = Object.fromEntries(KERNELS.map((k) => [k, flops / cells[k].median() / 1e9])) as Record<(typeof KERNELS)[number], number>;
-    rows.push([`${s.B}×${s.IN}×${s.OUT}`, op, fmt(g.naive), fmt(g.js), fmt(g.jsPlain), fmt(g.wasm),
-      `${(g.js / g.naive).toFixed(2)}×`, `${(g.wasm / g.js).toFixed(1)}×`]);
+    rows.push([`${s.B}×${s.IN}×${s.OUT}`, op, fmt(g.naive), fmt(g.naive32), fmt(g.js), fmt(g.jsPlain), fmt(g.wasm),
+      `${(g.js / g.naive).toFixed(2)}×`, `${(g.js / g.naive32).toFixed(2)}×`, `${(g.wasm / g.js).toFixed(1)}×`]);
     if (args.json !== undefined) {
       for (const kernel of KERNELS) {
         appendFileSync(args.json, JSON.stringify({
@@ -364,7 +411,7 @@ function main(): void {
   const loads = (l: number[]) => l.map((v) => v.toFixed(2)).join(' ');
   console.log(`load average (1, 5, 15 min): ${loads(loadAtStart)} at the start, ${loads(loadAtEnd)} at the end\n`);
   if (!args.fusedOnly) {
-    console.log('checked before timing: js within the float32 error bound of the float64 oracle; wasm = js bit for bit\n');
+    console.log('checked before timing: js within the float32 error bound of the float64 oracle; naive f32 = js and wasm = js bit for bit\n');
     printTable(header, rows);
     console.log(`\ntransposeUnits (w is OUT×IN, all units): ${transposes.join('; ')}\n`);
   }
