@@ -488,8 +488,10 @@ async function main(): Promise<void> {
   console.log('samples/s: timing off, median (range) of the repeats; speedup and efficiency against 1 thread at the same batch;');
   console.log(`rerun: runs thrown away and run again because other processes used more than ${fixed(100 * maxForeign, 0)}% of a core during them.`);
   console.log('ms per step, from the timing-on runs (mean over threads, median over repeats): step = wall time of one step;');
-  console.log('rows = phase 1 (gather, forward, backward of own rows); reduce = phase 2 (dW, db of own units over all rows);');
-  console.log('update = phase 3 (SGD on own units + refresh of Wᵀ); barrier = waiting in the 2–3 barriers; serial = serial sections (all threads).\n');
+  console.log('rows = phase 1 (gather own rows, layer 0 forward of own units over all rows, then forward and backward of own rows);');
+  console.log('reduce = phase 2 (dW, db of own units over all rows); update = phase 3 (SGD on own units + refresh of Wᵀ, interleaved with');
+  console.log('phase 2 block by block unless clipping); barrier = waiting in the 4–5 barriers; serial = serial sections (all threads).');
+  console.log('"wait 1" in the per-thread table covers the three barriers of phase 1.\n');
   console.log(table(
     ['batch', 'threads', 'samples/s', 'range', 'speedup', 'efficiency', 'rerun', 'step ms', 'rows ms', 'reduce ms', 'update ms', 'barrier ms', 'serial ms', 'samples/s timing on'],
     rows,

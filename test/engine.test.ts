@@ -41,6 +41,27 @@ describe('data-parallel engine', () => {
     }
   });
 
+  it('the same bits when the first layer is split across threads by units: ReLU (fused), sigmoid, and a softmax output', async () => {
+    // 40 and 36 units are 3 blocks of 16: threads 2 and 3 each compute part of layer 0's
+    // columns over all rows, and the activation (fused for ReLU, a pass over the thread's
+    // rows otherwise; softmax needs a whole row) runs once every column is in.
+    // The softmax-only net has 20 classes: blocks of 16 and 4 units.
+    const twenty = blobs({ n: 260, classes: 20, features: 5, spread: 0.4, seed: 6 });
+    const cases: Partial<TrainOptions>[] = [
+      { model: { layers: [{ units: 40, activation: 'relu' }, { units: 3, activation: 'softmax' }] } },
+      { model: { layers: [{ units: 36, activation: 'sigmoid' }, { units: 3, activation: 'softmax' }] } },
+      { model: { layers: [{ units: 20, activation: 'softmax' }] }, data: twenty, split: { validation: 0.1, test: 0.1, stratify: false } },
+    ];
+    for (const c of cases) {
+      const runs: TrainResult[] = [];
+      for (const threads of [1, 2, 3]) runs.push(await train(options({ ...c, threads, epochs: 2 })));
+      for (const r of runs.slice(1)) {
+        expect(bits(r.model.params)).toEqual(bits(runs[0]!.model.params));
+        expect(r.history.map((h) => h.loss)).toEqual(runs[0]!.history.map((h) => h.loss));
+      }
+    }
+  });
+
   it('the same bits with the js and the wasm kernel, with Adam and clipping, and with Nesterov momentum', async () => {
     const adam = { optimizer: { name: 'adam', clipNorm: 0.5 } as const, lr: 0.01 };
     const js = await train(options({ threads: 2, kernel: 'js', ...adam }));

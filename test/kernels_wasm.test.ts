@@ -280,6 +280,32 @@ describe.each([0, 1, 3])('wasm vs js vs the float64 oracle, views misaligned by 
       wasm.linearForward(inPlace, x, wt, b, B, IN, OUT, inPlace);
       expect(bits(inPlace)).toEqual(bits(reluW));
 
+      // forward over a unit range, as a thread computes its share of a layer: those columns get
+      // the full call's bits (plain and fused, reluOut = out too), every other column keeps its
+      // sentinel; two ranges that tile [0, OUT) give the full call
+      const cut = Math.min(OUT, 4 * Math.ceil(OUT / 8) + 1);
+      for (const [j0, j1] of [[Math.min(1, OUT), Math.max(Math.min(1, OUT), OUT - 2)], [0, cut], [cut, OUT], [OUT, OUT]]) {
+        for (const kernel of [wasm, jsKernel]) {
+          const sentinel = () => arena.alloc(B * OUT, misalign).fill(-7.5);
+          const part = sentinel(), partZ = sentinel(), partRelu = sentinel(), partInPlace = sentinel();
+          kernel.linearForward(part, x, wt, b, B, IN, OUT, undefined, j0, j1);
+          kernel.linearForward(partZ, x, wt, b, B, IN, OUT, partRelu, j0, j1);
+          kernel.linearForward(partInPlace, x, wt, b, B, IN, OUT, partInPlace, j0, j1);
+          const expected = (full: Float32Array) => Float32Array.from(full, (v, k) => (k % OUT >= j0! && k % OUT < j1! ? v : -7.5));
+          expect(bits(part)).toEqual(bits(expected(outW)));
+          expect(bits(partZ)).toEqual(bits(expected(outW)));
+          expect(bits(partRelu)).toEqual(bits(expected(reluW)));
+          expect(bits(partInPlace)).toEqual(bits(expected(reluW)));
+        }
+      }
+      const halves = arena.alloc(B * OUT, misalign).fill(-7.5);
+      wasm.linearForward(halves, x, wt, b, B, IN, OUT, undefined, 0, cut);
+      jsKernel.linearForward(halves, x, wt, b, B, IN, OUT, undefined, cut, OUT);
+      expect(bits(halves)).toEqual(bits(outW));
+      const naivePart = new Float64Array(B * OUT).fill(-7.5);
+      naiveKernel.linearForward(naivePart, x, wt, b, B, IN, OUT, undefined, cut, OUT);
+      expect(Array.from(naivePart)).toEqual(Array.from(exact, (v, k) => (k % OUT >= cut ? v : -7.5)));
+
       // fused dX with a mask holding 0, −0, NaN, ±∞ and denormals: the unfused dX masked; wasm = js
       const z = maskZ(arena.alloc(B * IN, misalign), rng);
       const mdxW = arena.alloc(B * IN, misalign).fill(-7.5), mdxJ = arena.alloc(B * IN, misalign).fill(-7.5);

@@ -5,7 +5,7 @@
 
 import type { Kernel } from '../kernels/kernel.ts';
 import {
-  assignBlocks, backwardRows, forwardRows, gradSumSqUnits, paramGradsUnits, refreshTransposed, rowRange,
+  assignBlocks, backwardRows, forwardFirstLayerUnits, forwardRows, gradSumSqUnits, paramGradsUnits, refreshTransposed, rowRange,
   unitBlocks, unitParamRanges, type UnitBlock,
 } from '../nn/mlp.ts';
 import { applyUpdate, clipScale, type OptimizerConfig } from '../train/optimizers.ts';
@@ -50,6 +50,8 @@ export interface ThreadContext {
   readonly position: { step: number };
   /** Parameter index ranges [lo, hi) of each of this thread's blocks, computed once (no allocation per step). */
   readonly myRanges: readonly (readonly [number, number])[][];
+  /** This thread's units of layer 0, [u0, u1): its blocks there are contiguous (assignBlocks). */
+  readonly firstUnits: readonly [number, number];
 }
 
 export function threadContext(
@@ -58,7 +60,9 @@ export function threadContext(
   const blocks = unitBlocks(views.layout);
   const myBlocks = assignBlocks(blocks, threads)[rank]!;
   const myRanges = myBlocks.map((b) => unitParamRanges(views.layout, blocks[b]!.layer, blocks[b]!.j0, blocks[b]!.j1));
-  return { views, kernel, rank, threads, barrier, settings, blocks, myBlocks, position: { step: 0 }, myRanges };
+  const first = myBlocks.map((b) => blocks[b]!).filter((b) => b.layer === 0);
+  const firstUnits: [number, number] = first.length === 0 ? [0, 0] : [first[0]!.j0, first[first.length - 1]!.j1];
+  return { views, kernel, rank, threads, barrier, settings, blocks, myBlocks, position: { step: 0 }, myRanges, firstUnits };
 }
 
 export function batchRows(settings: RunSettings, step: number): number {
@@ -100,11 +104,21 @@ export function runTrainSteps(ctx: ThreadContext, epoch: number, from: number, t
       throw new Error(`injected test failure in thread ${ctx.rank} at step ${t - 1}`);
     }
 
-    // Phase 1: this thread's rows, forward and backward.
+    // Phase 1: gather this thread's rows; once every row is in, layer 0's forward for this
+    // thread's units of it over all rows; once all of layer 0 is there, this thread's rows
+    // through the layers above, and backward. Layer 0 holds most of the weights, and this
+    // way its Wᵀ columns are read only by the thread that writes them in phase 3, so those
+    // lines never move between cores (the input rows, a quarter of that size, do instead).
     const [r0, r1] = rowRange(B, ctx.threads, ctx.rank);
     gatherTrainRows(ctx, step * settings.batchSize, r0, r1);
     clock?.lap(T_GATHER);
-    forwardRows(ws, kernel, r0, r1);
+    barrier.wait();
+    clock?.lapBarrier(T_WAIT_ROWS);
+    forwardFirstLayerUnits(ws, kernel, B, ctx.firstUnits[0], ctx.firstUnits[1]);
+    clock?.lap(T_ROWS);
+    barrier.wait();
+    clock?.lapBarrier(T_WAIT_ROWS);
+    forwardRows(ws, kernel, r0, r1, 1);
     backwardRows(ws, kernel, r0, r1, B);
     clock?.lap(T_ROWS);
     barrier.wait(() => {

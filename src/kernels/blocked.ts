@@ -66,6 +66,15 @@ function stageOut(a: Float32Array, from: number, at: number, n: number): void {
   a.set(heapF32.subarray(at >> 2, (at >> 2) + n), from);
 }
 
+/** Copy columns [j0, j1) of a (rows, width) matrix at heap byte offset `at` out to the same place in a. */
+function stageOutColumns(a: Float32Array, at: number, rows: number, width: number, j0: number, j1: number): void {
+  if (j0 === 0 && j1 === width) {
+    stageOut(a, 0, at, rows * width);
+    return;
+  }
+  for (let i = 0, p = i * width + j0; i < rows; i++, p += width) stageOut(a, p, at + 4 * p, j1 - j0);
+}
+
 // ---- the kernel ----
 
 function need(op: string, name: string, a: Float32Array, n: number): void {
@@ -97,18 +106,23 @@ export const jsKernel: Kernel<Float32Array> = {
   name: 'js',
 
   // x is (B, IN), wt is (IN, OUT), b is (OUT), out and reluOut are (B, OUT): A = x, B = wt.
-  linearForward(out, x, wt, b, B, IN, OUT, reluOut) {
+  // Units [j0, j1): the product runs on those columns of wt, and only they are copied back.
+  linearForward(out, x, wt, b, B, IN, OUT, reluOut, j0 = 0, j1 = OUT) {
     const op = 'linearForward';
     checkDims(op, B, IN, OUT);
+    checkUnits(op, j0, j1, OUT);
     need(op, 'out', out, B * OUT); need(op, 'x', x, B * IN); need(op, 'wt', wt, IN * OUT); need(op, 'b', b, OUT);
     if (reluOut !== undefined) need(op, 'reluOut', reluOut, B * OUT);
+    if (j1 === j0) return;
     stageBegin(B * IN + IN * OUT + OUT + 2 * B * OUT + 20);
     const xp = stageIn(x, B * IN), wtp = stageIn(wt, IN * OUT), bp = stageIn(b, OUT);
     const outp = stageSlot(B * OUT), ep = reluOut === undefined ? 0 : stageSlot(B * OUT);
-    asm!.gemm(outp, OUT * 4, xp, IN * 4, 4, wtp, OUT * 4, B, OUT, IN, bp, ep, reluOut === undefined ? NONE : RELU_OUT);
-    stageOut(out, 0, outp, B * OUT);
+    const col = 4 * j0;
+    asm!.gemm(outp + col, OUT * 4, xp, IN * 4, 4, wtp + col, OUT * 4, B, j1 - j0, IN, bp + col, ep + col,
+      reluOut === undefined ? NONE : RELU_OUT);
+    stageOutColumns(out, outp, B, OUT, j0, j1);
     // Last, so that reluOut === out leaves relu(z) there, as the contract says.
-    if (reluOut !== undefined) stageOut(reluOut, 0, ep, B * OUT);
+    if (reluOut !== undefined) stageOutColumns(reluOut, ep, B, OUT, j0, j1);
   },
 
   // dout is (B, OUT), x is (B, IN), dw is (OUT, IN), db is (OUT): dw[j0:j1] = doutᵀ · x.

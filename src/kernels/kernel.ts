@@ -31,8 +31,12 @@ export interface Kernel<F extends FloatArray = Float32Array> {
    * the final out[i, j]: out still receives z (the backward pass masks with it), with the
    * same bits as without reluOut. reluOut must not overlap x, wt or b; it may be `out`
    * itself (written last, so out then ends as relu(z) and z is gone), but not partly overlap it.
+   *
+   * With a unit range [j0, j1) (default: all OUT units), only those columns of out (and of
+   * reluOut) are computed and written, each with the bits it has in a full call; the other
+   * columns are not touched. A thread computes its share of a layer's units this way.
    */
-  linearForward(out: F, x: F, wt: F, b: F, B: number, IN: number, OUT: number, reluOut?: F): void;
+  linearForward(out: F, x: F, wt: F, b: F, B: number, IN: number, OUT: number, reluOut?: F, j0?: number, j1?: number): void;
   /**
    * Weight gradients for output units j in [j0, j1), written (not accumulated):
    * dw[j, k] = Σ_i dout[i, j] · x[i, k] and db[j] = Σ_i dout[i, j], i in 0..B-1 in order.

@@ -8,10 +8,10 @@ import type { FloatArray, Kernel } from './kernel.ts';
 export const naiveKernel: Kernel<FloatArray> = {
   name: 'naive',
 
-  // x is (B, IN), wt is (IN, OUT), b is (OUT), out and reluOut are (B, OUT)
-  linearForward(out, x, wt, b, B, IN, OUT, reluOut) {
+  // x is (B, IN), wt is (IN, OUT), b is (OUT), out and reluOut are (B, OUT); units j in [j0, j1)
+  linearForward(out, x, wt, b, B, IN, OUT, reluOut, j0 = 0, j1 = OUT) {
     for (let i = 0; i < B; i++) {
-      for (let j = 0; j < OUT; j++) {
+      for (let j = j0; j < j1; j++) {
         let s = 0;
         for (let k = 0; k < IN; k++) s += x[i * IN + k]! * wt[k * OUT + j]!;
         out[i * OUT + j] = s + b[j]!;

@@ -82,8 +82,9 @@ export function createWasmKernel(memory: WebAssembly.Memory): Kernel<Float32Arra
   return {
     name: 'wasm',
 
-    linearForward(out, x, wt, b, B, IN, OUT, reluOut) {
+    linearForward(out, x, wt, b, B, IN, OUT, reluOut, j0 = 0, j1 = OUT) {
       checkDims('linearForward', B, IN, OUT);
+      checkUnits('linearForward', j0, j1, OUT);
       const op = 'linearForward';
       const outp = ptr(op, 'out', out, B * OUT), xp = ptr(op, 'x', x, B * IN);
       const wtp = ptr(op, 'wt', wt, IN * OUT), bp = ptr(op, 'b', b, OUT);
@@ -99,8 +100,11 @@ export function createWasmKernel(memory: WebAssembly.Memory): Kernel<Float32Arra
         disjoint(op, 'reluOut', ep, n, 'wt', wtp, 4 * IN * OUT);
         disjoint(op, 'reluOut', ep, n, 'b', bp, 4 * OUT);
       }
-      // out (B, OUT) = x (B, IN) · wt (IN, OUT) + b: A = x read along rows, B = wt.
-      wasm.gemm(outp, OUT * 4, xp, IN * 4, 4, wtp, OUT * 4, B, OUT, IN, bp, ep, mode);
+      if (j1 === j0) return;
+      // out[:, j0:j1] (B, units) = x (B, IN) · wt[:, j0:j1] (IN, units) + b[j0:j1]: A = x read
+      // along rows, B = wt's columns from j0, rows OUT floats apart as in the full product.
+      const col = 4 * j0;
+      wasm.gemm(outp + col, OUT * 4, xp, IN * 4, 4, wtp + col, OUT * 4, B, j1 - j0, IN, bp + col, ep + col, mode);
     },
 
     linearBackwardWeights(dw, db, dout, x, B, IN, OUT, j0, j1) {

@@ -3,15 +3,18 @@
 // way of running them, not a second implementation.
 //
 // One training step over a batch of B rows, in three phases:
-//   1. rows:  for its rows, a thread runs forward, the loss, and the backward chain of
-//             deltas down to the first layer. Rows are independent, so any split of the
-//             rows gives the same bits.
+//   1. rows:  each thread gathers its rows; then it computes layer 0 for ITS units over
+//             all rows (forwardFirstLayerUnits), so layer 0's weights are read only by the
+//             thread that updates them; then, for its rows, the layers above, the loss, and
+//             the backward chain of deltas down to the first layer. Rows (and layer-0
+//             units) are independent, so any split gives the same bits.
 //   2. units: for its output units, a thread sums the weight gradients over ALL B rows,
 //             in row order (the kernel contract). This is the gradient reduction, split
 //             by parameter, not by sample: its result cannot depend on the thread count.
 //   3. update: the same thread applies the optimizer to the units it summed, and
 //             refreshes the transposed weights the forward kernel reads.
-// Barriers separate 1 from 2 and 3 from the next step's 1.
+// Barriers separate the parts of 1 (gather, layer 0, the rest), 1 from 2, and 3 from the
+// next step (src/engine/program.ts).
 
 import type { FloatArray, Kernel } from '../kernels/kernel.ts';
 import { view, type ParamLayout } from '../model/layout.ts';
@@ -83,12 +86,23 @@ function rows<F extends FloatArray>(buf: F, r0: number, r1: number, width: numbe
   return buf.subarray(r0 * width, r1 * width) as F;
 }
 
-/** Forward pass for rows [r0, r1) of the current batch through every layer. */
-export function forwardRows<F extends FloatArray>(ws: Workspace<F>, kernel: Kernel<F>, r0: number, r1: number): void {
+/**
+ * Forward pass for rows [r0, r1) of the current batch through layers `from`.. (default all).
+ * With from = 1, layer 0's z (and, for ReLU, its output) must already be there for these
+ * rows, from forwardFirstLayerUnits: this applies layer 0's other activations, then goes on.
+ */
+export function forwardRows<F extends FloatArray>(ws: Workspace<F>, kernel: Kernel<F>, r0: number, r1: number, from = 0): void {
   const m = r1 - r0;
   if (m <= 0) return;
-  let x = rows(ws.input, r0, r1, ws.spec.inputs);
-  ws.spec.layers.forEach((layer, l) => {
+  const first = ws.spec.layers[0]!;
+  if (from === 1 && first.activation !== 'relu') {
+    const s = ws.layout.layers[0]!;
+    activationForward(first.activation, rows(ws.a[0]!, r0, r1, s.units), rows(ws.z[0]!, r0, r1, s.units), m, s.units,
+      layerAlpha(first), s.a ? view(ws.params, s.a) : undefined);
+  }
+  let x = from === 0 ? rows(ws.input, r0, r1, ws.spec.inputs) : rows(ws.a[from - 1]!, r0, r1, ws.layout.layers[from - 1]!.units);
+  for (let l = from; l < ws.spec.layers.length; l++) {
+    const layer = ws.spec.layers[l]!;
     const s = ws.layout.layers[l]!;
     const z = rows(ws.z[l]!, r0, r1, s.units);
     const a = rows(ws.a[l]!, r0, r1, s.units);
@@ -100,7 +114,21 @@ export function forwardRows<F extends FloatArray>(ws: Workspace<F>, kernel: Kern
       activationForward(layer.activation, a, z, m, s.units, layerAlpha(layer), s.a ? view(ws.params, s.a) : undefined);
     }
     x = a;
-  });
+  }
+}
+
+/**
+ * Layer 0's pre-activations z for units [j0, j1) of all B gathered rows, and for a ReLU
+ * layer its output too (the kernel's epilogue). Each element has the bits forwardRows gives
+ * it. Splitting the first layer by units lets each thread read only the Wᵀ columns it
+ * updates itself: the largest weight matrix then never crosses between cores.
+ */
+export function forwardFirstLayerUnits<F extends FloatArray>(ws: Workspace<F>, kernel: Kernel<F>, B: number, j0: number, j1: number): void {
+  if (B <= 0 || j1 <= j0) return;
+  const s = ws.layout.layers[0]!;
+  const relu = ws.spec.layers[0]!.activation === 'relu';
+  kernel.linearForward(ws.z[0]!, ws.input, view(ws.paramsT, s.w), view(ws.params, s.b), B, s.inputs, s.units,
+    relu ? ws.a[0]! : undefined, j0, j1);
 }
 
 /**
