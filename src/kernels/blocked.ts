@@ -16,7 +16,9 @@
 // no rounded products worth the trip and run in place on the caller's arrays.
 
 import { blockedGemm, type BlockedGemm } from './blocked_asm.ts';
-import type { Kernel } from './kernel.ts';
+import { checkDims, checkUnits, type Kernel } from './kernel.ts';
+
+const KERNEL = 'js kernel';
 
 const fr = Math.fround;
 
@@ -87,20 +89,7 @@ function need(op: string, name: string, a: Float32Array, n: number): void {
   }
 }
 
-function checkDims(op: string, B: number, IN: number, OUT: number): void {
-  for (const [name, v] of [['B', B], ['IN', IN], ['OUT', OUT]] as const) {
-    if (!Number.isInteger(v) || v < 0 || v > 0x3fffffff) {
-      throw new RangeError(`js kernel ${op}: ${name} must be a non-negative integer, got ${String(v)}`);
-    }
-  }
-}
 
-function checkUnits(op: string, j0: number, j1: number, OUT: number): void {
-  if (!Number.isInteger(j0) || !Number.isInteger(j1) || j0 < 0 || j0 > j1 || j1 > OUT) {
-    throw new RangeError(`js kernel ${op}: units [j0, j1) must satisfy 0 <= j0 <= j1 <= OUT = ${OUT}, ` +
-      `got [${String(j0)}, ${String(j1)})`);
-  }
-}
 
 export const jsKernel: Kernel<Float32Array> = {
   name: 'js',
@@ -109,8 +98,8 @@ export const jsKernel: Kernel<Float32Array> = {
   // Units [j0, j1): the product runs on those columns of wt, and only they are copied back.
   linearForward(out, x, wt, b, B, IN, OUT, reluOut, j0 = 0, j1 = OUT) {
     const op = 'linearForward';
-    checkDims(op, B, IN, OUT);
-    checkUnits(op, j0, j1, OUT);
+    checkDims(KERNEL, op, B, IN, OUT);
+    checkUnits(KERNEL, op, j0, j1, OUT);
     need(op, 'out', out, B * OUT); need(op, 'x', x, B * IN); need(op, 'wt', wt, IN * OUT); need(op, 'b', b, OUT);
     if (reluOut !== undefined) need(op, 'reluOut', reluOut, B * OUT);
     if (j1 === j0) return;
@@ -128,8 +117,8 @@ export const jsKernel: Kernel<Float32Array> = {
   // dout is (B, OUT), x is (B, IN), dw is (OUT, IN), db is (OUT): dw[j0:j1] = doutᵀ · x.
   linearBackwardWeights(dw, db, dout, x, B, IN, OUT, j0, j1) {
     const op = 'linearBackwardWeights';
-    checkDims(op, B, IN, OUT);
-    checkUnits(op, j0, j1, OUT);
+    checkDims(KERNEL, op, B, IN, OUT);
+    checkUnits(KERNEL, op, j0, j1, OUT);
     need(op, 'dw', dw, OUT * IN); need(op, 'db', db, OUT); need(op, 'dout', dout, B * OUT); need(op, 'x', x, B * IN);
     if (j1 === j0) return;
     const units = j1 - j0;
@@ -143,7 +132,7 @@ export const jsKernel: Kernel<Float32Array> = {
   // dout is (B, OUT), w is (OUT, IN), dx and reluMaskZ are (B, IN): A = dout, B = w.
   linearBackwardInput(dx, dout, w, B, IN, OUT, reluMaskZ) {
     const op = 'linearBackwardInput';
-    checkDims(op, B, IN, OUT);
+    checkDims(KERNEL, op, B, IN, OUT);
     need(op, 'dx', dx, B * IN); need(op, 'dout', dout, B * OUT); need(op, 'w', w, OUT * IN);
     if (reluMaskZ !== undefined) need(op, 'reluMaskZ', reluMaskZ, B * IN);
     stageBegin(B * OUT + OUT * IN + 2 * B * IN + 16);
@@ -159,8 +148,8 @@ export const jsKernel: Kernel<Float32Array> = {
   // arithmetic, so it runs in place on the views, shared memory included.
   transposeUnits(wt, w, IN, OUT, j0, j1) {
     const op = 'transposeUnits';
-    checkDims(op, 1, IN, OUT);
-    checkUnits(op, j0, j1, OUT);
+    checkDims(KERNEL, op, 1, IN, OUT);
+    checkUnits(KERNEL, op, j0, j1, OUT);
     need(op, 'wt', wt, IN * OUT); need(op, 'w', w, OUT * IN);
     for (let k0 = 0; k0 < IN; k0 += 16) {
       const kend = Math.min(k0 + 16, IN);

@@ -72,3 +72,19 @@ export interface Kernel<F extends FloatArray = Float32Array> {
     lr: number, gradScale: number, weightDecay: number, momentum: number, kind: 0 | 1 | 2,
   ): void;
 }
+
+/** Argument checks shared by the float32 kernels; `who` names the kernel in the message ("wasm kernel"). */
+export function checkDims(who: string, op: string, B: number, IN: number, OUT: number): void {
+  for (const [name, v] of [['B', B], ['IN', IN], ['OUT', OUT]] as const) {
+    if (!Number.isInteger(v) || v < 0 || v > 0x3fffffff) {
+      throw new RangeError(`${who} ${op}: ${name} must be a non-negative integer, got ${String(v)}`);
+    }
+  }
+}
+
+export function checkUnits(who: string, op: string, j0: number, j1: number, OUT: number): void {
+  if (!Number.isInteger(j0) || !Number.isInteger(j1) || j0 < 0 || j0 > j1 || j1 > OUT) {
+    throw new RangeError(`${who} ${op}: units [j0, j1) must satisfy 0 <= j0 <= j1 <= OUT = ${OUT}, ` +
+      `got [${String(j0)}, ${String(j1)})`);
+  }
+}

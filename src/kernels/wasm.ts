@@ -5,7 +5,9 @@
 // The module needs no scratch memory (B is read in place, see matmul.wat), so the kernel
 // never writes outside the output arrays it is given.
 
-import type { Kernel } from './kernel.ts';
+import { checkDims, checkUnits, type Kernel } from './kernel.ts';
+
+const KERNEL = 'wasm kernel';
 import { MATMUL_WASM_BASE64 } from './matmul_wasm.generated.ts';
 
 interface MatmulExports {
@@ -83,8 +85,8 @@ export function createWasmKernel(memory: WebAssembly.Memory): Kernel<Float32Arra
     name: 'wasm',
 
     linearForward(out, x, wt, b, B, IN, OUT, reluOut, j0 = 0, j1 = OUT) {
-      checkDims('linearForward', B, IN, OUT);
-      checkUnits('linearForward', j0, j1, OUT);
+      checkDims(KERNEL, 'linearForward', B, IN, OUT);
+      checkUnits(KERNEL, 'linearForward', j0, j1, OUT);
       const op = 'linearForward';
       const outp = ptr(op, 'out', out, B * OUT), xp = ptr(op, 'x', x, B * IN);
       const wtp = ptr(op, 'wt', wt, IN * OUT), bp = ptr(op, 'b', b, OUT);
@@ -108,8 +110,8 @@ export function createWasmKernel(memory: WebAssembly.Memory): Kernel<Float32Arra
     },
 
     linearBackwardWeights(dw, db, dout, x, B, IN, OUT, j0, j1) {
-      checkDims('linearBackwardWeights', B, IN, OUT);
-      checkUnits('linearBackwardWeights', j0, j1, OUT);
+      checkDims(KERNEL, 'linearBackwardWeights', B, IN, OUT);
+      checkUnits(KERNEL, 'linearBackwardWeights', j0, j1, OUT);
       const op = 'linearBackwardWeights';
       const dwp = ptr(op, 'dw', dw, OUT * IN), dbp = ptr(op, 'db', db, OUT);
       const doutp = ptr(op, 'dout', dout, B * OUT), xp = ptr(op, 'x', x, B * IN);
@@ -120,7 +122,7 @@ export function createWasmKernel(memory: WebAssembly.Memory): Kernel<Float32Arra
     },
 
     linearBackwardInput(dx, dout, w, B, IN, OUT, reluMaskZ) {
-      checkDims('linearBackwardInput', B, IN, OUT);
+      checkDims(KERNEL, 'linearBackwardInput', B, IN, OUT);
       const op = 'linearBackwardInput';
       const dxp = ptr(op, 'dx', dx, B * IN), doutp = ptr(op, 'dout', dout, B * OUT), wp = ptr(op, 'w', w, OUT * IN);
       let ep = 0, mode = NO_EPILOGUE;
@@ -137,8 +139,8 @@ export function createWasmKernel(memory: WebAssembly.Memory): Kernel<Float32Arra
     },
 
     transposeUnits(wt, w, IN, OUT, j0, j1) {
-      checkDims('transposeUnits', 1, IN, OUT);
-      checkUnits('transposeUnits', j0, j1, OUT);
+      checkDims(KERNEL, 'transposeUnits', 1, IN, OUT);
+      checkUnits(KERNEL, 'transposeUnits', j0, j1, OUT);
       const op = 'transposeUnits';
       wasm.transpose(ptr(op, 'wt', wt, IN * OUT), ptr(op, 'w', w, OUT * IN), IN, OUT, j0, j1);
     },
@@ -155,13 +157,6 @@ export function createWasmKernel(memory: WebAssembly.Memory): Kernel<Float32Arra
   };
 }
 
-function checkDims(op: string, B: number, IN: number, OUT: number): void {
-  for (const [name, v] of [['B', B], ['IN', IN], ['OUT', OUT]] as const) {
-    if (!Number.isInteger(v) || v < 0 || v > 0x3fffffff) {
-      throw new RangeError(`wasm kernel ${op}: ${name} must be a non-negative integer, got ${String(v)}`);
-    }
-  }
-}
 
 /** Throws unless the byte ranges [p, p + n) and [q, q + m) share no byte (empty ranges never do). */
 function disjoint(op: string, name: string, p: number, n: number, other: string, q: number, m: number): void {
@@ -171,12 +166,6 @@ function disjoint(op: string, name: string, p: number, n: number, other: string,
   }
 }
 
-function checkUnits(op: string, j0: number, j1: number, OUT: number): void {
-  if (!Number.isInteger(j0) || !Number.isInteger(j1) || j0 < 0 || j0 > j1 || j1 > OUT) {
-    throw new RangeError(`wasm kernel ${op}: units [j0, j1) must satisfy 0 <= j0 <= j1 <= OUT = ${OUT}, ` +
-      `got [${String(j0)}, ${String(j1)})`);
-  }
-}
 
 function typeName(v: unknown): string {
   if (v === null) return 'null';
