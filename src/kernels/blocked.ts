@@ -68,28 +68,35 @@ function stageOut(a: Float32Array, from: number, at: number, n: number): void {
   a.set(heapF32.subarray(at >> 2, (at >> 2) + n), from);
 }
 
-/** Copy columns [j0, j1) of a (rows, width) matrix at heap byte offset `at` out to the same place in a. */
+/** Copy columns [j0, j1) of the (rows, width) matrix `a` into the heap, packed (j1 − j0 wide); their byte offset. */
+function stageInColumns(a: Float32Array, rows: number, width: number, j0: number, j1: number): number {
+  if (j0 === 0 && j1 === width) return stageIn(a, rows * width);
+  const units = j1 - j0, at = stageSlot(rows * units);
+  for (let i = 0, p = j0, q = at >> 2; i < rows; i++, p += width, q += units) heapF32.set(a.subarray(p, p + units), q);
+  return at;
+}
+
+/** Copy a packed (rows, j1 − j0) matrix at heap byte offset `at` out to columns [j0, j1) of the (rows, width) matrix `a`. */
 function stageOutColumns(a: Float32Array, at: number, rows: number, width: number, j0: number, j1: number): void {
-  if (j0 === 0 && j1 === width) {
+  const units = j1 - j0;
+  if (units === width) {
     stageOut(a, 0, at, rows * width);
     return;
   }
-  for (let i = 0, p = i * width + j0; i < rows; i++, p += width) stageOut(a, p, at + 4 * p, j1 - j0);
+  for (let i = 0, p = j0, q = at; i < rows; i++, p += width, q += 4 * units) stageOut(a, p, q, units);
 }
 
 // ---- the kernel ----
 
 function need(op: string, name: string, a: Float32Array, n: number): void {
   if (!(a instanceof Float32Array)) {
-    throw new TypeError(`js kernel ${op}: ${name} must be a Float32Array, got ${a === null ? 'null' : typeof a === 'object' ? (a as object).constructor?.name : typeof a}`);
+    throw new TypeError(`${KERNEL} ${op}: ${name} must be a Float32Array, got ${a === null ? 'null' : typeof a === 'object' ? (a as object).constructor?.name : typeof a}`);
   }
   if (a.length < n) {
-    throw new RangeError(`js kernel ${op}: ${name} has ${a.length} floats, the shape needs ${n}\n` +
+    throw new RangeError(`${KERNEL} ${op}: ${name} has ${a.length} floats, the shape needs ${n}\n` +
       'hint: check B, IN and OUT against the arrays passed');
   }
 }
-
-
 
 export const jsKernel: Kernel<Float32Array> = {
   name: 'js',
@@ -103,12 +110,12 @@ export const jsKernel: Kernel<Float32Array> = {
     need(op, 'out', out, B * OUT); need(op, 'x', x, B * IN); need(op, 'wt', wt, IN * OUT); need(op, 'b', b, OUT);
     if (reluOut !== undefined) need(op, 'reluOut', reluOut, B * OUT);
     if (j1 === j0) return;
-    stageBegin(B * IN + IN * OUT + OUT + 2 * B * OUT + 20);
-    const xp = stageIn(x, B * IN), wtp = stageIn(wt, IN * OUT), bp = stageIn(b, OUT);
-    const outp = stageSlot(B * OUT), ep = reluOut === undefined ? 0 : stageSlot(B * OUT);
-    const col = 4 * j0;
-    asm!.gemm(outp + col, OUT * 4, xp, IN * 4, 4, wtp + col, OUT * 4, B, j1 - j0, IN, bp + col, ep + col,
-      reluOut === undefined ? NONE : RELU_OUT);
+    // Only the unit range's columns of wt, b and out go through the heap, packed (units wide).
+    const units = j1 - j0;
+    stageBegin(B * IN + IN * units + units + 2 * B * units + 20);
+    const xp = stageIn(x, B * IN), wtp = stageInColumns(wt, IN, OUT, j0, j1), bp = stageIn(b.subarray(j0, j1), units);
+    const outp = stageSlot(B * units), ep = reluOut === undefined ? 0 : stageSlot(B * units);
+    asm!.gemm(outp, units * 4, xp, IN * 4, 4, wtp, units * 4, B, units, IN, bp, ep, reluOut === undefined ? NONE : RELU_OUT);
     stageOutColumns(out, outp, B, OUT, j0, j1);
     // Last, so that reluOut === out leaves relu(z) there, as the contract says.
     if (reluOut !== undefined) stageOutColumns(reluOut, ep, B, OUT, j0, j1);

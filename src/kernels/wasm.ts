@@ -6,9 +6,9 @@
 // never writes outside the output arrays it is given.
 
 import { checkDims, checkUnits, type Kernel } from './kernel.ts';
+import { MATMUL_WASM_BASE64 } from './matmul_wasm.generated.ts';
 
 const KERNEL = 'wasm kernel';
-import { MATMUL_WASM_BASE64 } from './matmul_wasm.generated.ts';
 
 interface MatmulExports {
   gemm(c: number, ldc: number, a: number, sam: number, sar: number, b: number, ldb: number,
@@ -157,7 +157,6 @@ export function createWasmKernel(memory: WebAssembly.Memory): Kernel<Float32Arra
   };
 }
 
-
 /** Throws unless the byte ranges [p, p + n) and [q, q + m) share no byte (empty ranges never do). */
 function disjoint(op: string, name: string, p: number, n: number, other: string, q: number, m: number): void {
   if (n > 0 && m > 0 && p < q + m && q < p + n) {
@@ -165,7 +164,6 @@ function disjoint(op: string, name: string, p: number, n: number, other: string,
       `hint: give ${name} its own array${name === 'reluOut' ? ', or pass out itself to keep only relu(z)' : ''}`);
   }
 }
-
 
 function typeName(v: unknown): string {
   if (v === null) return 'null';
