@@ -143,10 +143,13 @@ function sharedF32(n: number): Float32Array {
   return new Float32Array(new SharedArrayBuffer(4 * n + 4), 4, n);
 }
 
-describe.each([
+/** The js kernel runs on both kinds of array (it stages either through its private heap). */
+const ALLOCATORS = [
   ['plain Float32Array', (n: number) => new Float32Array(n)],
   ['SharedArrayBuffer-backed Float32Array', sharedF32],
-] as const)('js kernel vs the float64 oracle on %s', (_name, alloc) => {
+] as const;
+
+describe.each(ALLOCATORS)('js kernel vs the float64 oracle on %s', (_name, alloc) => {
   const seeded = (n: number, rng: Rng) => fill(alloc(n), rng);
 
   it.each(SHAPES)('B=%i IN=%i OUT=%i: all four ops', (B, IN, OUT) => {
@@ -246,10 +249,7 @@ describe.each(kernels)('%s: fused ReLU on the hand-worked 2×3 layer', (_name, k
   });
 });
 
-describe.each([
-  ['plain Float32Array', (n: number) => new Float32Array(n)],
-  ['SharedArrayBuffer-backed Float32Array', sharedF32],
-] as const)('fused ReLU = unfused op then `z > 0 ? v : 0`, bit for bit, on %s', (_name, alloc) => {
+describe.each(ALLOCATORS)('fused ReLU = unfused op then `z > 0 ? v : 0`, bit for bit, on %s', (_name, alloc) => {
   const seeded = (n: number, rng: Rng) => fill(alloc(n), rng);
 
   it.each(SHAPES)('B=%i IN=%i OUT=%i: js and the oracle', (B, IN, OUT) => {

@@ -52,7 +52,7 @@ describe('js kernel as asm.js', () => {
 
   it('keeps the contract\'s bits while its heap grows between calls and shrinks back to small shapes', () => {
     const rng = createRng(7);
-    // 1 MiB heap to start; the middle shape needs about 2.6 MiB of operands.
+    // 1 MiB heap to start; the middle shape needs about 2.1 MiB of operands.
     for (const [B, IN, OUT] of [[3, 5, 7], [150, 1000, 300], [9, 6, 5], [150, 1000, 300]] as const) {
       const x = fill(new Float32Array(B * IN), rng), wt = fill(new Float32Array(IN * OUT), rng);
       const b = fill(new Float32Array(OUT), rng), out = new Float32Array(B * OUT);

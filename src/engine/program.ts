@@ -118,7 +118,7 @@ export function runTrainSteps(ctx: ThreadContext, epoch: number, from: number, t
     clock?.lap(T_ROWS);
     barrier.wait();
     clock?.lapBarrier(T_WAIT_ROWS);
-    forwardRows(ws, kernel, r0, r1, 1);
+    forwardRows(ws, kernel, r0, r1, true);
     backwardRows(ws, kernel, r0, r1, B);
     clock?.lap(T_ROWS);
     barrier.wait(() => {

@@ -87,34 +87,33 @@ function rows<F extends FloatArray>(buf: F, r0: number, r1: number, width: numbe
 }
 
 /**
- * Forward pass for rows [r0, r1) of the current batch through layers `from`.. (default all).
- * With from = 1, layer 0's z (and, for ReLU, its output) must already be there for these
- * rows, from forwardFirstLayerUnits: this applies layer 0's other activations, then goes on.
+ * Forward pass for rows [r0, r1) of the current batch through every layer, or, with
+ * `afterFirstLayer`, from layer 0's activation on: layer 0's z (and, for ReLU, its output)
+ * must then already be there for these rows, from forwardFirstLayerUnits.
  */
-export function forwardRows<F extends FloatArray>(ws: Workspace<F>, kernel: Kernel<F>, r0: number, r1: number, from = 0): void {
+export function forwardRows<F extends FloatArray>(ws: Workspace<F>, kernel: Kernel<F>, r0: number, r1: number, afterFirstLayer = false): void {
   const m = r1 - r0;
   if (m <= 0) return;
-  const first = ws.spec.layers[0]!;
-  if (from === 1 && first.activation !== 'relu') {
-    const s = ws.layout.layers[0]!;
-    activationForward(first.activation, rows(ws.a[0]!, r0, r1, s.units), rows(ws.z[0]!, r0, r1, s.units), m, s.units,
-      layerAlpha(first), s.a ? view(ws.params, s.a) : undefined);
-  }
-  let x = from === 0 ? rows(ws.input, r0, r1, ws.spec.inputs) : rows(ws.a[from - 1]!, r0, r1, ws.layout.layers[from - 1]!.units);
-  for (let l = from; l < ws.spec.layers.length; l++) {
-    const layer = ws.spec.layers[l]!;
+  let x = rows(ws.input, r0, r1, ws.spec.inputs);
+  for (let l = 0; l < ws.spec.layers.length; l++) {
     const s = ws.layout.layers[l]!;
     const z = rows(ws.z[l]!, r0, r1, s.units);
     const a = rows(ws.a[l]!, r0, r1, s.units);
-    if (layer.activation === 'relu') {
-      // The kernel writes z and relu(z) from its registers: no second pass over memory.
-      kernel.linearForward(z, x, view(ws.paramsT, s.w), view(ws.params, s.b), m, s.inputs, s.units, a);
-    } else {
-      kernel.linearForward(z, x, view(ws.paramsT, s.w), view(ws.params, s.b), m, s.inputs, s.units);
-      activationForward(layer.activation, a, z, m, s.units, layerAlpha(layer), s.a ? view(ws.params, s.a) : undefined);
+    const relu = ws.spec.layers[l]!.activation === 'relu';
+    if (!(afterFirstLayer && l === 0)) {
+      // For ReLU the kernel writes z and relu(z) from its registers: no second pass over memory.
+      kernel.linearForward(z, x, view(ws.paramsT, s.w), view(ws.params, s.b), m, s.inputs, s.units, relu ? a : undefined);
     }
+    if (!relu) activate(ws, l, a, z, m);
     x = a;
   }
+}
+
+/** a = f(z) for `m` rows of layer l (any activation but the fused ReLU). */
+function activate<F extends FloatArray>(ws: Workspace<F>, l: number, a: F, z: F, m: number): void {
+  const layer = ws.spec.layers[l]!;
+  const s = ws.layout.layers[l]!;
+  activationForward(layer.activation, a, z, m, s.units, layerAlpha(layer), s.a ? view(ws.params, s.a) : undefined);
 }
 
 /**
