@@ -42,8 +42,8 @@ import type { ClassificationDataset } from '../src/data/dataset.ts';
 import { initializeParams } from '../src/model/init.ts';
 import type { ModelSpec } from '../src/model/spec.ts';
 import { createRng } from '../src/rng.ts';
-import { resolveOptimizer } from '../src/train/optimizers.ts';
-import { resolveSchedule } from '../src/train/schedules.ts';
+import { resolveOptimizer } from '../src/optim/optimizers.ts';
+import { resolveSchedule } from '../src/optim/schedules.ts';
 import { train } from '../src/train/train.ts';
 import { command, fixed, int, intList, JsonLines, load, loadMnist, machine, median, MNIST_LAYERS, MNIST_LR, parseFlags, revision, SEED, table } from './common.ts';
 

@@ -15,9 +15,9 @@ import { splitForRun } from './data/split.ts';
 import { BUILTIN_DATASETS, builtinDataset, type BuiltinName, type BuiltinOptions } from './data/synthetic.ts';
 import { SCALER_METHODS } from './data/scaling.ts';
 import { ConfigError, describe } from './errors.ts';
-import { resolveOptimizer } from './train/optimizers.ts';
+import { resolveOptimizer } from './optim/optimizers.ts';
 import { resolveLoss, validateLayers, type DataSplitsInput, type TrainOptions } from './train/options.ts';
-import { resolveSchedule } from './train/schedules.ts';
+import { resolveSchedule } from './optim/schedules.ts';
 
 /** A built-in generated dataset; `seed` is the dataset's own (default 1), not the run's. */
 export interface BuiltinSource extends Partial<BuiltinOptions> {

@@ -13,7 +13,7 @@ import {
   stateBuffers,
   type OptimizerConfig,
   type OptimizerName,
-} from '../src/train/optimizers.ts';
+} from '../src/optim/optimizers.ts';
 
 // ---- independent float64 reference ---------------------------------------------------
 

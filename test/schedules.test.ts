@@ -11,14 +11,14 @@ import {
   type PlateauState,
   type Schedule,
   type ScheduleOptions,
-} from '../src/train/schedules.ts';
+} from '../src/optim/schedules.ts';
 
 const STEPS_PER_EPOCH = 10;
 const EPOCHS = 8;
 const TOTAL = STEPS_PER_EPOCH * EPOCHS;
 const at = (step: number) => ({ step, epoch: Math.floor(step / STEPS_PER_EPOCH), stepsPerEpoch: STEPS_PER_EPOCH, totalSteps: TOTAL });
 const lrAt = (s: Schedule, base: number, step: number, plateau: PlateauState = initialPlateauState()) =>
-  learningRateAt(s, base, at(step), plateau);
+  learningRateAt(s, base, at(step), plateau.scale);
 const POSITIONS = [0, 1, 9, 10, 11, 25, 39, 40, 41, 63, 78, 79];
 
 describe('formulas', () => {
@@ -81,27 +81,27 @@ describe('cosine edge cases', () => {
 
   it('warmupSteps 1 starts at the full rate', () => {
     const s = resolveSchedule({ type: 'cosine', warmupSteps: 1 });
-    expect(learningRateAt(s, 0.1, pos(0, 10), initialPlateauState())).toBe(0.1);
+    expect(learningRateAt(s, 0.1, pos(0, 10), initialPlateauState().scale)).toBe(0.1);
   });
 
   it('a one-step run uses the base rate, not minLr', () => {
     const s = resolveSchedule({ type: 'cosine', minLr: 0.001 });
-    expect(learningRateAt(s, 0.1, pos(0, 1), initialPlateauState())).toBe(0.1);
+    expect(learningRateAt(s, 0.1, pos(0, 1), initialPlateauState().scale)).toBe(0.1);
   });
 
   it('warmup that fills the whole run never decays and ends at lr', () => {
     const s = resolveSchedule({ type: 'cosine', warmupSteps: 4 });
-    expect([0, 1, 2, 3].map((k) => learningRateAt(s, 0.4, pos(k, 4), initialPlateauState()))).toEqual([0.1, 0.2, 0.30000000000000004, 0.4]);
+    expect([0, 1, 2, 3].map((k) => learningRateAt(s, 0.4, pos(k, 4), initialPlateauState().scale))).toEqual([0.1, 0.2, 0.30000000000000004, 0.4]);
   });
 
   it('warmup ending on the last step but one: the last step is lr (no room to decay)', () => {
     const s = resolveSchedule({ type: 'cosine', warmupSteps: 3, minLr: 0.01 });
-    expect(learningRateAt(s, 0.3, pos(3, 4), initialPlateauState())).toBe(0.3);
+    expect(learningRateAt(s, 0.3, pos(3, 4), initialPlateauState().scale)).toBe(0.3);
   });
 
   it('steps past the end stay at minLr', () => {
     const s = resolveSchedule({ type: 'cosine', minLr: 0.01 });
-    expect(learningRateAt(s, 0.1, pos(50, 10), initialPlateauState())).toBe(0.01);
+    expect(learningRateAt(s, 0.1, pos(50, 10), initialPlateauState().scale)).toBe(0.01);
   });
 });
 
@@ -131,8 +131,8 @@ describe('reduce on plateau', () => {
       expect(state, `after epoch ${e} (loss ${loss})`).toEqual({ scale, best, badEpochs: bad });
     });
     // lr = base · scale, floored at minLr: 0.1 · 0.125 = 0.0125 → 0.02.
-    expect(learningRateAt(s, 0.1, at(0), { ...state, scale: 0.5 })).toBe(0.05);
-    expect(learningRateAt(s, 0.1, at(0), state)).toBe(0.02);
+    expect(learningRateAt(s, 0.1, at(0), 0.5)).toBe(0.05);
+    expect(learningRateAt(s, 0.1, at(0), state.scale)).toBe(0.02);
   });
 
   it('patience 0 cuts at the first epoch without improvement', () => {
@@ -151,14 +151,14 @@ describe('reduce on plateau', () => {
 
   it('never raises a base rate that is already below minLr', () => {
     const s = resolveSchedule({ type: 'plateau', minLr: 0.5 });
-    expect(learningRateAt(s, 0.1, at(0), { scale: 0.1, best: 1, badEpochs: 0 })).toBe(0.1);
+    expect(learningRateAt(s, 0.1, at(0), 0.1)).toBe(0.1);
   });
 
   it('other schedules leave the plateau state alone and ignore it', () => {
     const s = resolveSchedule({ type: 'exponential', gamma: 0.5 });
     const state = initialPlateauState();
     expect(plateauAfterEpoch(s, state, 1)).toBe(state);
-    expect(learningRateAt(s, 0.1, at(0), { scale: 0.001, best: 0, badEpochs: 0 })).toBe(0.1);
+    expect(learningRateAt(s, 0.1, at(0), 0.001)).toBe(0.1);
   });
 
   it('defaults follow PyTorch ReduceLROnPlateau', () => {

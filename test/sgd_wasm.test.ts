@@ -5,7 +5,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { createWasmKernel } from '../src/kernels/wasm.ts';
-import { applyUpdate, resolveOptimizer } from '../src/train/optimizers.ts';
+import { applyUpdate, resolveOptimizer } from '../src/optim/optimizers.ts';
 import { createRng } from '../src/rng.ts';
 
 const N = 203;

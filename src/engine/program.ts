@@ -8,8 +8,8 @@ import {
   assignBlocks, backwardRows, forwardFirstLayerUnits, forwardRows, gradSumSqUnits, paramGradsUnits, refreshTransposed, rowRange,
   unitBlocks, unitParamRanges, type UnitBlock,
 } from '../nn/mlp.ts';
-import { applyUpdate, clipScale, type OptimizerConfig } from '../train/optimizers.ts';
-import { learningRateAt, type Schedule } from '../train/schedules.ts';
+import { applyUpdate, clipScale, type OptimizerConfig } from '../optim/optimizers.ts';
+import { learningRateAt, type Schedule } from '../optim/schedules.ts';
 import type { Barrier } from './barrier.ts';
 import {
   cDivergedLoss, cEpochCorrect, cEpochLossSum, cEpochRows, cGradScale, cLastLoss, cLastLr, cPlateauScale,
@@ -137,7 +137,7 @@ export function runTrainSteps(ctx: ThreadContext, epoch: number, from: number, t
     const lr = learningRateAt(
       settings.schedule, settings.baseLr,
       { step: t - 1, epoch, stepsPerEpoch: settings.stepsPerEpoch, totalSteps: settings.totalSteps },
-      { scale: cells[cPlateauScale]!, best: Infinity, badEpochs: 0 },
+      cells[cPlateauScale]!,
     );
     const clipping = settings.optimizer.clipNorm > 0;
     const wantNorms = clipping || (settings.normEvery > 0 && t % settings.normEvery === 0) || step === settings.stepsPerEpoch - 1;

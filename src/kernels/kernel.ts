@@ -62,7 +62,7 @@ export interface Kernel<F extends FloatArray = Float32Array> {
   transposeUnits(wt: F, w: F, IN: number, OUT: number, j0: number, j1: number): void;
   /**
    * Optional fast path for the SGD family's update of params[lo, hi): bit for bit what
-   * `applyUpdate` (train/optimizers.ts) computes for kind 0 'sgd', 1 'momentum' and
+   * `applyUpdate` (optim/optimizers.ts) computes for kind 0 'sgd', 1 'momentum' and
    * 2 'nesterov' — every f32 promoted to f64, the same f64 operations in the same order,
    * one rounding on each store — so a run gives the same bits with or without it.
    * `buf` is the momentum buffer (unused for sgd).

@@ -13,7 +13,7 @@ import { ConfigError, ModelFileError, describe } from '../errors.ts';
 import { readEnvelopeFile, writeEnvelopeFile } from '../io/envelope.ts';
 import type { ModelSpec } from '../model/spec.ts';
 import type { EpochRecord } from '../report/log.ts';
-import type { PlateauState } from './schedules.ts';
+import type { PlateauState } from '../optim/schedules.ts';
 
 export const CHECKPOINT_FORMAT_VERSION = 1;
 

@@ -10,8 +10,8 @@ import type { ExplicitLayerWeights } from '../model/init.ts';
 import { ACTIVATIONS, INITIALIZERS, LOSSES, type LayerSpec, type LossName } from '../model/spec.ts';
 import type { TrainingRule } from '../nn/loss.ts';
 import type { CheckpointState } from './checkpoint.ts';
-import { resolveOptimizer, type OptimizerConfig, type OptimizerOptions } from './optimizers.ts';
-import { resolveSchedule, type Schedule, type ScheduleOptions } from './schedules.ts';
+import { resolveOptimizer, type OptimizerConfig, type OptimizerOptions } from '../optim/optimizers.ts';
+import { resolveSchedule, type Schedule, type ScheduleOptions } from '../optim/schedules.ts';
 
 export interface ModelOptions {
   /** Hidden and output layers; the input width comes from the data. */

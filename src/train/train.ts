@@ -25,9 +25,9 @@ import { createRng } from '../rng.ts';
 import type { EpochRecord, StepRecord } from '../report/log.ts';
 import { checkResumable, dataFingerprint, readCheckpoint, writeCheckpoint, type CheckpointState } from './checkpoint.ts';
 import { computeMetrics, type Metrics } from './metrics.ts';
-import { stateBuffers } from './optimizers.ts';
+import { stateBuffers } from '../optim/optimizers.ts';
 import { resolveLoss, resolveTrainOptions, validateLayers, type DataSplitsInput, type ResolvedTrainOptions, type TrainOptions } from './options.ts';
-import { initialPlateauState, plateauAfterEpoch } from './schedules.ts';
+import { initialPlateauState, plateauAfterEpoch } from '../optim/schedules.ts';
 
 export interface TrainHooks {
   /** Called after every epoch with its record. */

@@ -166,8 +166,12 @@ export function initialPlateauState(): PlateauState {
   return { scale: 1, best: Infinity, badEpochs: 0 };
 }
 
-/** The learning rate for the update at `pos`. Pure and allocation-free: workers call it every step. */
-export function learningRateAt(schedule: Schedule, baseLr: number, pos: SchedulePosition, plateau: PlateauState): number {
+/**
+ * The learning rate for the update at `pos`. Pure and allocation-free: workers call it every step.
+ * Of the plateau state only the current scale matters here (the coordinator keeps the rest),
+ * so that is all it takes: workers read it from a shared cell.
+ */
+export function learningRateAt(schedule: Schedule, baseLr: number, pos: SchedulePosition, plateauScale: number): number {
   switch (schedule.type) {
     case 'constant':
       return baseLr;
@@ -188,7 +192,7 @@ export function learningRateAt(schedule: Schedule, baseLr: number, pos: Schedule
     }
     case 'plateau':
       // The floor is min(minLr, base) so that a base rate already below minLr is never raised.
-      return Math.max(baseLr * plateau.scale, Math.min(schedule.minLr, baseLr));
+      return Math.max(baseLr * plateauScale, Math.min(schedule.minLr, baseLr));
   }
 }
 
