@@ -18,7 +18,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { layoutShared } from '../src/engine/plan.ts';
 import type { ModelSpec } from '../src/model/spec.ts';
-import { train } from '../src/train/train.ts';
+import { train } from '../src/api.ts';
 import { command, fixed, intList, JsonLines, load, loadMnist, machine, median, MNIST_LAYERS, MNIST_LR, parseFlags, revision, SEED, table } from './common.ts';
 
 const USAGE = 'npx tsx bench/memory.ts [--threads 1,2,3] [--epochs 3] [--repeats 3] [--json FILE]';

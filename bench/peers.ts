@@ -25,7 +25,7 @@ import { paramLayout, view } from '../src/model/layout.ts';
 import { initializeParams } from '../src/model/init.ts';
 import type { ModelSpec } from '../src/model/spec.ts';
 import { createRng } from '../src/rng.ts';
-import { train } from '../src/train/train.ts';
+import { train } from '../src/api.ts';
 import type { ClassificationDataset } from '../src/data/dataset.ts';
 import { command, fixed, int, intList, JsonLines, load, loadMnist, machine, median, MNIST_LAYERS, MNIST_LR, parseFlags, revision, SEED, table } from './common.ts';
 

@@ -42,9 +42,8 @@ import type { ClassificationDataset } from '../src/data/dataset.ts';
 import { initializeParams } from '../src/model/init.ts';
 import type { ModelSpec } from '../src/model/spec.ts';
 import { createRng } from '../src/rng.ts';
-import { resolveOptimizer } from '../src/optim/optimizers.ts';
-import { resolveSchedule } from '../src/optim/schedules.ts';
-import { train } from '../src/train/train.ts';
+import { resolveOptimizer, resolveSchedule } from '../src/options/parse.ts';
+import { train } from '../src/api.ts';
 import { command, fixed, int, intList, JsonLines, load, loadMnist, machine, median, MNIST_LAYERS, MNIST_LR, parseFlags, revision, SEED, table } from './common.ts';
 
 const USAGE = 'npx tsx bench/scaling.ts [--threads 1..N] [--batches 128,512] [--repeats 3] [--epochs 3] [--warmup 4] [--max-foreign 0.05] [--probe yes|no|only] [--json FILE]';

@@ -7,5 +7,5 @@ import { register } from 'tsx/esm/api';
 
 register();
 // Imported after register(), dynamically: a static import would be resolved before it.
-const { main } = await import('./cli.ts');
+const { main } = await import('./cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));

@@ -2,6 +2,8 @@
 // expected and what was found; `hint` says what to try. The CLI prints message + hint
 // without a stack trace; library callers can branch on the class.
 
+import path from 'node:path';
+
 export class ThreadtrainError extends Error {
   readonly hint: string | undefined;
   constructor(message: string, hint?: string) {
@@ -43,4 +45,10 @@ export function describe(value: unknown): string {
     }
   }
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+/** A path shown in messages: relative to the current directory when that is shorter. */
+export function displayPath(p: string): string {
+  const rel = path.relative(process.cwd(), p);
+  return rel !== '' && rel.length < p.length ? rel : p;
 }

@@ -8,19 +8,18 @@
 //     data, split: { validation: 0.1, test: 0.1 }, epochs: 30, batchSize: 32, lr: 0.1, threads: 2,
 //   });
 
-export { train } from './train/train.ts';
+export { train } from './api.ts';
 export type { TrainHooks, TrainResult, StopReason } from './train/train.ts';
 export type {
-  TrainOptions, ModelOptions, DataSplitsInput, StopOptions, EarlyStoppingOptions, ResolvedTrainOptions,
-} from './train/options.ts';
+  TrainOptions, ModelOptions, DataSplitsInput, StopOptions, EarlyStoppingOptions, ResolvedTrainOptions, OptimizerOptions, ScheduleOptions,
+} from './options/schema.ts';
 export { spawnTrainer } from './remote/spawn.ts';
 export type { RemoteTrainer } from './remote/spawn.ts';
 export { Model } from './model/model.ts';
 export type { ModelInfo } from './model/model.ts';
 export type { ModelSpec, LayerSpec, ActivationName, LossName, InitializerName } from './model/spec.ts';
 export type { Metrics } from './train/metrics.ts';
-export type { OptimizerOptions, OptimizerName } from './optim/optimizers.ts';
-export type { ScheduleOptions } from './optim/schedules.ts';
+export type { OptimizerName } from './optim/optimizers.ts';
 export type { EpochRecord, StepRecord } from './report/log.ts';
 export type { Dataset, ClassificationDataset, RegressionDataset } from './data/dataset.ts';
 export { loadCsv, parseCsv } from './data/csv.ts';

@@ -9,8 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { blobs } from '../src/data/synthetic.ts';
 import { ConfigError } from '../src/errors.ts';
 import { readCheckpoint } from '../src/train/checkpoint.ts';
-import type { TrainOptions } from '../src/train/options.ts';
-import { train } from '../src/train/train.ts';
+import type { TrainOptions } from '../src/options/schema.ts';
+import { train } from '../src/api.ts';
 
 const data = blobs({ n: 230, classes: 3, features: 4, spread: 0.5, seed: 8 });
 const base: TrainOptions = {

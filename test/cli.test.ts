@@ -20,12 +20,12 @@ interface Run {
 }
 
 /**
- * Run the CLI as `node --import tsx src/cli.ts ARGS` from the repository root. `onStdout`
+ * Run the CLI as `node --import tsx src/cli/main.ts ARGS` from the repository root. `onStdout`
  * sees the output as it arrives (to time a signal); the run is killed after `timeoutMs`.
  */
 function cli(args: string[], options: { onStdout?: (text: string, child: ReturnType<typeof spawn>) => void; timeoutMs?: number; entry?: string[] } = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...(options.entry ?? ['--import', 'tsx', 'src/cli.ts']), ...args], {
+    const child = spawn(process.execPath, [...(options.entry ?? ['--import', 'tsx', 'src/cli/main.ts']), ...args], {
       cwd: repo,
       env: { ...process.env, CI: '', NO_COLOR: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -220,7 +220,7 @@ describe('threadtrain train: checkpoint and step-log cadence flags', () => {
 
     const bad = await cli(['train', '--config', tmp('tiny.json'), '--checkpoint-every-steps', '3']);
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toMatch(/--checkpoint-every-steps needs a checkpoint file/);
+    expect(bad.stderr).toContain(`${tmp('tiny.json')}: train.checkpoint.path: expected a non-empty string, found nothing\nhint: the file to write checkpoints to, e.g. "runs/mnist.ckpt" (--checkpoint FILE on the command line)`);
     expect(bad.stderr).not.toMatch(/\n\s+at /);
   });
 });
@@ -231,14 +231,14 @@ describe('threadtrain errors and usage', () => {
     const run = await cli(['train', '--config', file]);
     expect(run.code).toBe(1);
     expect(run.stdout).toBe('');
-    expect(run.stderr).toBe(`error: ${file}: train.batchSize must be a positive integer (got 0)\nhint: rows per step: 1 for online SGD, e.g. 32 for mini-batches, or "full" for the whole training set\n`);
+    expect(run.stderr).toBe(`error: ${file}: train.batchSize: expected a positive integer or "full", found 0\nhint: rows per step: 1 for online SGD, e.g. 32 for mini-batches, or "full" for the whole training set\n`);
   });
 
   it('a config that does not fit its data: exit 1, the field named with the file', async () => {
     const file = writeJson('mismatch.json', { ...TINY, model: { layers: [{ units: 2, activation: 'softmax' }] } });
     const run = await cli(['train', '--config', file]);
     expect(run.code).toBe(1);
-    expect(run.stderr.split('\n')[0]).toBe(`error: ${file}: model.layers[0].units: the output layer has 2 units but the data has 3 classes`);
+    expect(run.stderr.split('\n')[0]).toBe(`error: ${file}: model.layers[0].units: expected 3 output units for data with 3 classes, found 2`);
   });
 
   it('an unknown flag or a missing command is a usage error: exit 2 and the usage', async () => {
@@ -246,10 +246,35 @@ describe('threadtrain errors and usage', () => {
     expect(flag.code).toBe(2);
     expect(flag.stderr).toContain('threadtrain train');
     expect(flag.stderr).toContain('--batch-size');
-    expect(flag.stderr.trim().split('\n').at(-1)).toBe('error: Unknown argument: epoch');
+    expect(flag.stderr.trim().split('\n').at(-1)).toBe('error: Unknown argument: epoch; did you mean --epochs?');
     const none = await cli([]);
     expect(none.code).toBe(2);
     expect(none.stderr.trim().split('\n').at(-1)).toBe('error: give a command: train, evaluate, predict or plot');
+  });
+
+  it('train runs from flags alone: --data, --layers and the optimizer by name, no config file', async () => {
+    const run = await cli([
+      'train', '--data', 'builtin:xor', '--layers', '[{"units":2,"activation":"tanh"},{"units":1,"activation":"sigmoid"}]',
+      '--optimizer', 'momentum', '--momentum', '0.5', '--batch-size', 'full', '--lr', '0.5', '--epochs', '3', '--threads', '1', '--set', 'train.seed=4',
+    ]);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const row = (name: string) => run.stdout.split('\n').find((l) => l.startsWith(`| ${name} `))?.split('|')[2]?.trim();
+    expect(row('config')).toBe('none (flags only)');
+    expect(row('data')).toBe('builtin xor');
+    expect(row('loss')).toBe('bce');
+    expect(row('optimizer')).toBe('momentum (momentum 0.5)');
+    expect(row('seed')).toBe('4');
+    expect(run.stdout).toContain('stopped: all 3 epochs done');
+  });
+
+  it('a bad --data names the flag, for train and evaluate alike', async () => {
+    const trained = await cli(['train', '--config', tmp('tiny.json'), '--data', 'builtin:spiral']);
+    expect(trained.code).toBe(1);
+    expect(trained.stderr.split('\n')[0]).toBe('error: --data: expected one of xor, and, spirals, blobs, sine, parabola, found "spiral"; did you mean "spirals"?');
+    const evaluated = await cli(['evaluate', '--model', tmp('model.ttm'), '--data', 'idx:only-one.gz']);
+    expect(evaluated.code).toBe(1);
+    expect(evaluated.stderr.split('\n')[0]).toBe('error: --data idx.labels: expected a non-empty string, found nothing');
   });
 
   it('--help lists every command, and a command\'s --help every flag with its default', async () => {
@@ -257,7 +282,7 @@ describe('threadtrain errors and usage', () => {
     expect(top.code).toBe(0);
     for (const command of ['train', 'evaluate', 'predict', 'plot <log>']) expect(top.stdout).toContain(`threadtrain ${command} `);
     const train = await cli(['train', '--help']);
-    for (const flag of ['--config', '--epochs', '--lr', '--batch-size', '--seed', '--threads', '--kernel', '--out', '--log']) {
+    for (const flag of ['--config', '--data', '--set', '--epochs', '--lr', '--batch-size', '--seed', '--threads', '--kernel', '--out', '--log', '--optimizer', '--warmup-steps', '--schedule']) {
       expect(train.stdout).toContain(flag);
     }
     expect(train.stdout.match(/\[default: /g)!.length).toBeGreaterThanOrEqual(8);

@@ -1,17 +1,20 @@
 // Config files: loading, path resolution from the config's directory, command-line
-// overrides, loading the data with the run's split, and every message a bad config can
-// get (one test each), checked for the file, the field path and a hint.
+// values on top (derived flags, --set, --data), loading the data with the run's split, and
+// every message a bad config can get (one test each), checked for the file, the field path
+// and a hint.
 
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyOverrides, closestName, displayPath, loadConfig, loadConfigData, loadData, parseConfig, type Config } from '../src/config.ts';
 import type { ClassificationDataset } from '../src/data/dataset.ts';
+import { loadData, type DataSplits } from '../src/data/load.ts';
 import { splitDataset } from '../src/data/split.ts';
 import { builtinDataset } from '../src/data/synthetic.ts';
-import { ConfigError } from '../src/errors.ts';
-import type { DataSplitsInput } from '../src/train/options.ts';
+import { ConfigError, displayPath } from '../src/errors.ts';
+import { closestName } from '../src/options/errors.ts';
+import { commandLineValues } from '../src/options/flags.ts';
+import { loadConfig, loadConfigData, parseCommandLine, parseConfig, type Config } from '../src/options/parse.ts';
 
 const repo = path.resolve(import.meta.dirname, '..');
 let dir: string;
@@ -82,21 +85,35 @@ describe('loadConfig: a valid file', () => {
     expect(c.data).toEqual({ kind: 'csv', path: path.join(dir, 'data/train.csv'), label: 'colour', header: true, testPath: path.join(dir, 'data/test.csv') });
     expect(c.out).toBe(path.join(dir, 'models/run.ttm'));
     expect(c.log).toBe(path.join(dir, 'logs/run.jsonl'));
+    expect(c.model).toEqual({ layers: [{ units: 3, activation: 'relu', init: 'he_normal' }, { units: 3, activation: 'softmax' }], loss: 'cross_entropy' });
+    expect(c.split).toEqual({ validation: 0.25, test: 0, stratify: false });
+    expect(c.scale).toBe('minmax');
+    // The optimizer and schedule come out resolved: every field the engine reads, defaults filled.
     expect(c.train).toEqual({
-      model: { layers: [{ units: 3, activation: 'relu', init: 'he_normal' }, { units: 3, activation: 'softmax' }], loss: 'cross_entropy' },
-      split: { validation: 0.25, stratify: false },
-      scale: 'minmax',
       epochs: 7, batchSize: 'full', lr: 0.2, shuffle: false, seed: 9, threads: 1, kernel: 'js', rule: 'backprop',
-      optimizer: { name: 'adam', beta1: 0.8 }, schedule: { type: 'cosine', warmupSteps: 2 },
+      optimizer: { name: 'adam', momentum: 0.9, beta1: 0.8, beta2: 0.999, eps: 1e-8, alpha: 0.99, weightDecay: 0, clipNorm: 0 },
+      schedule: { type: 'cosine', warmupSteps: 2, minLr: 0 },
       stop: { lossBelow: 0.01, patience: 3, minDelta: 0.001 }, earlyStopping: { patience: 4, minDelta: 0, restoreBest: false },
       checkpoint: { path: path.join(dir, 'runs/a.ckpt'), everyEpochs: 2, everySteps: 50 },
     });
   });
 
-  it('leaves unset training fields to the library defaults and needs no train section', () => {
+  it('fills every unset field with the schema\'s default and needs no train section', () => {
     const c = loadConfig(writeConfig(BASE));
-    expect(c.train).toEqual({ model: MODEL });
+    expect(c.train).toEqual({
+      epochs: 10, batchSize: 32, lr: 0.01, shuffle: true, seed: 1, threads: 'auto', kernel: 'auto', rule: 'backprop',
+      optimizer: { name: 'sgd', momentum: 0.9, beta1: 0.9, beta2: 0.999, eps: 1e-8, alpha: 0.99, weightDecay: 0, clipNorm: 0 },
+      schedule: { type: 'constant' },
+    });
+    expect(c.model).toEqual({ ...MODEL, loss: 'cross_entropy' });
+    expect(c.split).toEqual({ validation: 0, test: 0 });
+    expect(c.scale).toBe('none');
+    expect(c.data).toEqual({ kind: 'builtin', name: 'spirals', n: 200, seed: 1 });
     expect(c.out).toBeUndefined();
+  });
+
+  it('takes its own JSON Schema\'s name in "$schema"', () => {
+    expect(loadConfig(writeConfig({ $schema: '../configs/threadtrain.schema.json', ...BASE })).$schema).toBe('../configs/threadtrain.schema.json');
   });
 
   it('resolves paths from the config directory whatever the current directory is', () => {
@@ -120,7 +137,7 @@ describe('loadConfig: a valid file', () => {
   if (!sharedMnist) console.warn('config.test: ../shared/data/mnist is absent, so mnist.json is only checked for its missing-file error');
 
   it('accepts every config in configs/ (mnist.json when ../shared/data is present)', () => {
-    const files = fs.readdirSync(path.join(repo, 'configs')).filter((f) => f.endsWith('.json'));
+    const files = fs.readdirSync(path.join(repo, 'configs')).filter((f) => f.endsWith('.json') && f !== 'threadtrain.schema.json');
     expect(files.sort()).toEqual(['default.json', 'mnist.json', 'parabola.json', 'spirals.json', 'xor.json']);
     for (const f of files) {
       if (f === 'mnist.json' && !sharedMnist) continue;
@@ -141,7 +158,7 @@ describe('loadConfig: a valid file', () => {
 describe('loadData', () => {
   it('splits a built-in dataset exactly as train() would (seed + 2, stratified)', () => {
     const c = loadConfig(writeConfig({ ...BASE, split: { validation: 0.1, test: 0.2 }, train: { seed: 5 } }));
-    const got = loadConfigData(c) as DataSplitsInput;
+    const got = loadConfigData(c) as DataSplits;
     const want = splitDataset(builtinDataset('spirals', { seed: 1, n: 200 }), { validation: 0.1, test: 0.2, seed: 7 });
     expect([got.train.n, got.validation!.n, got.test!.n]).toEqual([140, 20, 40]);
     expect(got.train.x).toEqual(want.train.x);
@@ -163,62 +180,106 @@ describe('loadData', () => {
 
   it('carves a validation split off the training rows when the test rows come from a file', () => {
     const c = loadConfig(writeConfig({ data: { csv: 'data/train.csv', testCsv: 'data/test.csv' }, split: { validation: 0.5 }, model: { layers: [{ units: 3, activation: 'softmax' }] } }));
-    const s = loadConfigData(c) as DataSplitsInput;
+    const s = loadConfigData(c) as DataSplits;
     expect([s.train.n, s.validation!.n, s.test!.n]).toEqual([3, 3, 3]);
   });
 
-  it('reads regression targets and resolves relative paths against the base directory', () => {
-    const ds = loadData({ kind: 'csv', path: 'data/reg.csv', task: 'regression' }, dir);
+  it('reads regression targets', () => {
+    const ds = loadData({ kind: 'csv', path: path.join(dir, 'data/reg.csv'), task: 'regression' });
     expect(ds).toMatchObject({ task: 'regression', n: 3, features: 2, targets: 1 });
   });
 });
 
-describe('applyOverrides', () => {
-  const base = (): Config => loadConfig(writeConfig({ ...BASE, train: { epochs: 3, lr: 0.1, batchSize: 8, seed: 1, threads: 1 }, out: 'a.ttm' }));
+describe('command-line values on top of a config', () => {
+  const base = () => writeConfig({ ...BASE, train: { epochs: 3, lr: 0.1, batchSize: 8, seed: 1, threads: 1 }, out: 'a.ttm' });
+  const withFlags = (file: string | undefined, args: Record<string, unknown>): Config => parseCommandLine(file, commandLineValues(args));
 
   it('replaces the fields it is given and keeps the rest', () => {
-    const c = applyOverrides(base(), { epochs: 9, lr: 0.5, threads: 2, kernel: 'js' });
+    const c = withFlags(base(), { epochs: '9', lr: '0.5', threads: '2', kernel: 'js' });
     expect(c.train).toMatchObject({ epochs: 9, lr: 0.5, batchSize: 8, seed: 1, threads: 2, kernel: 'js' });
     expect(c.out).toBe(path.join(dir, 'a.ttm'));
   });
 
   it('takes numbers as the shell gives them, and "full" for the batch size', () => {
-    const c = applyOverrides(base(), { epochs: '4', lr: '1e-2', seed: '0', batchSize: 'full' });
+    const c = withFlags(base(), { epochs: '4', lr: '1e-2', seed: '0', 'batch-size': 'full' });
     expect(c.train).toMatchObject({ epochs: 4, lr: 0.01, seed: 0, batchSize: 'full' });
   });
 
+  it('has a flag for every option: the optimizer and schedule by name, their fields by their own', () => {
+    const c = withFlags(base(), { optimizer: 'adam', beta2: '0.99', schedule: 'cosine', 'warmup-steps': '100', 'early-stopping': '3', 'validation-split': '0.2', scale: 'standard' });
+    expect(c.train.optimizer).toMatchObject({ name: 'adam', beta2: 0.99 });
+    expect(c.train.schedule).toEqual({ type: 'cosine', warmupSteps: 100, minLr: 0 });
+    expect(c.train.earlyStopping).toEqual({ patience: 3, minDelta: 0, restoreBest: true });
+    expect(c.split).toEqual({ validation: 0.2, test: 0 });
+    expect(c.scale).toBe('standard');
+  });
+
+  it('a new optimizer name drops the config\'s fields for the old one', () => {
+    const file = writeConfig({ ...BASE, train: { optimizer: { name: 'momentum', momentum: 0.5 } } });
+    expect(withFlags(file, { optimizer: 'adam' }).train.optimizer).toMatchObject({ name: 'adam', beta1: 0.9 });
+    expect(withFlags(file, { optimizer: 'momentum' }).train.optimizer).toMatchObject({ name: 'momentum', momentum: 0.5 });
+  });
+
+  it('--set reaches any field by its path, its value read as JSON where it parses', () => {
+    const c = withFlags(base(), { set: ['train.optimizer.name=adam', 'train.optimizer.beta2=0.99', 'model.layers.0.units=7', 'description=a b'] });
+    expect(c.train.optimizer).toMatchObject({ name: 'adam', beta2: 0.99 });
+    expect(c.model.layers[0]!.units).toBe(7);
+    expect(c.description).toBe('a b');
+  });
+
+  it('--data replaces the config\'s data, and with --layers no config is needed', () => {
+    const c = withFlags(undefined, { data: 'builtin:blobs,n=30,classes=3', layers: '[{"units":3,"activation":"softmax"}]' });
+    expect(c.file).toBeUndefined();
+    expect(c.data).toEqual({ kind: 'builtin', name: 'blobs', n: 30, classes: 3, seed: 1 });
+    expect(c.model.loss).toBe('cross_entropy');
+    const csv = withFlags(base(), { data: path.relative(process.cwd(), path.join(dir, 'data/train.csv')), label: 'colour' });
+    expect(csv.data).toEqual({ kind: 'csv', path: path.join(dir, 'data/train.csv'), label: 'colour' });
+    const idx = withFlags(base(), { data: `idx:${path.join(dir, 'data/train.csv')},${path.join(dir, 'data/test.csv')}` });
+    expect(idx.data).toEqual({ kind: 'idx', images: path.join(dir, 'data/train.csv'), labels: path.join(dir, 'data/test.csv') });
+  });
+
   it('resolves --out, --log, --checkpoint and --resume from the current directory, not the config directory', () => {
-    const c = applyOverrides(base(), { out: 'm.ttm', log: 'run.jsonl', checkpoint: 'run.ckpt', resume: path.relative(process.cwd(), path.join(dir, 'data/train.csv')) });
+    const c = withFlags(base(), { out: 'm.ttm', log: 'run.jsonl', checkpoint: 'run.ckpt', resume: path.relative(process.cwd(), path.join(dir, 'data/train.csv')) });
     expect(c.out).toBe(path.resolve('m.ttm'));
     expect(c.log).toBe(path.resolve('run.jsonl'));
-    expect(c.train.checkpoint).toEqual({ path: path.resolve('run.ckpt') });
+    expect(c.train.checkpoint).toEqual({ path: path.resolve('run.ckpt'), everyEpochs: 0, everySteps: 0 });
     expect(c.train.resume).toBe(path.join(dir, 'data/train.csv'));
   });
 
   it('--checkpoint keeps the cadence the config gives', () => {
-    const c = loadConfig(writeConfig({ ...BASE, train: { checkpoint: { path: 'a.ckpt', everyEpochs: 3 } } }));
-    expect(applyOverrides(c, { checkpoint: 'b.ckpt' }).train.checkpoint).toEqual({ path: path.resolve('b.ckpt'), everyEpochs: 3 });
+    const file = writeConfig({ ...BASE, train: { checkpoint: { path: 'a.ckpt', everyEpochs: 3 } } });
+    expect(withFlags(file, { checkpoint: 'b.ckpt' }).train.checkpoint).toEqual({ path: path.resolve('b.ckpt'), everyEpochs: 3, everySteps: 0 });
   });
 
   it.each([
-    [{ epochs: 'abc' }, '--epochs must be a positive integer (got "abc")'],
-    [{ epochs: 0 }, '--epochs must be a positive integer (got 0)'],
-    [{ batchSize: 2.5 }, '--batch-size must be a positive integer (got 2.5)'],
-    [{ threads: '0' }, '--threads must be a positive integer (got "0")'],
-    [{ lr: -1 }, '--lr must be a number > 0 (got -1)'],
-    [{ seed: 1.5 }, '--seed must be an integer in [0, 4294967295] (got 1.5)'],
-    [{ kernel: 'gpu' }, '--kernel must be one of auto, wasm, js (got "gpu")'],
-    [{ out: '' }, '--out must be a file path (got "")'],
-    [{ resume: 'no/such.ckpt' }, '--resume: no such checkpoint file no/such.ckpt'],
-  ])('rejects %j: %s', (overrides, message) => {
-    const c = base();
-    expect(() => applyOverrides(c, overrides)).toThrow(ConfigError);
+    [{ epochs: 'abc' }, '--epochs: expected a positive integer, found "abc"'],
+    [{ epochs: '0' }, '--epochs: expected a positive integer, found 0'],
+    [{ 'batch-size': '2.5' }, '--batch-size: expected a positive integer or "full", found 2.5'],
+    [{ threads: '0' }, '--threads: expected a positive integer or "auto", found 0'],
+    [{ lr: '-1' }, '--lr: expected a number > 0, found -1'],
+    [{ seed: '1.5' }, '--seed: expected an integer in [0, 4294967295], found 1.5'],
+    [{ kernel: 'gpu' }, '--kernel: expected one of auto, wasm, js, found "gpu"'],
+    [{ optimizer: 'adma' }, '--optimizer: expected one of sgd, momentum, nesterov, adam, adamw, rmsprop, found "adma"; did you mean "adam"?'],
+    [{ optimizer: 'sgd', beta1: '0.9' }, '--beta1: unknown option'],
+    [{ out: '' }, '--out: expected a non-empty string, found ""'],
+    [{ resume: 'no/such.ckpt' }, `--resume: expected an existing file, found no file at ${path.join('no', 'such.ckpt')}`],
+    [{ 'checkpoint-every-steps': '3' }, 'train.checkpoint.path: expected a non-empty string, found nothing'],
+    [{ set: 'train.optimzer.name=adam' }, '--set train.optimzer.name: unknown option; did you mean train.optimizer?'],
+    [{ set: 'train.lr' }, '--set train.lr: expected PATH=VALUE with a dotted config path, found "train.lr"'],
+    [{ data: 'builtin:spirals,n=abc' }, '--data: expected a positive integer, found "abc"'],
+    [{ data: 'builtin:spiral' }, '--data: expected one of xor, and, spirals, blobs, sine, parabola, found "spiral"; did you mean "spirals"?'],
+    [{ label: 'colour' }, '--label: unknown option'],
+  ])('rejects %j: %s', (args, message) => {
+    const file = base();
+    let error: unknown;
     try {
-      applyOverrides(c, overrides);
-    } catch (error) {
-      expect((error as ConfigError).message.split('\n')[0]).toBe(message);
-      expect((error as ConfigError).hint).toBeTruthy();
+      withFlags(file, args);
+    } catch (e) {
+      error = e;
     }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).message.split('\n')[0]!.replace(`${file}: `, '')).toBe(message);
+    expect((error as ConfigError).hint).toBeTruthy();
   });
 });
 
@@ -236,102 +297,102 @@ describe('closestName', () => {
 describe('loadConfig: messages', () => {
   it('a missing file', () => {
     const file = path.join(dir, 'nope.json');
-    expect(() => loadConfig(file)).toThrow(`${file}: cannot read the config file (ENOENT)\nhint: check the path`);
+    expect(() => loadConfig(file)).toThrow(`${file}: expected a readable config file, found ENOENT\nhint: check the path`);
   });
 
   it('a JSON syntax error names the line and column', () => {
     const e = configError('{\n  "data": { "builtin": "xor" },\n  "model": { "layers": [] },\n}\n');
-    expect(firstLine(e)).toBe('line 4, column 1: not valid JSON: Expected double-quoted property name');
+    expect(firstLine(e)).toBe('line 4, column 1: expected JSON, found a syntax error: Expected double-quoted property name');
   });
 
   it('a JSON file cut short points at its end', () => {
-    expect(firstLine(configError('{\n  "data": '))).toBe('line 2, column 11: not valid JSON: Unexpected end of JSON input');
+    expect(firstLine(configError('{\n  "data": '))).toBe('line 2, column 11: expected JSON, found a syntax error: Unexpected end of JSON input');
   });
 
   const cases: [string, unknown, string][] = [
-    ['the root is not an object', [1, 2], 'the config must be an object (got [1,2])'],
-    ['an unknown top-level key, with a suggestion', { ...BASE, trian: {} }, 'unknown field trian; did you mean train?'],
-    ['an unknown top-level key, without one', { ...BASE, banana: 1 }, 'unknown field banana'],
-    ['data missing', { model: MODEL }, 'data is missing'],
-    ['data not an object', { data: 'spirals', model: MODEL }, 'data must be an object (got "spirals")'],
-    ['data naming no source', { data: { bultin: 'xor' }, model: MODEL }, 'data must have exactly one of builtin, csv or idx (found bultin); did you mean data.builtin?'],
-    ['data naming two sources', { data: { builtin: 'xor', csv: 'data/train.csv' }, model: MODEL }, 'data must have exactly one of builtin, csv or idx (found builtin and csv)'],
-    ['an unknown built-in dataset', { data: { builtin: 'spiral' }, model: MODEL }, 'data.builtin must be one of xor, and, spirals, blobs, sine, parabola (got "spiral"); did you mean "spirals"?'],
-    ['an option the built-in dataset ignores', { data: { builtin: 'xor', n: 10 }, model: MODEL }, 'data.n is not an option of the "xor" dataset'],
-    ['an unknown key in a built-in source', { data: { builtin: 'spirals', nosie: 0.1 }, model: MODEL }, 'unknown field data.nosie; did you mean data.noise?'],
-    ['data.n', { data: { builtin: 'spirals', n: 0 }, model: MODEL }, 'data.n must be a positive integer (got 0)'],
-    ['data.noise', { data: { builtin: 'spirals', noise: -1 }, model: MODEL }, 'data.noise must be a number ≥ 0 (got -1)'],
-    ['data.turns', { data: { builtin: 'spirals', turns: 0 }, model: MODEL }, 'data.turns must be a number > 0 (got 0)'],
-    ['data.classes', { data: { builtin: 'blobs', classes: 1 }, model: MODEL }, 'data.classes must be at least 2 (got 1)'],
-    ['data.spread', { data: { builtin: 'blobs', spread: 'wide' }, model: MODEL }, 'data.spread must be a number ≥ 0 (got "wide")'],
-    ['data.seed', { data: { builtin: 'spirals', seed: -2 }, model: MODEL }, 'data.seed must be an integer in [0, 4294967295] (got -2)'],
-    ['data.csv not a string', { data: { csv: 3 }, model: MODEL }, 'data.csv must be a non-empty string (got 3)'],
-    ['a CSV file that does not exist', { data: { csv: 'data/missing.csv' }, model: MODEL }, 'data.csv: no such file'],
-    ['data.task', { data: { csv: 'data/train.csv', task: 'regresion' }, model: MODEL }, 'data.task must be one of classification, regression (got "regresion"); did you mean "regression"?'],
-    ['data.label of the wrong type', { data: { csv: 'data/train.csv', label: true }, model: MODEL }, 'data.label must be a column name, a 0-based column index, or (for regression) a list of them (got true)'],
-    ['several labels for classification', { data: { csv: 'data/train.csv', label: ['a', 'b'] }, model: MODEL }, 'data.label lists 2 columns, but classification takes one label column'],
-    ['data.header', { data: { csv: 'data/train.csv', header: 'yes' }, model: MODEL }, 'data.header must be true or false (got "yes")'],
-    ['data.delimiter', { data: { csv: 'data/train.csv', delimiter: ',,' }, model: MODEL }, 'data.delimiter must be one character other than a quote or a newline (got ",,")'],
-    ['a missing held-out CSV', { data: { csv: 'data/train.csv', testCsv: 'data/nope.csv' }, model: MODEL }, 'data.testCsv: no such file'],
-    ['an unknown key in a CSV source', { data: { csv: 'data/train.csv', lable: 'colour' }, model: MODEL }, 'unknown field data.lable; did you mean data.label?'],
-    ['data.idx not an object', { data: { idx: 'mnist' }, model: MODEL }, 'data.idx must be an object (got "mnist")'],
-    ['data.idx without labels', { data: { idx: { images: 'data/train.csv' } }, model: MODEL }, 'data.idx needs both images and labels (missing labels)'],
-    ['idx test images without their labels', { data: { idx: { images: 'data/train.csv', labels: 'data/train.csv', testImages: 'data/test.csv' } }, model: MODEL }, 'data.idx.testImages is given without data.idx.testLabels'],
-    ['an unknown key in data.idx', { data: { idx: { image: 'a', labels: 'b' } }, model: MODEL }, 'unknown field data.idx.image; did you mean data.idx.images?'],
-    ['split not an object', { ...BASE, split: 0.1 }, 'split must be an object (got 0.1)'],
-    ['a split fraction out of range', { ...BASE, split: { validation: 1 } }, 'split.validation must be a number in [0, 1) (got 1)'],
-    ['split fractions leaving no training rows', { ...BASE, split: { validation: 0.5, test: 0.5 } }, 'split.validation + split.test must be below 1 (got 0.5 + 0.5)'],
-    ['split.stratify', { ...BASE, split: { stratify: 1 } }, 'split.stratify must be true or false (got 1)'],
-    ['stratifying a regression task', { data: { builtin: 'sine' }, model: MODEL, split: { test: 0.2, stratify: true } }, 'split.stratify is true, but the data is a regression task with no classes to stratify by'],
-    ['split.test beside a test file', { data: { csv: 'data/train.csv', testCsv: 'data/test.csv' }, model: MODEL, split: { test: 0.2 } }, 'split.test is 0.2, but the test rows already come from data.testCsv'],
-    ['split.validation beside a validation file', { data: { csv: 'data/train.csv', validationCsv: 'data/test.csv' }, model: MODEL, split: { validation: 0.2 } }, 'split.validation is 0.2, but the validation rows already come from data.validationCsv'],
-    ['an unknown split key', { ...BASE, split: { valdation: 0.1 } }, 'unknown field split.valdation; did you mean split.validation?'],
-    ['scale', { ...BASE, scale: 'Standard' }, 'scale must be one of standard, minmax, none (got "Standard"); did you mean "standard"?'],
-    ['model missing', { data: BASE.data }, 'model is missing'],
-    ['model not an object', { ...BASE, model: [] }, 'model must be an object (got [])'],
-    ['an unknown model key', { ...BASE, model: { ...MODEL, layer: [] } }, 'unknown field model.layer; did you mean model.layers?'],
-    ['no layers', { ...BASE, model: { layers: [] } }, 'model.layers must be a non-empty list of layers (got [])'],
-    ['a layer\'s units', { ...BASE, model: { layers: [{ units: 0, activation: 'relu' }] } }, 'model.layers[0].units must be a positive integer (got 0)'],
-    ['a layer\'s activation', { ...BASE, model: { layers: [{ units: 2, activation: 'ReLU' }] } }, 'model.layers[0].activation must be one of identity, step, sign, sigmoid, tanh, relu, leaky_relu, prelu, elu, softmax (got "ReLU")'],
+    ['the root is not an object', [1, 2], 'the config: expected an object, found [1,2]'],
+    ['an unknown top-level key, with a suggestion', { ...BASE, trian: {} }, 'trian: unknown option; did you mean train?'],
+    ['an unknown top-level key, without one', { ...BASE, banana: 1 }, 'banana: unknown option'],
+    ['data missing', { model: MODEL }, 'data: expected an object, found nothing'],
+    ['data not an object', { data: 'spirals', model: MODEL }, 'data: expected an object, found "spirals"'],
+    ['data naming no source', { data: { bultin: 'xor' }, model: MODEL }, 'data: expected exactly one of builtin, idx, csv, found only bultin; did you mean data.builtin?'],
+    ['data naming two sources', { data: { builtin: 'xor', csv: 'data/train.csv' }, model: MODEL }, 'data: expected exactly one of builtin, idx, csv, found builtin and csv'],
+    ['an unknown built-in dataset', { data: { builtin: 'spiral' }, model: MODEL }, 'data.builtin: expected one of xor, and, spirals, blobs, sine, parabola, found "spiral"; did you mean "spirals"?'],
+    ['an option the built-in dataset ignores', { data: { builtin: 'xor', n: 10 }, model: MODEL }, 'data.n: unknown option'],
+    ['an unknown key in a built-in source', { data: { builtin: 'spirals', nosie: 0.1 }, model: MODEL }, 'data.nosie: unknown option; did you mean data.noise?'],
+    ['data.n', { data: { builtin: 'spirals', n: 0 }, model: MODEL }, 'data.n: expected a positive integer, found 0'],
+    ['data.noise', { data: { builtin: 'spirals', noise: -1 }, model: MODEL }, 'data.noise: expected a number \u2265 0, found -1'],
+    ['data.turns', { data: { builtin: 'spirals', turns: 0 }, model: MODEL }, 'data.turns: expected a number > 0, found 0'],
+    ['data.classes', { data: { builtin: 'blobs', classes: 1 }, model: MODEL }, 'data.classes: expected an integer \u2265 2, found 1'],
+    ['data.spread', { data: { builtin: 'blobs', spread: 'wide' }, model: MODEL }, 'data.spread: expected a number \u2265 0, found "wide"'],
+    ['data.seed', { data: { builtin: 'spirals', seed: -2 }, model: MODEL }, 'data.seed: expected an integer in [0, 4294967295], found -2'],
+    ['data.csv not a string', { data: { csv: 3 }, model: MODEL }, 'data.csv: expected a non-empty string, found 3'],
+    ['a CSV file that does not exist', { data: { csv: 'data/missing.csv' }, model: MODEL }, 'data.csv: expected an existing file, found no file at'],
+    ['data.task', { data: { csv: 'data/train.csv', task: 'regresion' }, model: MODEL }, 'data.task: expected one of classification, regression, found "regresion"; did you mean "regression"?'],
+    ['data.label of the wrong type', { data: { csv: 'data/train.csv', label: true }, model: MODEL }, 'data.label: expected a non-empty string or an integer or a non-empty list, found true'],
+    ['several labels for classification', { data: { csv: 'data/train.csv', label: ['a', 'b'] }, model: MODEL }, 'data.label: lists 2 columns, but classification takes one label column'],
+    ['data.header', { data: { csv: 'data/train.csv', header: 'yes' }, model: MODEL }, 'data.header: expected true or false, found "yes"'],
+    ['data.delimiter', { data: { csv: 'data/train.csv', delimiter: ',,' }, model: MODEL }, 'data.delimiter: expected one character, found ",,"'],
+    ['a missing held-out CSV', { data: { csv: 'data/train.csv', testCsv: 'data/nope.csv' }, model: MODEL }, 'data.testCsv: expected an existing file, found no file at'],
+    ['an unknown key in a CSV source', { data: { csv: 'data/train.csv', lable: 'colour' }, model: MODEL }, 'data.lable: unknown option; did you mean data.label?'],
+    ['data.idx not an object', { data: { idx: 'mnist' }, model: MODEL }, 'data.idx: expected an object, found "mnist"'],
+    ['data.idx without labels', { data: { idx: { images: 'data/train.csv' } }, model: MODEL }, 'data.idx.labels: expected a non-empty string, found nothing'],
+    ['idx test images without their labels', { data: { idx: { images: 'data/train.csv', labels: 'data/train.csv', testImages: 'data/test.csv' } }, model: MODEL }, 'data.idx.testLabels: expected the test set\'s testLabels beside its testImages, found none'],
+    ['an unknown key in data.idx', { data: { idx: { image: 'a', labels: 'b' } }, model: MODEL }, 'data.idx.image: unknown option; did you mean data.idx.images?'],
+    ['split not an object', { ...BASE, split: 0.1 }, 'split: expected an object, found 0.1'],
+    ['a split fraction out of range', { ...BASE, split: { validation: 1 } }, 'split.validation: expected a number in [0, 1), found 1'],
+    ['split fractions leaving no training rows', { ...BASE, split: { validation: 0.5, test: 0.5 } }, 'split: validation + test must be below 1 (found 0.5 + 0.5)'],
+    ['split.stratify', { ...BASE, split: { stratify: 1 } }, 'split.stratify: expected true or false, found 1'],
+    ['stratifying a regression task', { data: { builtin: 'sine' }, model: MODEL, split: { test: 0.2, stratify: true } }, 'split.stratify: is true, but the data is a regression task with no classes to stratify by'],
+    ['split.test beside a test file', { data: { csv: 'data/train.csv', testCsv: 'data/test.csv' }, model: MODEL, split: { test: 0.2 } }, 'split.test: is 0.2, but the test rows already come from data.testCsv'],
+    ['split.validation beside a validation file', { data: { csv: 'data/train.csv', validationCsv: 'data/test.csv' }, model: MODEL, split: { validation: 0.2 } }, 'split.validation: is 0.2, but the validation rows already come from data.validationCsv'],
+    ['an unknown split key', { ...BASE, split: { valdation: 0.1 } }, 'split.valdation: unknown option; did you mean split.validation?'],
+    ['scale', { ...BASE, scale: 'Standard' }, 'scale: expected one of standard, minmax, none, found "Standard"; did you mean "standard"?'],
+    ['model missing', { data: BASE.data }, 'model: expected an object, found nothing'],
+    ['model not an object', { ...BASE, model: [] }, 'model: expected an object, found []'],
+    ['an unknown model key', { ...BASE, model: { ...MODEL, layer: [] } }, 'model.layer: unknown option; did you mean model.layers?'],
+    ['no layers', { ...BASE, model: { layers: [] } }, 'model.layers: expected a non-empty list, found []'],
+    ['a layer\'s units', { ...BASE, model: { layers: [{ units: 0, activation: 'relu' }] } }, 'model.layers[0].units: expected a positive integer, found 0'],
+    ['a layer\'s activation', { ...BASE, model: { layers: [{ units: 2, activation: 'ReLU' }] } }, 'model.layers[0].activation: expected one of identity, step, sign, sigmoid, tanh, relu, leaky_relu, prelu, elu, softmax, found "ReLU"; did you mean "relu"?'],
     ['softmax on a hidden layer', { ...BASE, model: { layers: [{ units: 2, activation: 'softmax' }, { units: 2, activation: 'softmax' }] } }, 'model.layers[0].activation: softmax is only supported on the output layer (found on layer 0 of 2)'],
-    ['an unknown layer key', { ...BASE, model: { layers: [{ units: 2, activation: 'softmax', activaton: 'relu' }] } }, 'unknown field model.layers[0].activaton; did you mean model.layers[0].activation?'],
-    ['a loss that does not fit the output layer', { ...BASE, model: { ...MODEL, loss: 'bce' } }, 'model.loss "bce" needs a sigmoid output layer (the output layer is softmax)'],
-    ['train not an object', { ...BASE, train: 5 }, 'train must be an object (got 5)'],
-    ['an unknown train key', { ...BASE, train: { batch_size: 8 } }, 'unknown field train.batch_size; did you mean train.batchSize?'],
-    ['train.epochs', { ...BASE, train: { epochs: 2.5 } }, 'train.epochs must be a positive integer (got 2.5)'],
-    ['train.batchSize', { ...BASE, train: { batchSize: 0 } }, 'train.batchSize must be a positive integer (got 0)'],
-    ['train.lr', { ...BASE, train: { lr: 0 } }, 'train.lr must be a number > 0 (got 0)'],
-    ['train.shuffle', { ...BASE, train: { shuffle: 'no' } }, 'train.shuffle must be true or false (got "no")'],
-    ['train.seed', { ...BASE, train: { seed: 1.5 } }, 'train.seed must be an integer in [0, 4294967295] (got 1.5)'],
-    ['train.threads', { ...BASE, train: { threads: -1 } }, 'train.threads must be a positive integer (got -1)'],
-    ['train.kernel', { ...BASE, train: { kernel: 'wsam' } }, 'train.kernel must be one of auto, wasm, js (got "wsam"); did you mean "wasm"?'],
-    ['train.rule', { ...BASE, train: { rule: 'delta' } }, 'train.rule must be one of backprop, perceptron, adaline (got "delta")'],
-    ['an optimizer option', { ...BASE, train: { optimizer: { name: 'sgd', momentum: 0.9 } } }, 'train.optimizer.momentum does not apply to optimizer "sgd" (got 0.9)'],
-    ['a schedule option', { ...BASE, train: { schedule: { type: 'step', stepSize: 0, gamma: 0.5 } } }, 'train.schedule.stepSize must be a whole number of epochs > 0 (got 0)'],
-    ['an unknown stop key', { ...BASE, train: { stop: { patence: 3 } } }, 'unknown field train.stop.patence; did you mean train.stop.patience?'],
-    ['train.stop.lossBelow', { ...BASE, train: { stop: { lossBelow: 'low' } } }, 'train.stop.lossBelow must be a finite number (got "low")'],
-    ['early stopping without patience', { ...BASE, train: { earlyStopping: { minDelta: 0.01 } } }, 'train.earlyStopping.patience is missing'],
-    ['train.checkpoint without a path', { ...BASE, train: { checkpoint: { everyEpochs: 1 } } }, 'train.checkpoint.path is missing'],
-    ['train.checkpoint.everySteps', { ...BASE, train: { checkpoint: { path: 'a.ckpt', everySteps: 0 } } }, 'train.checkpoint.everySteps must be a positive integer (got 0)'],
-    ['train.earlyStopping.restoreBest', { ...BASE, train: { earlyStopping: { patience: 2, restoreBest: 'yes' } } }, 'train.earlyStopping.restoreBest must be true or false (got "yes")'],
-    ['out', { ...BASE, out: 42 }, 'out must be a non-empty string (got 42)'],
-    ['description', { ...BASE, description: ['a'] }, 'description must be a non-empty string (got ["a"])'],
+    ['an unknown layer key', { ...BASE, model: { layers: [{ units: 2, activation: 'softmax', activaton: 'relu' }] } }, 'model.layers[0].activaton: unknown option; did you mean model.layers[0].activation?'],
+    ['a loss that does not fit the output layer', { ...BASE, model: { ...MODEL, loss: 'bce' } }, 'model.loss: "bce" needs a sigmoid output layer (the output layer is softmax)'],
+    ['train not an object', { ...BASE, train: 5 }, 'train: expected an object, found 5'],
+    ['an unknown train key', { ...BASE, train: { batch_size: 8 } }, 'train.batch_size: unknown option; did you mean train.batchSize?'],
+    ['train.epochs', { ...BASE, train: { epochs: 2.5 } }, 'train.epochs: expected a positive integer, found 2.5'],
+    ['train.batchSize', { ...BASE, train: { batchSize: 0 } }, 'train.batchSize: expected a positive integer or "full", found 0'],
+    ['train.lr', { ...BASE, train: { lr: 0 } }, 'train.lr: expected a number > 0, found 0'],
+    ['train.shuffle', { ...BASE, train: { shuffle: 'no' } }, 'train.shuffle: expected true or false, found "no"'],
+    ['train.seed', { ...BASE, train: { seed: 1.5 } }, 'train.seed: expected an integer in [0, 4294967295], found 1.5'],
+    ['train.threads', { ...BASE, train: { threads: -1 } }, 'train.threads: expected a positive integer or "auto", found -1'],
+    ['train.kernel', { ...BASE, train: { kernel: 'wsam' } }, 'train.kernel: expected one of auto, wasm, js, found "wsam"; did you mean "wasm"?'],
+    ['train.rule', { ...BASE, train: { rule: 'delta' } }, 'train.rule: expected one of backprop, perceptron, adaline, found "delta"'],
+    ['an optimizer option', { ...BASE, train: { optimizer: { name: 'sgd', momentum: 0.9 } } }, 'train.optimizer.momentum: unknown option'],
+    ['a schedule option', { ...BASE, train: { schedule: { type: 'step', stepSize: 0, gamma: 0.5 } } }, 'train.schedule.stepSize: expected a positive integer, found 0'],
+    ['an unknown stop key', { ...BASE, train: { stop: { patence: 3 } } }, 'train.stop.patence: unknown option; did you mean train.stop.patience?'],
+    ['train.stop.lossBelow', { ...BASE, train: { stop: { lossBelow: 'low' } } }, 'train.stop.lossBelow: expected a finite number, found "low"'],
+    ['early stopping without patience', { ...BASE, train: { earlyStopping: { minDelta: 0.01 } } }, 'train.earlyStopping.patience: expected a positive integer, found nothing'],
+    ['train.checkpoint without a path', { ...BASE, train: { checkpoint: { everyEpochs: 1 } } }, 'train.checkpoint.path: expected a non-empty string, found nothing'],
+    ['train.checkpoint.everySteps', { ...BASE, train: { checkpoint: { path: 'a.ckpt', everySteps: 0 } } }, 'train.checkpoint.everySteps: expected a positive integer, found 0'],
+    ['train.earlyStopping.restoreBest', { ...BASE, train: { earlyStopping: { patience: 2, restoreBest: 'yes' } } }, 'train.earlyStopping.restoreBest: expected true or false, found "yes"'],
+    ['out', { ...BASE, out: 42 }, 'out: expected a non-empty string, found 42'],
+    ['description', { ...BASE, description: ['a'] }, 'description: expected a non-empty string, found ["a"]'],
   ];
 
   it.each(cases)('%s', (_what, content, message) => {
     const e = configError(content);
     const line = firstLine(e);
-    if (message.endsWith('no such file')) expect(line.startsWith(message)).toBe(true);
+    if (message.endsWith('found no file at')) expect(line.startsWith(message)).toBe(true);
     else expect(line).toBe(message);
   });
 
   it('a missing data file says where relative paths resolve from', () => {
     const e = configError({ data: { csv: 'train.csv' }, model: MODEL });
-    expect(firstLine(e)).toBe(`data.csv: no such file ${displayPath(path.join(dir, 'train.csv'))}`);
+    expect(firstLine(e)).toBe(`data.csv: expected an existing file, found no file at ${displayPath(path.join(dir, 'train.csv'))}`);
     expect(e.hint).toContain('relative to the config file\'s directory');
   });
 
   it('parseConfig checks an object in memory under the name it is given', () => {
-    expect(() => parseConfig({ data: { builtin: 'xor' } }, 'inline', dir)).toThrow('inline: model is missing');
+    expect(() => parseConfig({ data: { builtin: 'xor' } }, 'inline', dir)).toThrow('inline: model: expected an object, found nothing');
   });
 });

@@ -9,10 +9,11 @@ import type { Piscina } from 'piscina';
 import { blobs } from '../src/data/synthetic.ts';
 import { splitDataset } from '../src/data/split.ts';
 import { TrainingError } from '../src/errors.ts';
-import { train, type TrainResult } from '../src/train/train.ts';
+import { train } from '../src/api.ts';
+import type { TrainResult } from '../src/train/train.ts';
 import { paramLayout } from '../src/model/layout.ts';
 import { assignBlocks, unitBlocks } from '../src/nn/mlp.ts';
-import type { TrainOptions } from '../src/train/options.ts';
+import type { TrainOptions } from '../src/options/schema.ts';
 
 const data = blobs({ n: 203, classes: 3, features: 5, spread: 0.4, seed: 5 });
 

@@ -5,8 +5,8 @@
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { loadConfig, loadConfigData } from '../src/config.ts';
-import { train } from '../src/train/train.ts';
+import { loadConfig, loadConfigData, runOptionsOf } from '../src/options/parse.ts';
+import { runTraining } from '../src/train/train.ts';
 
 const mnistDir = fileURLToPath(new URL('../../shared/data/mnist', import.meta.url));
 const present = fs.existsSync(`${mnistDir}/t10k-images-idx3-ubyte.gz`);
@@ -16,7 +16,7 @@ describe('MNIST with configs/mnist.json', () => {
   it.skipIf(!present)('reaches ≥ 95% test accuracy within 5 epochs on 2 threads', async () => {
     const config = loadConfig(fileURLToPath(new URL('../configs/mnist.json', import.meta.url)));
     expect(config.train.epochs).toBeLessThanOrEqual(5);
-    const result = await train({ ...config.train, data: loadConfigData(config) });
+    const result = await runTraining(runOptionsOf(config, loadConfigData(config)));
     expect(result.history.length).toBe(config.train.epochs);
     expect(result.test!.confusion!.flat().reduce((a, b) => a + b, 0)).toBe(10_000);
     expect(result.test!.accuracy!).toBeGreaterThanOrEqual(0.95);

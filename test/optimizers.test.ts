@@ -9,11 +9,11 @@ import {
   applyUpdate,
   clipScale,
   OPTIMIZERS,
-  resolveOptimizer,
   stateBuffers,
   type OptimizerConfig,
   type OptimizerName,
 } from '../src/optim/optimizers.ts';
+import { resolveOptimizer } from '../src/options/parse.ts';
 
 // ---- independent float64 reference ---------------------------------------------------
 
@@ -267,7 +267,7 @@ describe('resolveOptimizer', () => {
     expect(resolveOptimizer({ name: 'adam' }).weightDecay).toBe(0);
   });
 
-  const rejects = (options: unknown, message: string, where?: string) => {
+  const rejects = (options: unknown, message: string, where?: string, hint?: string) => {
     let error: unknown;
     try {
       resolveOptimizer(options as never, where);
@@ -277,25 +277,26 @@ describe('resolveOptimizer', () => {
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).message.split('\n')[0]).toBe(message);
     expect((error as ConfigError).hint).toBeTruthy();
+    if (hint !== undefined) expect((error as ConfigError).hint).toBe(hint);
   };
 
-  it('rejects a non-object', () => rejects('adam', 'optimizer must be an object (got "adam")'));
-  it('rejects an unknown option', () => rejects({ lr: 0.1 }, 'optimizer.lr is not an optimizer option'));
+  it('rejects a non-object', () => rejects('adam', 'optimizer: expected an object, found "adam"'));
+  it('rejects an unknown option', () => rejects({ lr: 0.1 }, 'optimizer.lr: unknown option'));
   it('rejects an unknown name', () =>
-    rejects({ name: 'Adam' }, 'optimizer.name must be one of sgd, momentum, nesterov, adam, adamw, rmsprop (got "Adam")'));
-  it('rejects an option that the optimizer does not read', () =>
-    rejects({ name: 'sgd', beta1: 0.9 }, 'optimizer.beta1 does not apply to optimizer "sgd" (got 0.9)'));
-  it('rejects a beta1 outside [0, 1)', () => rejects({ name: 'adam', beta1: 1.5 }, 'optimizer.beta1 must be in [0, 1) (got 1.5)'));
-  it('rejects a beta2 of exactly 1', () => rejects({ name: 'adam', beta2: 1 }, 'optimizer.beta2 must be in [0, 1) (got 1)'));
-  it('rejects a negative momentum', () => rejects({ name: 'momentum', momentum: -0.1 }, 'optimizer.momentum must be in [0, 1) (got -0.1)'));
-  it('rejects a non-numeric alpha', () => rejects({ name: 'rmsprop', alpha: '0.9' }, 'optimizer.alpha must be in [0, 1) (got "0.9")'));
+    rejects({ name: 'Adam' }, 'optimizer.name: expected one of sgd, momentum, nesterov, adam, adamw, rmsprop, found "Adam"; did you mean "adam"?'));
+  it('rejects an option that the optimizer does not read, naming the ones it does', () =>
+    rejects({ name: 'sgd', beta1: 0.9 }, 'optimizer.beta1: unknown option', 'optimizer', 'optimizer with name "sgd" takes name, weightDecay, clipNorm'));
+  it('rejects a beta1 outside [0, 1)', () => rejects({ name: 'adam', beta1: 1.5 }, 'optimizer.beta1: expected a number in [0, 1), found 1.5'));
+  it('rejects a beta2 of exactly 1', () => rejects({ name: 'adam', beta2: 1 }, 'optimizer.beta2: expected a number in [0, 1), found 1'));
+  it('rejects a negative momentum', () => rejects({ name: 'momentum', momentum: -0.1 }, 'optimizer.momentum: expected a number in [0, 1), found -0.1'));
+  it('rejects a non-numeric alpha', () => rejects({ name: 'rmsprop', alpha: '0.9' }, 'optimizer.alpha: expected a number in [0, 1), found "0.9"'));
   it('rejects nesterov without momentum', () =>
-    rejects({ name: 'nesterov', momentum: 0 }, 'optimizer.momentum must be > 0 for nesterov (got 0)'));
-  it('rejects eps <= 0', () => rejects({ name: 'adam', eps: 0 }, 'optimizer.eps must be a finite number > 0 (got 0)'));
+    rejects({ name: 'nesterov', momentum: 0 }, 'optimizer.momentum: expected a momentum > 0 for nesterov, found 0'));
+  it('rejects eps <= 0', () => rejects({ name: 'adam', eps: 0 }, 'optimizer.eps: expected a number > 0, found 0'));
   it('rejects a negative weightDecay', () =>
-    rejects({ weightDecay: -1 }, 'optimizer.weightDecay must be a finite number >= 0 (got -1)'));
+    rejects({ weightDecay: -1 }, 'optimizer.weightDecay: expected a number ≥ 0, found -1'));
   it('rejects a NaN clipNorm, showing NaN', () =>
-    rejects({ clipNorm: Number.NaN }, 'optimizer.clipNorm must be a finite number >= 0 (got NaN)'));
+    rejects({ clipNorm: Number.NaN }, 'optimizer.clipNorm: expected a number ≥ 0, found NaN'));
   it('names the field under the caller\'s path', () =>
-    rejects({ name: 'adam', beta1: 2 }, 'config.optimizer.beta1 must be in [0, 1) (got 2)', 'config.optimizer'));
+    rejects({ name: 'adam', beta1: 2 }, 'config.optimizer.beta1: expected a number in [0, 1), found 2', 'config.optimizer'));
 });

@@ -7,11 +7,11 @@ import {
   initialPlateauState,
   learningRateAt,
   plateauAfterEpoch,
-  resolveSchedule,
   type PlateauState,
   type Schedule,
-  type ScheduleOptions,
 } from '../src/optim/schedules.ts';
+import { resolveSchedule } from '../src/options/parse.ts';
+import type { ScheduleOptions } from '../src/options/schema.ts';
 
 const STEPS_PER_EPOCH = 10;
 const EPOCHS = 8;
@@ -179,21 +179,21 @@ describe('resolveSchedule messages', () => {
     expect((error as ConfigError).hint).toBeTruthy();
   };
 
-  it('not an object', () => rejects('cosine', 'schedule must be an object with a "type" field (got "cosine")'));
+  it('not an object', () => rejects('cosine', 'schedule: expected an object, found "cosine"'));
   it('unknown type', () =>
-    rejects({ type: 'linear' }, 'schedule.type must be one of constant, inverse_time, step, exponential, cosine, plateau (got "linear")'));
-  it('option of another schedule', () => rejects({ type: 'cosine', gamma: 0.5 }, 'schedule.gamma is not an option of the "cosine" schedule'));
-  it('missing required field', () => rejects({ type: 'inverse_time', c1: 1 }, 'schedule.c2 is required for the "inverse_time" schedule'));
-  it('non-positive c1', () => rejects({ type: 'inverse_time', c1: 0, c2: 1 }, 'schedule.c1 must be a number > 0 (got 0)'));
-  it('bad per', () => rejects({ type: 'inverse_time', c1: 1, c2: 1, per: 'batch' }, 'schedule.per must be "step" or "epoch" (got "batch")'));
+    rejects({ type: 'linear' }, 'schedule.type: expected one of constant, inverse_time, step, exponential, cosine, plateau, found "linear"'));
+  it('option of another schedule', () => rejects({ type: 'cosine', gamma: 0.5 }, 'schedule.gamma: unknown option'));
+  it('missing required field', () => rejects({ type: 'inverse_time', c1: 1 }, 'schedule.c2: expected a number > 0, found nothing'));
+  it('non-positive c1', () => rejects({ type: 'inverse_time', c1: 0, c2: 1 }, 'schedule.c1: expected a number > 0, found 0'));
+  it('bad per', () => rejects({ type: 'inverse_time', c1: 1, c2: 1, per: 'batch' }, 'schedule.per: expected one of step, epoch, found "batch"'));
   it('fractional stepSize', () =>
-    rejects({ type: 'step', stepSize: 2.5, gamma: 0.1 }, 'schedule.stepSize must be a whole number of epochs > 0 (got 2.5)'));
-  it('gamma above 1', () => rejects({ type: 'exponential', gamma: 1.1 }, 'schedule.gamma must be in (0, 1] (got 1.1)'));
-  it('negative warmupSteps', () => rejects({ type: 'cosine', warmupSteps: -1 }, 'schedule.warmupSteps must be a whole number >= 0 (got -1)'));
-  it('negative minLr', () => rejects({ type: 'cosine', minLr: -0.1 }, 'schedule.minLr must be a number >= 0 (got -0.1)'));
-  it('factor of 1', () => rejects({ type: 'plateau', factor: 1 }, 'schedule.factor must be in (0, 1) (got 1)'));
-  it('fractional patience', () => rejects({ type: 'plateau', patience: 1.5 }, 'schedule.patience must be a whole number of epochs >= 0 (got 1.5)'));
-  it('threshold of 1', () => rejects({ type: 'plateau', threshold: 1 }, 'schedule.threshold must be in [0, 1) (got 1)'));
+    rejects({ type: 'step', stepSize: 2.5, gamma: 0.1 }, 'schedule.stepSize: expected a positive integer, found 2.5'));
+  it('gamma above 1', () => rejects({ type: 'exponential', gamma: 1.1 }, 'schedule.gamma: expected a number in (0, 1], found 1.1'));
+  it('negative warmupSteps', () => rejects({ type: 'cosine', warmupSteps: -1 }, 'schedule.warmupSteps: expected a whole number ≥ 0, found -1'));
+  it('negative minLr', () => rejects({ type: 'cosine', minLr: -0.1 }, 'schedule.minLr: expected a number ≥ 0, found -0.1'));
+  it('factor of 1', () => rejects({ type: 'plateau', factor: 1 }, 'schedule.factor: expected a number in (0, 1), found 1'));
+  it('fractional patience', () => rejects({ type: 'plateau', patience: 1.5 }, 'schedule.patience: expected a whole number ≥ 0, found 1.5'));
+  it('threshold of 1', () => rejects({ type: 'plateau', threshold: 1 }, 'schedule.threshold: expected a number in [0, 1), found 1'));
   it('Infinity shown as such, under the caller\'s path', () =>
-    rejects({ type: 'cosine', minLr: Infinity }, 'train.schedule.minLr must be a number >= 0 (got Infinity)', 'train.schedule'));
+    rejects({ type: 'cosine', minLr: Infinity }, 'train.schedule.minLr: expected a number ≥ 0, found Infinity', 'train.schedule'));
 });

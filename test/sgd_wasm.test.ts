@@ -5,7 +5,8 @@
 
 import { describe, expect, it } from 'vitest';
 import { createWasmKernel } from '../src/kernels/wasm.ts';
-import { applyUpdate, resolveOptimizer } from '../src/optim/optimizers.ts';
+import { applyUpdate } from '../src/optim/optimizers.ts';
+import { resolveOptimizer } from '../src/options/parse.ts';
 import { createRng } from '../src/rng.ts';
 
 const N = 203;

@@ -5,8 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { spawnTrainer } from '../src/remote/spawn.ts';
 import { spirals } from '../src/data/synthetic.ts';
-import { train } from '../src/train/train.ts';
-import type { TrainOptions } from '../src/train/options.ts';
+import { train } from '../src/api.ts';
+import type { TrainOptions } from '../src/options/schema.ts';
 
 const options: TrainOptions = {
   model: { layers: [{ units: 16, activation: 'tanh' }, { units: 2, activation: 'softmax' }] },

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { view } from '../src/model/layout.ts';
 import type { ModelSpec } from '../src/model/spec.ts';
-import { train } from '../src/train/train.ts';
+import { train } from '../src/api.ts';
 import { classification, k64, regression, workspace64 } from './helpers/nets.ts';
 import { forwardRows, refreshAllTransposed } from '../src/nn/mlp.ts';
 import { Model } from '../src/model/model.ts';

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { andDataset, sine, spirals, xorDataset } from '../src/data/synthetic.ts';
 import { view } from '../src/model/layout.ts';
-import { train } from '../src/train/train.ts';
+import { train } from '../src/api.ts';
 import { classification } from './helpers/nets.ts';
 
 const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));

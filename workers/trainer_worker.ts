@@ -6,7 +6,7 @@ import { parentPort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import { nodeEndpoint } from '../src/remote/node_endpoint.ts';
 import type { RemoteTrainResult, TrainerApi } from '../src/remote/trainer_api.ts';
-import { train } from '../src/train/train.ts';
+import { train } from '../src/api.ts';
 
 let controller: AbortController | undefined;
 

@@ -8,9 +8,6 @@ import type { Rng } from '../rng.ts';
 import { selectRows } from './dataset.ts';
 import type { Dataset } from './dataset.ts';
 
-// errors.describe prints NaN and ±Infinity as null (JSON); numbers read better as themselves.
-const show = (v: unknown): string => (typeof v === 'number' ? String(v) : describe(v));
-
 export interface SplitOptions {
   /** Fraction of rows for validation, in [0, 1). */
   readonly validation: number;
@@ -40,7 +37,7 @@ export function permutation(n: number, rng: Rng): Int32Array {
 function checkFraction(name: string, value: number): void {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value >= 1) {
     throw new ConfigError(
-      `split: ${name} fraction must be a number in [0, 1), found ${show(value)}`,
+      `split: ${name} fraction must be a number in [0, 1), found ${describe(value)}`,
       `e.g. ${name}: 0.1 holds out 10% of the rows; 0 holds out none`,
     );
   }
@@ -87,7 +84,7 @@ export function splitDataset<D extends Dataset>(ds: D, options: SplitOptions): S
       'e.g. validation: 0.1, test: 0.1 trains on the remaining 80%',
     );
   }
-  if (!Number.isFinite(seed)) throw new ConfigError(`split: seed must be a finite number, found ${show(seed)}`);
+  if (!Number.isFinite(seed)) throw new ConfigError(`split: seed must be a finite number, found ${describe(seed)}`);
   const stratify = options.stratify ?? ds.task === 'classification';
   if (stratify && ds.task !== 'classification') {
     throw new ConfigError('split: stratify needs a classification dataset; regression targets have no classes', 'leave stratify unset for regression');

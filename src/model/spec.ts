@@ -1,6 +1,6 @@
 // What a network is, as plain data: the input width and a list of dense layers, each
-// with its width and activation, and the loss. Validation of user-supplied specs lives
-// in config.ts; this file only names things and derives shapes.
+// with its width and activation, and the loss. User-supplied specs are checked by the
+// options schema (options/schema.ts); this file only names things and derives shapes.
 
 export const ACTIVATIONS = [
   'identity', 'step', 'sign', 'sigmoid', 'tanh', 'relu', 'leaky_relu', 'prelu', 'elu', 'softmax',

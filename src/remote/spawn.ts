@@ -11,7 +11,7 @@ import * as Comlink from 'comlink';
 import { ThreadtrainError } from '../errors.ts';
 import { Model } from '../model/model.ts';
 import type { EpochRecord } from '../report/log.ts';
-import type { TrainOptions } from '../train/options.ts';
+import type { TrainOptions } from '../options/schema.ts';
 import type { TrainResult } from '../train/train.ts';
 import { nodeEndpoint } from './node_endpoint.ts';
 import type { TrainerApi } from './trainer_api.ts';

@@ -26,7 +26,7 @@ import type { EpochRecord, StepRecord } from '../report/log.ts';
 import { checkResumable, dataFingerprint, readCheckpoint, writeCheckpoint, type CheckpointState } from './checkpoint.ts';
 import { computeMetrics, type Metrics } from './metrics.ts';
 import { stateBuffers } from '../optim/optimizers.ts';
-import { resolveLoss, resolveTrainOptions, validateLayers, type DataSplitsInput, type ResolvedTrainOptions, type TrainOptions } from './options.ts';
+import type { DataSplitsInput, ResolvedTrainOptions, RunOptions } from '../options/schema.ts';
 import { initialPlateauState, plateauAfterEpoch } from '../optim/schedules.ts';
 
 export interface TrainHooks {
@@ -86,10 +86,10 @@ function prepareData(data: Dataset | DataSplitsInput, opts: ResolvedTrainOptions
   } else {
     splits = { train: data };
   }
-  if (splits.train.n === 0) throw new ConfigError('the training split is empty', 'give more data or smaller validation/test fractions');
+  if (splits.train.n === 0) throw new ConfigError('data.train: expected at least one training row, found none', 'give more data or smaller validation/test fractions');
   for (const [name, ds] of [['validation', splits.validation], ['test', splits.test]] as const) {
     if (ds && ds.features !== splits.train.features) {
-      throw new ConfigError(`the ${name} data has ${ds.features} features, the training data ${splits.train.features}`, 'all splits must have the same columns');
+      throw new ConfigError(`data.${name}: expected ${splits.train.features} features (as the training data), found ${ds.features}`, 'all splits must have the same columns');
     }
   }
   if (opts.scale === 'none') return { train: splits.train, validation: splits.validation, test: splits.test, scaler: undefined };
@@ -98,9 +98,9 @@ function prepareData(data: Dataset | DataSplitsInput, opts: ResolvedTrainOptions
   return { train: applyScaler(scaler, splits.train), validation: scale(splits.validation), test: scale(splits.test), scaler };
 }
 
-function buildSpec(options: TrainOptions, train: Dataset): ModelSpec {
-  const layers = validateLayers(options.model?.layers);
-  const loss = resolveLoss(layers, options.model.loss);
+/** The model for this data; the options were checked at the edge, so only their fit to the data is left. */
+function buildSpec(model: RunOptions['model'], train: Dataset): ModelSpec {
+  const { layers, loss } = model;
   const spec: ModelSpec = { inputs: train.features, layers, loss };
   const out = layers[layers.length - 1]!.units;
   const want = outputWidth(train);
@@ -108,12 +108,12 @@ function buildSpec(options: TrainOptions, train: Dataset): ModelSpec {
   if (out !== want && !binaryOk) {
     const what = train.task === 'classification' ? `${train.classes} classes` : `${want} target value(s) per row`;
     throw new ConfigError(
-      `model.layers[${layers.length - 1}].units: the output layer has ${out} units but the data has ${what}`,
+      `model.layers[${layers.length - 1}].units: expected ${want} output units for data with ${what}, found ${out}`,
       train.task === 'classification' ? `use ${want} output units (or 1 sigmoid unit for two classes)` : `use ${want} output units`,
     );
   }
   if (train.task === 'regression' && loss !== 'mse') {
-    throw new ConfigError(`model.loss "${loss}" is for classification, but the data is a regression task`, 'use loss "mse"');
+    throw new ConfigError(`model.loss: expected "mse" for a regression task, found "${loss}" (a classification loss)`, 'use loss "mse"');
   }
   return spec;
 }
@@ -130,16 +130,29 @@ function layerGradNorms(engine: Engine): number[] {
   return norms.map(Math.sqrt);
 }
 
-export async function train(options: TrainOptions, hooks: TrainHooks = {}): Promise<TrainResult> {
-  const opts = resolveTrainOptions(options);
+/**
+ * The number of worker threads a run asks for: itself, or for "auto" the number of cores.
+ * The one place "auto" is decided (a planner that weighs the model's size can replace it).
+ */
+export function resolveThreadCount(threads: number | 'auto'): number {
+  return threads === 'auto' ? os.availableParallelism() : threads;
+}
+
+/**
+ * One training run from resolved options (parsed at the edge: api.ts for train(), the CLI
+ * for configs and flags). Nothing here checks an option again.
+ */
+export async function runTraining(options: RunOptions, hooks: TrainHooks = {}): Promise<TrainResult> {
+  const { data: input, model, resume: resumeFrom, ...opts } = options;
   const warnings: string[] = [];
-  const data = prepareData(options.data, opts);
-  const spec = buildSpec(options, data.train);
+  const data = prepareData(input, opts);
+  const spec = buildSpec(model, data.train);
+  const threads = resolveThreadCount(opts.threads);
   if (opts.rule !== 'backprop' && spec.layers.length !== 1) {
-    throw new ConfigError(`rule "${opts.rule}" trains single-layer nets, but the model has ${spec.layers.length} layers`, 'use one layer, or rule "backprop"');
+    throw new ConfigError(`model.layers: expected one layer for rule "${opts.rule}" (it trains single-layer nets), found ${spec.layers.length}`, 'use one layer, or rule "backprop"');
   }
   const cores = os.availableParallelism();
-  if (opts.threads > cores) warnings.push(`threads ${opts.threads} is more than this machine's ${cores} cores: threads will wait on each other at every barrier`);
+  if (threads > cores) warnings.push(`threads ${threads} is more than this machine's ${cores} cores: threads will wait on each other at every barrier`);
   const kernel = opts.kernel === 'auto' ? (simdSupported() ? 'wasm' : 'js') : opts.kernel;
   const batchSize = opts.batchSize === 'full' ? data.train.n : Math.min(opts.batchSize, data.train.n);
   const stepsPerEpoch = Math.ceil(data.train.n / batchSize);
@@ -150,8 +163,8 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
     batchSize, lr: opts.lr, shuffle: opts.shuffle, seed: opts.seed, rule: opts.rule, optimizer: opts.optimizer, schedule: opts.schedule,
     stop: opts.stop ?? null, earlyStopping: opts.earlyStopping ?? null, scale: opts.scale, split: opts.split,
   });
-  const resumePath = typeof options.resume === 'string' ? options.resume : '(checkpoint)';
-  const resume = options.resume === undefined ? undefined : typeof options.resume === 'string' ? readCheckpoint(options.resume) : options.resume;
+  const resumePath = typeof resumeFrom === 'string' ? resumeFrom : '(checkpoint)';
+  const resume = resumeFrom === undefined ? undefined : typeof resumeFrom === 'string' ? readCheckpoint(resumeFrom) : resumeFrom;
   const dataHash = resume || opts.checkpoint ? dataFingerprint(data.train) : '';
   if (resume) checkResumable(resumePath, resume, spec, settingsKey, dataHash);
 
@@ -165,7 +178,7 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
       maxRows: Math.max(batchSize, 256), optimizerBuffers: stateBuffers(opts.optimizer),
       splitRows: [data.train.n, data.validation?.n ?? 0, data.test?.n ?? 0],
     },
-    settings, threads: opts.threads, kernel, onPool: hooks.onPool,
+    settings, threads, kernel, onPool: hooks.onPool,
   });
   const stopOnSignal = () => engine.requestStop();
   hooks.signal?.addEventListener('abort', stopOnSignal);
@@ -192,7 +205,7 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
       startEpoch = resume.epoch;
       startStep = resume.step;
     } else {
-      initializeParams(spec, views.layout, views.ws.params, createRng(opts.seed), options.model.weights);
+      initializeParams(spec, views.layout, views.ws.params, createRng(opts.seed), model.weights);
     }
     engine.syncParams();
 
@@ -356,7 +369,7 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
     const test = data.test && stopReason !== 'interrupted' ? await evaluate(2, data.test) : undefined;
     return {
       model: snapshot(), history, stopReason, ...(bestEpoch ? { bestEpoch } : {}), ...(validation ? { validation } : {}),
-      ...(test ? { test } : {}), options: opts, threads: opts.threads, kernel, warnings, position,
+      ...(test ? { test } : {}), options: opts, threads, kernel, warnings, position,
     };
   } finally {
     hooks.signal?.removeEventListener('abort', stopOnSignal);

@@ -1,0 +1,10 @@
+// The commands of the threadtrain CLI, in the order --help lists them. A new command is a
+// module exporting a Command (command.ts) and one entry here.
+
+import type { Command } from './command.ts';
+import { evaluate } from './evaluate.ts';
+import { plot } from './plot.ts';
+import { predict } from './predict.ts';
+import { train } from './train.ts';
+
+export const COMMANDS: readonly Command[] = [train, evaluate, predict, plot];

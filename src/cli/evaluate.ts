@@ -1,0 +1,31 @@
+// threadtrain evaluate: loss and accuracy (or MSE, MAE, R²) of a saved model on labelled data.
+
+import type { Argv } from 'yargs';
+import { displayPath } from '../errors.ts';
+import { DATA_SOURCES } from '../options/data_source.ts';
+import type { Command } from './command.ts';
+import { layerSizes, out, printMetricsBlock } from './format.ts';
+import { loadModel, readDataForModel } from './model_data.ts';
+
+function evaluateCommand(a: Record<string, unknown>): number {
+  const modelFile = String(a.model);
+  const model = loadModel(modelFile);
+  const data = readDataForModel(String(a.data), model, modelFile, true, a.label as string | undefined);
+  const metrics = model.evaluate(data.ds!);
+  out(`model: ${displayPath(modelFile)} (${layerSizes(model.spec)}, ${model.task})`);
+  out(`data: ${data.what}`);
+  printMetricsBlock('evaluate', metrics, data.n, model.classNames);
+  return 0;
+}
+
+export const evaluate: Command = {
+  command: 'evaluate',
+  describe: 'Loss and accuracy (or MSE, MAE, R²) of a saved model on labelled data',
+  builder: (y: Argv) =>
+    y
+      .option('model', { alias: 'm', type: 'string', demandOption: true, requiresArg: true, describe: 'model file written by train --out' })
+      .option('data', { alias: 'd', type: 'string', demandOption: true, requiresArg: true, describe: `labelled rows: ${DATA_SOURCES.grammar}` })
+      .option('label', { type: 'string', requiresArg: true, describe: 'the CSV label column (name or 0-based index)', defaultDescription: 'the last column' })
+      .example('$0 evaluate --model spirals.ttm --data builtin:spirals,n=1000,seed=7', ''),
+  run: evaluateCommand,
+};

@@ -1,0 +1,83 @@
+// main.ts — the threadtrain command line: yargs wiring for the commands in commands.ts
+// (train, evaluate, predict, plot), and the one place errors become output and exit codes.
+// Output follows llm.c's habits: the resolved settings as a table before anything runs,
+// one line per epoch, errors as one `error:` line with a hint and no stack trace. A stack
+// trace is printed only for errors that are not a ThreadtrainError, because those are bugs.
+//
+// Exit codes: 0 done, 1 error, 2 usage error (bad flags), 130 interrupted by Ctrl-C.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { ThreadtrainError } from '../errors.ts';
+import { closestName } from '../options/errors.ts';
+import { COMMANDS } from './commands.ts';
+import { err, printError, UsageError } from './format.ts';
+
+/** "Unknown argument: epoch" with the nearest flag of the command, when one is close. */
+function withSuggestion(message: string, known: readonly string[]): string {
+  const m = /^Unknown arguments?: (\S+?)(,|$)/.exec(message);
+  const guess = m ? closestName(m[1]!, known) : undefined;
+  return guess ? `${message}; did you mean --${guess}?` : message;
+}
+
+/** Parse `args` (argv without node and the script) and run the command; resolves to the exit code. */
+export async function main(args: readonly string[]): Promise<number> {
+  // `threadtrain predict ... | head` closes the pipe early; that is the reader's choice,
+  // not an error worth a stack trace.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+  let code = 0;
+  const run = (fn: (a: Record<string, unknown>) => number | Promise<number>) => async (a: Record<string, unknown>) => {
+    code = await fn(a);
+  };
+  let cli = yargs([...args])
+    .scriptName('threadtrain')
+    .usage('$0 <command> [options]\n\nData-parallel MLP training on worker threads.');
+  // Each command's flags, to suggest the nearest for a misspelt one.
+  let flagsOf: string[] = [];
+  for (const c of COMMANDS) {
+    cli = cli.command(c.command, c.describe, (y) => {
+      const built = c.builder(y);
+      flagsOf = Object.keys((built as unknown as { getOptions(): { key: Record<string, unknown> } }).getOptions().key);
+      return built;
+    }, run(c.run));
+  }
+  cli = cli
+    .demandCommand(1, `give a command: ${COMMANDS.map((c) => c.command.split(' ')[0]).join(', ').replace(/, ([^,]+)$/, ' or $1')}`)
+    .recommendCommands()
+    .strict()
+    .help()
+    .alias('h', 'help')
+    .version(false)
+    .epilog('Run "threadtrain <command> --help" for the flags of a command. Configs: see configs/*.json.')
+    .wrap(Math.min(110, process.stdout.columns ?? 100))
+    .fail((msg, error, y) => {
+      // yargs reports its own parse errors (a flag without its value) as YError; those are
+      // usage errors like the rest. Anything else came out of a command handler.
+      if (error && error.name !== 'YError') throw error;
+      y.showHelp((s: string) => err(s));
+      err('');
+      throw new UsageError(withSuggestion(msg ?? error?.message ?? 'invalid command line', flagsOf));
+    });
+  try {
+    await cli.parseAsync();
+    return code;
+  } catch (error) {
+    return printError(error, (e) => e instanceof ThreadtrainError);
+  }
+}
+
+// Run when executed directly (`tsx src/cli/main.ts`); bin.js imports this file and calls main.
+function runDirectly(): boolean {
+  try {
+    return process.argv[1] !== undefined && fs.realpathSync(path.resolve(process.argv[1])) === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
+  }
+}
+if (runDirectly()) process.exitCode = await main(hideBin(process.argv));

@@ -1,0 +1,212 @@
+// threadtrain train: a run from a config file, flags, or both. The config and every flag
+// go through the schema once (options/parse.ts); the data is loaded as the config says;
+// the resolved settings print as a table before anything runs, then one line per epoch.
+
+import fs from 'node:fs';
+import os from 'node:os';
+import type { Argv } from 'yargs';
+import type { Dataset } from '../data/dataset.ts';
+import type { DataSplits } from '../data/load.ts';
+import { ConfigError, displayPath } from '../errors.ts';
+import { simdSupported } from '../kernels/select.ts';
+import { paramLayout } from '../model/layout.ts';
+import type { ModelSpec } from '../model/spec.ts';
+import { DATA_SOURCES } from '../options/data_source.ts';
+import { commandLineValues, DATA_FLAGS, FLAGS } from '../options/flags.ts';
+import { loadConfigData, parseCommandLine, runOptionsOf, type Config } from '../options/parse.ts';
+import type { ResolvedTrainOptions } from '../options/schema.ts';
+import { openJsonlLog, type JsonlLog, type StepRecord } from '../report/log.ts';
+import { createProgress, formatDuration, formatLoss } from '../report/progress.ts';
+import { resolveThreadCount, runTraining, type TrainResult } from '../train/train.ts';
+import type { Command } from './command.ts';
+import { describeTask, err, formatEpoch, formatMetrics, formatTable, layerSizes, out, pct, printMetricsBlock } from './format.ts';
+
+function describeOptimizer(o: ResolvedTrainOptions['optimizer']): string {
+  const fields: string[] = [];
+  if (o.name === 'momentum' || o.name === 'nesterov') fields.push(`momentum ${o.momentum}`);
+  if (o.name === 'adam' || o.name === 'adamw') fields.push(`beta1 ${o.beta1}`, `beta2 ${o.beta2}`, `eps ${o.eps}`);
+  if (o.name === 'rmsprop') fields.push(`alpha ${o.alpha}`, `eps ${o.eps}`);
+  if (o.weightDecay > 0) fields.push(`weight decay ${o.weightDecay}`);
+  if (o.clipNorm > 0) fields.push(`clip norm ${o.clipNorm}`);
+  return fields.length ? `${o.name} (${fields.join(', ')})` : o.name;
+}
+
+function describeSchedule(s: ResolvedTrainOptions['schedule']): string {
+  const fields = Object.entries(s).filter(([k]) => k !== 'type').map(([k, v]) => `${k} ${v}`);
+  return fields.length ? `${s.type} (${fields.join(', ')})` : s.type;
+}
+
+function configRows(config: Config, splits: DataSplits, opts: ResolvedTrainOptions, spec: ModelSpec): [string, string][] {
+  const { train: tr, validation, test } = splits;
+  const rows: [string, string][] = [['config', config.file ?? 'none (flags only)']];
+  if (config.description) rows.push(['description', config.description]);
+  rows.push(['data', DATA_SOURCES.describe(config.data)], ['task', describeTask(tr)], ['features', String(tr.features)]);
+  const counts = [`train ${tr.n}`];
+  if (validation) counts.push(`validation ${validation.n}`);
+  if (test) counts.push(`test ${test.n}`);
+  rows.push(['rows', counts.join(', ')], ['scale', opts.scale]);
+  rows.push(['layers', layerSizes(spec)], ['parameters', paramLayout(spec).count.toLocaleString('en-US')], ['loss', spec.loss]);
+  if (opts.rule !== 'backprop') rows.push(['rule', opts.rule]);
+  rows.push(['epochs', String(opts.epochs)]);
+  rows.push(['batch size', opts.batchSize === 'full' ? `full (${tr.n})` : String(opts.batchSize)]);
+  rows.push(['learning rate', String(opts.lr)], ['optimizer', describeOptimizer(opts.optimizer)], ['schedule', describeSchedule(opts.schedule)]);
+  if (opts.stop) {
+    const s = [Number.isFinite(opts.stop.lossBelow) ? `loss below ${opts.stop.lossBelow}` : '', Number.isFinite(opts.stop.patience) ? `patience ${opts.stop.patience}` : ''];
+    rows.push(['stop', s.filter(Boolean).join(', ') || 'never']);
+  }
+  if (opts.earlyStopping) {
+    const e = opts.earlyStopping;
+    rows.push(['early stopping', `patience ${e.patience}, min delta ${e.minDelta}${e.restoreBest ? ', restore best' : ''}`]);
+  }
+  rows.push(['shuffle', String(opts.shuffle)], ['seed', String(opts.seed)]);
+  rows.push(['threads', `${resolveThreadCount(opts.threads)}${opts.threads === 'auto' ? ' (auto)' : ''} (of ${os.availableParallelism()} cores)`]);
+  rows.push(['kernel', opts.kernel === 'auto' ? `auto (${simdSupported() ? 'wasm' : 'js'})` : opts.kernel]);
+  if (opts.checkpoint) {
+    const every = [opts.checkpoint.everyEpochs > 0 ? `every ${opts.checkpoint.everyEpochs} epochs` : '', opts.checkpoint.everySteps > 0 ? `every ${opts.checkpoint.everySteps} steps` : ''];
+    rows.push(['checkpoint', `${displayPath(opts.checkpoint.path)} (${[...every.filter(Boolean), 'at the end'].join(', ')})`]);
+  }
+  if (config.train.resume !== undefined) rows.push(['resume from', displayPath(config.train.resume)]);
+  if (config.out) rows.push(['out', displayPath(config.out)]);
+  if (config.log) rows.push(['log', displayPath(config.log)]);
+  return rows;
+}
+
+function describeStop(result: TrainResult, stepsPerEpoch: number): string {
+  const last = result.history.at(-1);
+  const epochs = result.history.length;
+  const at = result.position;
+  switch (result.stopReason) {
+    case 'epochs':
+      return `all ${epochs} epochs done`;
+    case 'loss_below':
+      return `training loss ${formatLoss(last!.loss)} fell below ${result.options.stop!.lossBelow} at epoch ${epochs}`;
+    case 'no_improvement':
+      return `training loss did not improve for ${result.options.stop!.patience} epochs (stopped at epoch ${epochs})`;
+    case 'early_stopping':
+      return `early stopping: validation loss did not improve for ${result.options.earlyStopping!.patience} epochs (stopped at epoch ${epochs}` +
+        `${result.bestEpoch ? `, restored the weights of epoch ${result.bestEpoch}` : ''})`;
+    case 'interrupted':
+      return at.step > 0 ? `interrupted in epoch ${at.epoch + 1}, after ${at.step} of its ${stepsPerEpoch} steps` : `interrupted after epoch ${at.epoch}`;
+  }
+}
+
+/** A library ConfigError about this run (a model that does not fit the data) names the config file first. */
+function inConfigFile<T>(file: string | undefined, error: unknown): T {
+  if (file === undefined || !(error instanceof ConfigError) || error.message.startsWith(`${file}: `)) throw error;
+  const suffix = error.hint === undefined ? '' : `\nhint: ${error.hint}`;
+  throw new ConfigError(`${file}: ${error.message.slice(0, error.message.length - suffix.length)}`, error.hint);
+}
+
+async function trainCommand(a: Record<string, unknown>): Promise<number> {
+  const config = parseCommandLine(a.config === undefined ? undefined : String(a.config), commandLineValues(a));
+  const file = config.file;
+  const data = loadConfigData(config);
+  const splits: DataSplits = 'train' in data && (data as DataSplits).train !== undefined ? (data as DataSplits) : { train: data as Dataset };
+  const run = runOptionsOf(config, data);
+  const { data: _data, model: _model, resume: _resume, ...opts } = run;
+  const spec: ModelSpec = { inputs: splits.train.features, layers: config.model.layers, loss: config.model.loss };
+  out(formatTable(configRows(config, splits, opts, spec)));
+
+  const n = splits.train.n;
+  const batch = opts.batchSize === 'full' ? n : Math.min(opts.batchSize, n);
+  const stepsPerEpoch = Math.ceil(n / batch);
+  const progress = createProgress(process.stdout, { totalEpochs: opts.epochs, stepsPerEpoch });
+  let log: JsonlLog | undefined;
+  if (config.log) {
+    // A log describes one run: a rerun with the same path starts it afresh rather than
+    // appending a second run's epochs 1..N that a plot would draw as one zigzag curve.
+    fs.rmSync(config.log, { force: true });
+    log = openJsonlLog(config.log);
+  }
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts++;
+    if (interrupts > 1) {
+      err('\ninterrupted again: quitting now');
+      process.exit(130);
+    }
+    progress.done();
+    err('\ninterrupt: stopping at the next step (press Ctrl-C again to quit at once)');
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    let epochsRun = 0;
+    let lastCheckpoint: { path: string; epoch: number; step: number } | undefined;
+    const showLr = opts.schedule.type !== 'constant';
+    const started = performance.now();
+    let result: TrainResult;
+    try {
+      result = await runTraining(run, {
+        signal: controller.signal,
+        onCheckpoint: (info) => (lastCheckpoint = info),
+        ...(log && config.logEverySteps ? { stepLogEvery: config.logEverySteps, onStep: (record: StepRecord) => log!.write(record) } : {}),
+        onProgress: (p) => progress.step({ epoch: p.epoch, step: p.step, loss: p.loss, samplesPerSec: p.samplesPerSec }),
+        onEpoch: (record) => {
+          epochsRun++;
+          log?.write(record);
+          progress.epochEnd(formatEpoch(record, opts.epochs, showLr));
+        },
+      }).catch((error: unknown) => inConfigFile<TrainResult>(file, error));
+    } finally {
+      progress.done();
+      log?.close();
+    }
+    const seconds = (performance.now() - started) / 1000;
+    for (const w of result.warnings) err(`warning: ${w}`);
+    out();
+    out(`stopped: ${describeStop(result, stepsPerEpoch)}`);
+    const partial = result.position.step > 0 ? ` and ${result.position.step} step${result.position.step === 1 ? '' : 's'}` : '';
+    out(`trained ${epochsRun} epoch${epochsRun === 1 ? '' : 's'}${partial} in ${seconds < 60 ? `${seconds.toFixed(1)}s` : formatDuration(seconds)} on ${result.threads} thread${result.threads === 1 ? '' : 's'}, ${result.kernel} kernel`);
+    const classNames = result.model.classNames;
+    const last = result.history.at(-1);
+    if (last && !result.test) {
+      out(`last epoch: loss ${formatLoss(last.loss)}${last.accuracy !== undefined ? ` | acc ${pct(last.accuracy)}` : ''} (measured while training)`);
+    }
+    if (result.validation && splits.validation) out(`validation: ${formatMetrics(result.validation, splits.validation.n)}`);
+    if (result.test && splits.test) printMetricsBlock('test', result.test, splits.test.n, classNames);
+    if (config.out) {
+      result.model.save(config.out);
+      out(`saved model to ${displayPath(config.out)} (${layerSizes(result.model.spec)}, ${paramLayout(result.model.spec).count.toLocaleString('en-US')} parameters${result.stopReason === 'interrupted' ? ', as trained when interrupted' : ''})`);
+    } else if (result.stopReason === 'interrupted') {
+      out('no model saved: give --out FILE to keep the weights of an interrupted run');
+    }
+    if (config.log) out(`wrote epoch log to ${displayPath(config.log)}`);
+    if (lastCheckpoint) {
+      out(`checkpoint: ${displayPath(lastCheckpoint.path)} (epoch ${lastCheckpoint.epoch}, step ${lastCheckpoint.step})`);
+      if (result.stopReason === 'interrupted') {
+        const again = file !== undefined ? `--config ${file}` : process.argv.slice(3).join(' ');
+        out(`resume with: threadtrain train ${again} --resume ${displayPath(lastCheckpoint.path)}`);
+      }
+    }
+    return result.stopReason === 'interrupted' ? 130 : 0;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+
+export const train: Command = {
+  command: 'train',
+  describe: 'Train a model from a config file and/or flags; flags override the config',
+  builder: (y: Argv) => {
+    let b = y
+      .option('config', { alias: 'c', type: 'string', requiresArg: true, describe: 'JSON config file (see configs/; its schema: configs/threadtrain.schema.json)' })
+      .option('data', { alias: 'd', type: 'string', requiresArg: true, describe: DATA_FLAGS.data.describe, defaultDescription: 'the config\'s data' })
+      .option('label', { type: 'string', requiresArg: true, describe: DATA_FLAGS.label.describe, defaultDescription: 'the last column' })
+      .option('set', { type: 'string', requiresArg: true, describe: DATA_FLAGS.set.describe });
+    // Every config field as a flag (options/flags.ts). No `type`: a value like "abc" reaches
+    // the schema as itself, so the message can echo it, instead of yargs' NaN.
+    for (const f of FLAGS) {
+      b = b.option(f.name, {
+        requiresArg: true, describe: f.description,
+        defaultDescription: f.defaultValue === undefined ? 'from the config' : `from the config, else ${JSON.stringify(f.defaultValue)}`,
+        ...(f.name === 'out' ? { alias: 'o' } : {}),
+      });
+    }
+    return b.example('$0 train --config configs/spirals.json --epochs 50 --out spirals.ttm', '')
+      .example('$0 train --data builtin:xor --layers \'[{"units":2,"activation":"tanh"},{"units":1,"activation":"sigmoid"}]\' --optimizer adam', '');
+  },
+  run: trainCommand,
+};
