@@ -238,6 +238,11 @@ describe('command-line values on top of a config', () => {
     expect(idx.data).toEqual({ kind: 'idx', images: path.join(dir, 'data/train.csv'), labels: path.join(dir, 'data/test.csv') });
   });
 
+  it('without a config file, a missing section names the flags that give it', () => {
+    expect(() => withFlags(undefined, { data: 'builtin:xor' })).toThrow('model (--layers, --loss): expected an object, found nothing\nhint: e.g.');
+    expect(() => withFlags(undefined, { layers: '[{"units":1,"activation":"sigmoid"}]' })).toThrow('data (--data): expected an object, found nothing\nhint: e.g.');
+  });
+
   it('resolves --out, --log, --checkpoint and --resume from the current directory, not the config directory', () => {
     const c = withFlags(base(), { out: 'm.ttm', log: 'run.jsonl', checkpoint: 'run.ckpt', resume: path.relative(process.cwd(), path.join(dir, 'data/train.csv')) });
     expect(c.out).toBe(path.resolve('m.ttm'));

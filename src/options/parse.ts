@@ -11,6 +11,7 @@ import type { Dataset } from '../data/dataset.ts';
 import { loadData, type DataSplits } from '../data/load.ts';
 import { ConfigError, displayPath } from '../errors.ts';
 import { dotted, parseWith, schemaAt, unionMember, unwrap, type Where } from './errors.ts';
+import { FLAGS } from './flags.ts';
 import type { OptimizerConfig } from '../optim/optimizers.ts';
 import type { Schedule } from '../optim/schedules.ts';
 import {
@@ -201,7 +202,7 @@ function startsWith(p: Path, prefix: readonly string[]): boolean {
  */
 export function parseCommandLine(file: string | undefined, values: readonly CommandLineValue[]): Config {
   const baseDir = file === undefined ? process.cwd() : path.dirname(path.resolve(file));
-  const fileWhere: Where = (p) => (file === undefined ? (p.length === 0 ? 'the command line' : dotted(p)) : `${file}: ${configLabel(p)}`);
+  const fileWhere: Where = (p) => (file === undefined ? (p.length === 0 ? 'the command line' : `${dotted(p)}${flagsFor(p)}`) : `${file}: ${configLabel(p)}`);
   const raw = file === undefined ? {} : readConfigJson(file);
   const inputs: InputFile[] = [];
   let merged = resolvePaths(configSchema, raw, baseDir, fileWhere, configHint(baseDir), inputs) as Record<string, unknown>;
@@ -231,6 +232,12 @@ export function parseCommandLine(file: string | undefined, values: readonly Comm
   // A flag's file replaces the config's: only the files still named must exist.
   checkInputs(inputs.filter((f) => valueAtPath(merged, f.at.map(String)) === f.abs));
   return { ...parsed, file, baseDir };
+}
+
+/** Without a config file, a missing section is given by flags: " (--layers, --loss)" names them. */
+function flagsFor(p: Path): string {
+  const names = p[0] === 'data' ? ['--data'] : FLAGS.filter((f) => startsWith(f.path, p.map(String))).map((f) => `--${f.name}`);
+  return names.length === 0 || names.length > 3 ? '' : ` (${names.join(', ')})`;
 }
 
 /** `{ a: { b: value } }` for path a.b: so the path resolver sees the value where the schema has it. */
