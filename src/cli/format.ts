@@ -2,6 +2,7 @@
 // and the error line every command prints. Pure string functions, except out/err.
 
 import type { Dataset } from '../data/dataset.ts';
+import { ThreadtrainError } from '../errors.ts';
 import type { ModelSpec } from '../model/spec.ts';
 import { formatLoss, formatRate } from '../report/progress.ts';
 import type { EpochRecord } from '../report/log.ts';
@@ -102,13 +103,13 @@ export class UsageError extends Error {}
  * its hint for errors a person can act on (2 for usage, 1 otherwise); a stack trace only for
  * anything else, because that is a bug.
  */
-export function printError(error: unknown, isActionable: (e: unknown) => boolean): number {
+export function printError(error: unknown): number {
   if (error instanceof UsageError) {
     err(`error: ${error.message}`);
     return 2;
   }
-  if (isActionable(error)) {
-    err(`error: ${(error as Error).message}`);
+  if (error instanceof ThreadtrainError) {
+    err(`error: ${error.message}`);
     return 1;
   }
   err('internal error (a bug in threadtrain; please report it with the command you ran):');

@@ -11,7 +11,6 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { ThreadtrainError } from '../errors.ts';
 import { closestName } from '../options/errors.ts';
 import { COMMANDS } from './commands.ts';
 import { err, printError, UsageError } from './format.ts';
@@ -68,7 +67,7 @@ export async function main(args: readonly string[]): Promise<number> {
     await cli.parseAsync();
     return code;
   } catch (error) {
-    return printError(error, (e) => e instanceof ThreadtrainError);
+    return printError(error);
   }
 }
 
