@@ -115,6 +115,12 @@ const OPTIMIZER_FIELDS = {
   rmsprop: { alpha: o.alpha(), eps: o.eps(), weightDecay: o.weightDecay(0), clipNorm: o.clipNorm() },
 } satisfies { readonly [K in OptimizerName]: z.ZodRawShape };
 
+/** The value a field a rule does not read holds: its declared default. */
+const UNREAD = {
+  momentum: o.momentum().parse(undefined), beta1: o.beta1().parse(undefined), beta2: o.beta2().parse(undefined),
+  eps: o.eps().parse(undefined), alpha: o.alpha().parse(undefined),
+};
+
 const optimizerMember = <K extends Exclude<OptimizerName, 'sgd'>>(name: K) =>
   z.strictObject({ name: field(z.literal(name), OPTIMIZER_NAME_DESCRIPTION, OPTIMIZER_NAME_HINT), ...OPTIMIZER_FIELDS[name] });
 const optimizerUnion = z.discriminatedUnion('name', [
@@ -134,8 +140,8 @@ export const optimizerSchema = optimizerUnion
     const all = v as Partial<OptimizerConfig>;
     return {
       name: (v.name ?? 'sgd') as OptimizerName,
-      momentum: all.momentum ?? 0.9, beta1: all.beta1 ?? 0.9, beta2: all.beta2 ?? 0.999, eps: all.eps ?? 1e-8, alpha: all.alpha ?? 0.99,
-      weightDecay: all.weightDecay!, clipNorm: all.clipNorm!,
+      momentum: all.momentum ?? UNREAD.momentum, beta1: all.beta1 ?? UNREAD.beta1, beta2: all.beta2 ?? UNREAD.beta2, eps: all.eps ?? UNREAD.eps,
+      alpha: all.alpha ?? UNREAD.alpha, weightDecay: all.weightDecay!, clipNorm: all.clipNorm!,
     };
   });
 
