@@ -4,7 +4,7 @@
 // name it in "$schema", so editors complete and check them.
 
 import { z } from 'zod';
-import { configSchema, SCHEMA_FILE } from './schema.ts';
+import { configSchema } from './schema.ts';
 
 // Meta keys that steer the CLI and the error messages, not a JSON Schema reader.
 const INTERNAL_META = ['hint', 'flag', 'path', 'unionKeys'] as const;
@@ -20,7 +20,7 @@ export function configJsonSchema(): Record<string, unknown> {
       delete json.readOnly;
     },
   }) as Record<string, unknown>;
-  return { ...schema, $id: `https://threadtrain.dev/${SCHEMA_FILE}`, title: 'threadtrain config', description: 'One training run of threadtrain: the data, the model, how to train it, and where the results go.' };
+  return { ...schema, title: 'threadtrain config', description: 'One training run of threadtrain: the data, the model, how to train it, and where the results go.' };
 }
 
 /** The file's text, as shipped: two-space indents and a final newline. */
