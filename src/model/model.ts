@@ -5,14 +5,14 @@
 
 import type { Dataset } from '../data/dataset.ts';
 import type { Scaler } from '../data/scaling.ts';
-import { ModelFileError, describe } from '../errors.ts';
+import { ConfigError, ModelFileError, describe } from '../errors.ts';
 import { readEnvelopeFile, writeEnvelopeFile } from '../io/envelope.ts';
 import { jsKernel } from '../kernels/blocked.ts';
 import { Arena } from '../nn/arena.ts';
 import { allocateWorkspace, forwardRows, refreshAllTransposed, type Workspace } from '../nn/mlp.ts';
 import { computeMetrics, outputsFromLogits, predictedClasses, type Metrics } from '../train/metrics.ts';
-import { paramLayout, type ParamLayout } from './layout.ts';
-import { ACTIVATIONS, LOSSES, type ModelSpec } from './spec.ts';
+import { paramLayout, view, type ParamLayout } from './layout.ts';
+import { ACTIVATIONS, LOSSES, type LayerSpec, type LossName, type ModelSpec } from './spec.ts';
 
 export const MODEL_FORMAT_VERSION = 1;
 
@@ -20,6 +20,29 @@ export interface ModelInfo {
   readonly spec: ModelSpec;
   /** Flat parameters in `paramLayout(spec)` order (padding included). */
   readonly params: Float32Array;
+  readonly task: 'classification' | 'regression';
+  readonly classNames?: readonly string[] | undefined;
+  readonly featureNames?: readonly string[] | undefined;
+  readonly scaler?: Scaler | undefined;
+}
+
+/**
+ * One dense layer with its numbers in the open: `weights` is OUT rows of IN floats
+ * (row-major, as the layer computes z = x·Wᵀ + b), `biases` OUT floats and, for prelu,
+ * `slopes` OUT floats. Arrays returned by `model.layers()` are copies.
+ */
+export interface ModelLayer {
+  readonly spec: LayerSpec;
+  readonly inputs: number;
+  readonly units: number;
+  readonly weights: Float32Array;
+  readonly biases: Float32Array;
+  readonly slopes?: Float32Array | undefined;
+}
+
+/** Everything about a model besides its layers, for `Model.fromLayers`. */
+export interface ModelAbout {
+  readonly loss: LossName;
   readonly task: 'classification' | 'regression';
   readonly classNames?: readonly string[] | undefined;
   readonly featureNames?: readonly string[] | undefined;
@@ -107,6 +130,59 @@ export class Model implements ModelInfo {
       throw new RangeError(`evaluate: the model takes ${this.inputs} features, the data has ${ds.features}`);
     }
     return computeMetrics(this.spec, this.layout, this.params, this.logits(this.scaleInputs(ds.x), ds.n), ds);
+  }
+
+  /** Each layer's spec, weights (OUT×IN), biases and prelu slopes, as fresh Float32Arrays. */
+  layers(): ModelLayer[] {
+    return this.spec.layers.map((spec, l) => {
+      const slots = this.layout.layers[l]!;
+      return {
+        spec, inputs: slots.inputs, units: slots.units,
+        weights: view(this.params, slots.w).slice(),
+        biases: view(this.params, slots.b).slice(),
+        ...(slots.a ? { slopes: view(this.params, slots.a).slice() } : {}),
+      };
+    });
+  }
+
+  /**
+   * A model from layers as `layers()` returns them (the arrays are copied into one flat
+   * buffer, so `Model.fromLayers(m.layers(), about)` has the same bits as `m`). Shapes are
+   * checked: each layer's inputs must be the previous layer's units, and every array must
+   * hold exactly the numbers its shape asks for.
+   */
+  static fromLayers(layers: readonly ModelLayer[], about: ModelAbout): Model {
+    const bad = (what: string, expected: string, found: string) =>
+      new ConfigError(`Model.fromLayers: ${what} should be ${expected}, found ${found}`,
+        'pass the layers as model.layers() returns them: weights OUT×IN row-major, biases and prelu slopes OUT long');
+    if (layers.length === 0) throw bad('layers', 'at least one layer', 'none');
+    layers.forEach((layer, l) => {
+      if (layer.units !== layer.spec.units) throw bad(`layers[${l}].units`, `spec.units (${layer.spec.units})`, String(layer.units));
+      if (l > 0 && layer.inputs !== layers[l - 1]!.units) {
+        throw bad(`layers[${l}].inputs`, `layer ${l - 1}'s units (${layers[l - 1]!.units})`, String(layer.inputs));
+      }
+      const want = (name: string, array: Float32Array | undefined, length: number) => {
+        if (!(array instanceof Float32Array) || array.length !== length) {
+          throw bad(`layers[${l}].${name}`, `a Float32Array of ${length} numbers`, array instanceof Float32Array ? `${array.length} numbers` : describe(array));
+        }
+      };
+      want('weights', layer.weights, layer.units * layer.inputs);
+      want('biases', layer.biases, layer.units);
+      if (layer.spec.activation === 'prelu') want('slopes', layer.slopes, layer.units);
+      else if (layer.slopes !== undefined) throw bad(`layers[${l}].slopes`, `absent for a ${layer.spec.activation} layer`, `${layer.slopes.length} numbers`);
+    });
+    const spec: ModelSpec = { inputs: layers[0]!.inputs, layers: layers.map((layer) => layer.spec), loss: about.loss };
+    const layout = paramLayout(spec);
+    const params = new Float32Array(layout.size);
+    layers.forEach((layer, l) => {
+      const slots = layout.layers[l]!;
+      view(params, slots.w).set(layer.weights);
+      view(params, slots.b).set(layer.biases);
+      if (slots.a) view(params, slots.a).set(layer.slopes!);
+    });
+    return new Model({
+      spec, params, task: about.task, classNames: about.classNames, featureNames: about.featureNames, scaler: about.scaler,
+    });
   }
 
   toJSON(): object {
