@@ -52,3 +52,6 @@ export function displayPath(p: string): string {
   const rel = path.relative(process.cwd(), p);
   return rel !== '' && rel.length < p.length ? rel : p;
 }
+
+/** A model that an export format cannot express (the message names the layer and the reason). */
+export class ExportError extends ThreadtrainError {}

@@ -16,7 +16,11 @@ export type {
 export { spawnTrainer } from './remote/spawn.ts';
 export type { RemoteTrainer } from './remote/spawn.ts';
 export { Model } from './model/model.ts';
-export type { ModelInfo } from './model/model.ts';
+export type { ModelInfo, ModelLayer, ModelAbout } from './model/model.ts';
+export { exportModel, writeExport, EXPORT_FORMATS } from './io/export.ts';
+export type { ExportFormat, ExportedFile, ExportOptions } from './io/export.ts';
+export { weightsFromSafetensors, readSafetensorsWeights } from './io/safetensors.ts';
+export type { ExplicitLayerWeights } from './model/init.ts';
 export type { ModelSpec, LayerSpec, ActivationName, LossName, InitializerName } from './model/spec.ts';
 export type { Metrics } from './train/metrics.ts';
 export type { OptimizerName } from './optim/optimizers.ts';
@@ -30,4 +34,4 @@ export { splitDataset } from './data/split.ts';
 export { fitScaler, applyScaler } from './data/scaling.ts';
 export type { Scaler, ScalerMethod } from './data/scaling.ts';
 export { createRng } from './rng.ts';
-export { ThreadtrainError, ConfigError, DataError, ModelFileError, TrainingError } from './errors.ts';
+export { ThreadtrainError, ConfigError, DataError, ModelFileError, TrainingError, ExportError } from './errors.ts';
