@@ -72,21 +72,19 @@ export function exportModel(model: Model, format: ExportFormat, options: ExportO
  * its weights file. Returns the paths written, in order.
  */
 export function writeExport(model: Model, format: ExportFormat, out: string): string[] {
-  let dir: string;
-  let name: string | undefined;
+  if (format === 'tfjs' && extname(out) === '.json') {
+    throw new ConfigError(`export --out ${out}: the tfjs format writes a directory (model.json and its weights), found a .json file name`,
+      `pass a directory, e.g. --out ${join(dirname(out), basename(out, '.json'))}`);
+  }
+  const dir = format === 'tfjs' ? out : dirname(out);
+  const files = exportModel(model, format, format === 'tfjs' ? {} : { name: basename(out) });
   if (format === 'tfjs') {
-    if (extname(out) === '.json') throw new ConfigError(`export --out ${out}: the tfjs format writes a directory (model.json and its weights), found a .json file name`, `pass a directory, e.g. --out ${join(dirname(out), basename(out, '.json'))}`);
-    dir = out;
     try {
       fs.mkdirSync(dir, { recursive: true });
     } catch (error) {
       throw new ExportError(`cannot create the directory ${dir}: ${(error as Error).message}`, 'check the path and its permissions');
     }
-  } else {
-    dir = dirname(out);
-    name = basename(out);
   }
-  const files = exportModel(model, format, name === undefined ? {} : { name });
   return files.map((file) => {
     const path = join(dir, file.name);
     writeFileAtomic(path, file.bytes);
