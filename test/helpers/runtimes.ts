@@ -9,6 +9,8 @@ import * as ort from 'onnxruntime-web';
 import type { ExportedFile } from '../../src/io/export.ts';
 
 ort.env.wasm.numThreads = 1;
+// IS_TEST keeps tfjs from printing its "install tfjs-node" banner into the test output.
+tf.env().set('IS_TEST', true);
 
 /** Outputs of an ONNX model (input "input" (n, features), output "output"). */
 export async function runOnnx(bytes: Uint8Array, x: Float32Array, n: number, features: number): Promise<Float32Array> {
