@@ -56,6 +56,19 @@ describe('ONNX export run by onnxruntime-web', () => {
     expect(Buffer.from(w0.rawData!).equals(Buffer.from(model.layers()[0]!.weights.buffer))).toBe(true);
   });
 
+  it('identity layers add no node; step and sign are GreaterOrEqual + Cast and Where', () => {
+    const model = randomModel({
+      inputs: 2, layers: [{ units: 3, activation: 'identity' }, { units: 3, activation: 'step' }, { units: 2, activation: 'sign' }, { units: 2, activation: 'identity' }],
+    });
+    const graph = onnxProto.onnx.ModelProto.decode(onnxBytes(model)).graph!;
+    expect(graph.node!.map((n) => `${n.opType}(${n.input!.join(',')})->${n.output!.join(',')}`)).toEqual([
+      'Gemm(input,layer0_weight,layer0_bias)->layer0_out',
+      'Gemm(layer0_out,layer1_weight,layer1_bias)->layer1_z', 'GreaterOrEqual(layer1_z,zero)->layer1_nonneg', 'Cast(layer1_nonneg)->layer1_out',
+      'Gemm(layer1_out,layer2_weight,layer2_bias)->layer2_z', 'GreaterOrEqual(layer2_z,zero)->layer2_nonneg', 'Where(layer2_nonneg,one,minus_one)->layer2_out',
+      'Gemm(layer2_out,layer3_weight,layer3_bias)->output',
+    ]);
+  });
+
   it('step is 1 and sign is +1 at z = 0 exactly (ONNX Sign would give 0)', async () => {
     for (const activation of ['step', 'sign'] as const) {
       const zeroBias = Model.fromLayers([{

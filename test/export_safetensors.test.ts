@@ -155,6 +155,16 @@ describe('safetensors import (starting weights)', () => {
     );
   });
 
+  it('without the input width, takes it from the file, or shows it as unknown when 0.weight is missing', () => {
+    const noFirst = writeTorchStyle({ '0.bias': { shape: [4], values: new Float32Array(4) } });
+    expect(() => weightsFromSafetensors(noFirst, 'd.safetensors', [{ units: 4, activation: 'identity' }]))
+      .toThrow(/^d\.safetensors: does not match the model's layers \(1 problem\): missing "0\.weight" \[4, \?\]\n/);
+    const firstOnly = writeTorchStyle({ '0.weight': { shape: [2, 7], values: new Float32Array(14).fill(0.5) }, '0.bias': { shape: [2], values: Float32Array.of(1, 2) } });
+    expect(weightsFromSafetensors(firstOnly, 'e.safetensors', [{ units: 2, activation: 'identity' }])).toEqual([
+      { w: [Array(7).fill(0.5), Array(7).fill(0.5)], b: [1, 2] },
+    ]);
+  });
+
   it('rejects files that break the format, saying where', () => {
     expect(() => weightsFromSafetensors(bytes.subarray(0, 5), 'a.safetensors', layers)).toThrow(/^a\.safetensors: expected at least an 8-byte header length, found 5 bytes/);
     expect(() => weightsFromSafetensors(bytes.subarray(0, bytes.length - 4), 'b.safetensors', layers)).toThrow(/^b\.safetensors: tensor "5\.bias" has data_offsets \[[0-9]+, [0-9]+\] outside the [0-9]+ data bytes/);

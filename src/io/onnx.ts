@@ -11,6 +11,7 @@
 import onnxProto from 'onnx-proto';
 import type { ModelLayer } from '../model/model.ts';
 import { layerAlpha } from '../model/spec.ts';
+import { float32LittleEndian } from './bytes.ts';
 import { exportMetadata, type ExportSource } from './export_metadata.ts';
 
 const { onnx } = onnxProto;
@@ -31,15 +32,15 @@ export function encodeOnnx(source: ExportSource): Uint8Array {
     h = g.node('Mul', [h, g.constant('scale_factor', scaler.scale, [scaler.scale.length])], 'scaled');
   }
   layers.forEach((layer, l) => {
-    const last = l === layers.length - 1;
+    const out = l === layers.length - 1 ? ONNX_OUTPUT : `layer${l}_out`;
+    // An identity layer adds no node: its Gemm writes the layer's output directly.
     const z = g.node('Gemm', [
       h,
       g.constant(`layer${l}_weight`, layer.weights, [layer.units, layer.inputs]),
       g.constant(`layer${l}_bias`, layer.biases, [layer.units]),
-    ], `layer${l}_z`, [int('transB', 1)]);
-    h = activation(g, layer, l, z, last ? ONNX_OUTPUT : `layer${l}_out`);
+    ], layer.spec.activation === 'identity' ? out : `layer${l}_z`, [int('transB', 1)]);
+    h = activation(g, layer, l, z, out);
   });
-  if (h !== ONNX_OUTPUT) h = g.node('Identity', [h], ONNX_OUTPUT);
 
   const inputs = layers[0]!.inputs;
   const outputs = layers[layers.length - 1]!.units;
@@ -95,7 +96,7 @@ class GraphBuilder {
   constant(name: string, values: Float32Array, dims: number[]): string {
     if (!this.names.has(name)) {
       this.names.add(name);
-      this.initializers.push({ name, dims, dataType: onnx.TensorProto.DataType.FLOAT, rawData: littleEndianBytes(values) });
+      this.initializers.push({ name, dims, dataType: onnx.TensorProto.DataType.FLOAT, rawData: float32LittleEndian([values]) });
     }
     return name;
   }
@@ -103,14 +104,6 @@ class GraphBuilder {
   scalar(name: string, value: number): string {
     return this.constant(name, Float32Array.of(value), []);
   }
-}
-
-/** Float32 values as little-endian bytes (TensorProto.raw_data is little-endian whatever the host). */
-export function littleEndianBytes(values: Float32Array): Uint8Array {
-  const bytes = new Uint8Array(values.length * 4);
-  const view = new DataView(bytes.buffer);
-  for (let i = 0; i < values.length; i++) view.setFloat32(i * 4, values[i]!, true);
-  return bytes;
 }
 
 function valueInfo(name: string, width: number): onnxProto.onnx.IValueInfoProto {

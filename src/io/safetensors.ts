@@ -17,6 +17,7 @@ import fs from 'node:fs';
 import type { ExplicitLayerWeights } from '../model/init.ts';
 import type { LayerSpec } from '../model/spec.ts';
 import { ModelFileError } from '../errors.ts';
+import { float32LittleEndian } from './bytes.ts';
 import { exportMetadata, type ExportSource } from './export_metadata.ts';
 
 export const SAFETENSORS_METADATA = '__metadata__';
@@ -77,13 +78,9 @@ export function encodeSafetensors(tensors: readonly NamedTensor[], metadata: Rec
     json = spaced;
   }
   const out = new Uint8Array(8 + json.length + offset);
-  const view = new DataView(out.buffer);
-  view.setBigUint64(0, BigInt(json.length), true);
+  new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
   out.set(json, 8);
-  let at = 8 + json.length;
-  for (const t of tensors) {
-    for (let i = 0; i < t.data.length; i++, at += 4) view.setFloat32(at, t.data[i]!, true);
-  }
+  out.set(float32LittleEndian(tensors.map((t) => t.data)), 8 + json.length);
   return out;
 }
 
@@ -173,11 +170,12 @@ export function weightsFromSafetensors(
 ): ExplicitLayerWeights[] {
   const { tensors } = decodeSafetensors(bytes, file);
   const modules = torchModules(layers);
+  // Without `inputs`, the first Linear's width is whatever the file says (or unknown: "?").
   const width = inputs ?? tensors.get('0.weight')?.shape[1];
-  const expected = new Map<string, number[]>();
+  const expected = new Map<string, (number | undefined)[]>();
   for (const m of modules) {
     const layer = layers[m.layer]!;
-    const fanIn = m.layer === 0 ? (width ?? 0) : layers[m.layer - 1]!.units;
+    const fanIn = m.layer === 0 ? width : layers[m.layer - 1]!.units;
     if (m.kind === 'linear') {
       expected.set(`${m.index}.weight`, [layer.units, fanIn]);
       expected.set(`${m.index}.bias`, [layer.units]);
@@ -188,10 +186,11 @@ export function weightsFromSafetensors(
   const problems: string[] = [];
   for (const [name, shape] of expected) {
     const t = tensors.get(name);
-    if (!t) problems.push(`missing "${name}" [${shape.join(', ')}]`);
+    const shown = `[${shape.map((d) => d ?? '?').join(', ')}]`;
+    if (!t) problems.push(`missing "${name}" ${shown}`);
     else if (t.dtype !== 'F32') problems.push(`"${name}" is ${t.dtype}, expected F32`);
     else if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
-      problems.push(`"${name}" has shape [${t.shape.join(', ')}], expected [${shape.join(', ')}]`);
+      problems.push(`"${name}" has shape [${t.shape.join(', ')}], expected ${shown}`);
     }
   }
   for (const name of tensors.keys()) if (!expected.has(name)) problems.push(`unexpected "${name}"`);

@@ -18,6 +18,7 @@
 import type { ModelLayer } from '../model/model.ts';
 import { layerAlpha } from '../model/spec.ts';
 import { ExportError } from '../errors.ts';
+import { float32LittleEndian } from './bytes.ts';
 import { exportMetadata, type ExportSource } from './export_metadata.ts';
 
 export const TFJS_WEIGHTS_FILE = 'group1-shard1of1.bin';
@@ -86,11 +87,7 @@ export function encodeTfjs(source: ExportSource): TfjsModel {
     }
   });
 
-  const total = chunks.reduce((n, c) => n + c.length, 0);
-  const weights = new Uint8Array(total * 4);
-  const view = new DataView(weights.buffer);
-  let at = 0;
-  for (const c of chunks) for (let i = 0; i < c.length; i++, at += 4) view.setFloat32(at, c[i]!, true);
+  const weights = float32LittleEndian(chunks);
 
   const json = {
     format: 'layers-model',

@@ -156,6 +156,7 @@ export class Model implements ModelInfo {
       new ConfigError(`Model.fromLayers: ${what} should be ${expected}, found ${found}`,
         'pass the layers as model.layers() returns them: weights OUT×IN row-major, biases and prelu slopes OUT long');
     if (layers.length === 0) throw bad('layers', 'at least one layer', 'none');
+    if (!Number.isInteger(layers[0]!.inputs) || layers[0]!.inputs < 1) throw bad('layers[0].inputs', 'a positive integer', describe(layers[0]!.inputs));
     layers.forEach((layer, l) => {
       if (layer.units !== layer.spec.units) throw bad(`layers[${l}].units`, `spec.units (${layer.spec.units})`, String(layer.units));
       if (l > 0 && layer.inputs !== layers[l - 1]!.units) {
