@@ -168,6 +168,8 @@ describe('safetensors import (starting weights)', () => {
   it('rejects files that break the format, saying where', () => {
     expect(() => weightsFromSafetensors(bytes.subarray(0, 5), 'a.safetensors', layers)).toThrow(/^a\.safetensors: expected at least an 8-byte header length, found 5 bytes/);
     expect(() => weightsFromSafetensors(bytes.subarray(0, bytes.length - 4), 'b.safetensors', layers)).toThrow(/^b\.safetensors: tensor "5\.bias" has data_offsets \[[0-9]+, [0-9]+\] outside the [0-9]+ data bytes/);
+    const ttm = new TextEncoder().encode('THREADTRAIN\0M and the rest of a model file');
+    expect(() => weightsFromSafetensors(ttm, 'm.ttm', layers)).toThrow(/^m\.ttm: is a threadtrain model or checkpoint file, not safetensors\nhint: export it first/);
     const gap = writeTorchStyle({ '0.weight': { shape: [1, 1], values: Float32Array.of(1) } });
     const padded = new Uint8Array(gap.length + 4);
     padded.set(gap);

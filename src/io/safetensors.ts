@@ -104,6 +104,10 @@ export function decodeSafetensors(bytes: Uint8Array, file: string): SafetensorsC
     throw new ModelFileError(`${file}: ${problem}`, 'expected a safetensors file as written by safetensors.torch.save_file or threadtrain export');
   };
   if (bytes.length < 8) fail(`expected at least an 8-byte header length, found ${bytes.length} bytes`);
+  if (new TextDecoder().decode(bytes.subarray(0, 11)) === 'THREADTRAIN') {
+    throw new ModelFileError(`${file}: is a threadtrain model or checkpoint file, not safetensors`,
+      'export it first (threadtrain export --format safetensors), or resume from a checkpoint with --resume');
+  }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerBytes = view.getBigUint64(0, true);
   if (headerBytes > BigInt(bytes.length - 8)) fail(`the header length says ${headerBytes} bytes, but only ${bytes.length - 8} follow`);
