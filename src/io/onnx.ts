@@ -1,7 +1,7 @@
-// ONNX export (IR 8, opset 17) of a trained model, written with the generated protobuf
-// code that the `onnx-proto` package ships (from onnx.proto), not a hand-made encoder.
+// ONNX export (IR 8, opset 17) of a trained model, written with the protobuf code that the
+// `onnx-proto` package generates from ONNX 1.10.2's onnx.proto, not a hand-made encoder.
 //
-// The graph computes exactly what `model.predict` does, on raw inputs:
+// The graph computes the function `model.predict` does (up to float32 rounding order), on raw inputs:
 //   input (N, IN) ─► Sub(offset) ─► Mul(scale) ─► per layer: Gemm(W, b, transB = 1) ─► activation ─► output (N, OUT)
 // Gemm with transB = 1 takes our W as stored, (OUT, IN). ONNX's Sign gives 0 at 0 while
 // ours gives +1, so sign is Where(z ≥ 0, 1, −1); step is GreaterOrEqual(z, 0) cast to
