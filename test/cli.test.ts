@@ -249,7 +249,7 @@ describe('threadtrain errors and usage', () => {
     expect(flag.stderr.trim().split('\n').at(-1)).toBe('error: Unknown argument: epoch; did you mean --epochs?');
     const none = await cli([]);
     expect(none.code).toBe(2);
-    expect(none.stderr.trim().split('\n').at(-1)).toBe('error: give a command: train, evaluate, predict or plot');
+    expect(none.stderr.trim().split('\n').at(-1)).toBe('error: give a command: train, evaluate, predict, export or plot');
   });
 
   it('train runs from flags alone: --data, --layers and the optimizer by name, no config file', async () => {

@@ -239,7 +239,7 @@ describe('command-line values on top of a config', () => {
   });
 
   it('without a config file, a missing section names the flags that give it', () => {
-    expect(() => withFlags(undefined, { data: 'builtin:xor' })).toThrow('model (--layers, --loss): expected an object, found nothing\nhint: e.g.');
+    expect(() => withFlags(undefined, { data: 'builtin:xor' })).toThrow('model (--layers, --loss, --init-from): expected an object, found nothing\nhint: e.g.');
     expect(() => withFlags(undefined, { layers: '[{"units":1,"activation":"sigmoid"}]' })).toThrow('data (--data): expected an object, found nothing\nhint: e.g.');
   });
 

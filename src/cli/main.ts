@@ -1,5 +1,5 @@
 // main.ts — the threadtrain command line: yargs wiring for the commands in commands.ts
-// (train, evaluate, predict, plot), and the one place errors become output and exit codes.
+// (train, evaluate, predict, export, plot), and the one place errors become output and exit codes.
 // Output follows llm.c's habits: the resolved settings as a table before anything runs,
 // one line per epoch, errors as one `error:` line with a hint and no stack trace. A stack
 // trace is printed only for errors that are not a ThreadtrainError, because those are bugs.

@@ -65,6 +65,7 @@ function configRows(config: Config, splits: DataSplits, opts: ResolvedTrainOptio
     const every = [opts.checkpoint.everyEpochs > 0 ? `every ${opts.checkpoint.everyEpochs} epochs` : '', opts.checkpoint.everySteps > 0 ? `every ${opts.checkpoint.everySteps} steps` : ''];
     rows.push(['checkpoint', `${displayPath(opts.checkpoint.path)} (${[...every.filter(Boolean), 'at the end'].join(', ')})`]);
   }
+  if (config.model.weights !== undefined) rows.push(['initial weights', displayPath(config.model.weights)]);
   if (config.train.resume !== undefined) rows.push(['resume from', displayPath(config.train.resume)]);
   if (config.out) rows.push(['out', displayPath(config.out)]);
   if (config.log) rows.push(['log', displayPath(config.log)]);

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { Dataset } from '../data/dataset.ts';
 import { loadData, type DataSplits } from '../data/load.ts';
+import { readSafetensorsWeights } from '../io/safetensors.ts';
 import { ConfigError, displayPath } from '../errors.ts';
 import { dotted, parseWith, schemaAt, unionMember, unwrap, type Where } from './errors.ts';
 import { FLAGS } from './flags.ts';
@@ -274,7 +275,14 @@ export function loadConfigData(config: Config): Dataset | DataSplits {
   return loadData(config.data, { ...config.split, seed: config.train.seed });
 }
 
-/** A config's run: its train section with its model, split and scale, on `data`. Already resolved: no second parse. */
+/**
+ * A config's run: its train section with its model, split and scale, on `data`. Already
+ * resolved: no second parse. A weights file (model.weights, --init-from) is read here,
+ * where the data gives the input width its first layer must have.
+ */
 export function runOptionsOf(config: Config, data: Dataset | DataSplits): RunOptions {
-  return { ...config.train, model: config.model, split: config.split, scale: config.scale, data };
+  const { weights: weightsFile, ...model } = config.model;
+  const inputs = ('train' in data && (data as DataSplits).train !== undefined ? (data as DataSplits).train : (data as Dataset)).features;
+  const weights = weightsFile === undefined ? undefined : readSafetensorsWeights(weightsFile, model.layers, inputs);
+  return { ...config.train, model: { ...model, ...(weights ? { weights } : {}) }, split: config.split, scale: config.scale, data };
 }

@@ -74,7 +74,15 @@ const modelFields = {
 
 const resolveModel = <M extends { layers: readonly LayerSpec[]; loss?: LossName | undefined }>(m: M) => ({ ...m, loss: m.loss ?? defaultLoss(m.layers) });
 
-export const modelSchema = z.strictObject(modelFields).superRefine(checkModel).transform(resolveModel);
+/** A config's starting weights come from a file; parse.ts reads it once the data gives the input width. */
+const weightsFile = field(
+  z.string().min(1),
+  'start from the weights in this .safetensors file: the state_dict of the matching nn.Sequential (written by PyTorch, or by threadtrain export)',
+  'a .safetensors file whose tensors are named as nn.Sequential numbers its modules: 0.weight, 0.bias, 2.weight, …',
+  { path: 'input', flag: 'init-from' },
+);
+
+export const modelSchema = z.strictObject({ ...modelFields, weights: weightsFile.optional() }).superRefine(checkModel).transform(resolveModel);
 
 /** train()'s model may also carry explicit starting weights (arrays, so not in config files). */
 const libraryModelSchema = z
