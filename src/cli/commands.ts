@@ -4,8 +4,9 @@
 import type { Command } from './command.ts';
 import { evaluate } from './evaluate.ts';
 import { exportModelCommand } from './export.ts';
+import { inspect } from './inspect.ts';
 import { plot } from './plot.ts';
 import { predict } from './predict.ts';
 import { train } from './train.ts';
 
-export const COMMANDS: readonly Command[] = [train, evaluate, predict, exportModelCommand, plot];
+export const COMMANDS: readonly Command[] = [train, evaluate, predict, exportModelCommand, plot, inspect];

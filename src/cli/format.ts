@@ -41,6 +41,31 @@ export function formatTable(rows: readonly (readonly [string, string])[], maxVal
   return [rule, row('Parameter', 'Value'), rule, ...cells.map(([a, b]) => row(a, b)), rule].join('\n');
 }
 
+/** A box like formatTable's with any number of columns; a column of numbers is right-aligned. */
+export function formatColumns(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const numeric = header.map((_, i) => rows.length > 0 && rows.every((r) => /^[-+]?[\d,.]+[×%]?$/.test(r[i] ?? '')));
+  const rule = `+${widths.map((w) => '-'.repeat(w + 2)).join('+')}+`;
+  const row = (cells: readonly string[]) => `| ${widths.map((w, i) => (numeric[i] ? (cells[i] ?? '').padStart(w) : (cells[i] ?? '').padEnd(w))).join(' | ')} |`;
+  return [rule, row(header), rule, ...rows.map(row), rule].join('\n');
+}
+
+/** 12,345 */
+export const int = (n: number) => n.toLocaleString('en-US');
+
+/** Bytes with their binary unit: "1,234,567 bytes (1.18 MiB)". */
+export function formatBytes(bytes: number): string {
+  const units = ['KiB', 'MiB', 'GiB'];
+  let value = bytes;
+  let unit = '';
+  for (const u of units) {
+    if (value < 1024) break;
+    value /= 1024;
+    unit = u;
+  }
+  return unit === '' ? `${int(bytes)} bytes` : `${int(bytes)} bytes (${value.toFixed(2)} ${unit})`;
+}
+
 export function describeTask(ds: Dataset): string {
   if (ds.task === 'regression') return `regression, ${ds.targets} target${ds.targets === 1 ? '' : 's'}`;
   const names = ds.classNames.length <= 10 ? ` (${ds.classNames.join(', ')})` : '';

@@ -107,8 +107,13 @@ export function readDataForModel(spec: string, model: Model, modelFile: string, 
   return { what: `${what} (${ds.n} rows)`, x: ds.x, n: ds.n, ds };
 }
 
-export function loadModel(file: string): Model {
+/** A --model file and its format version; a missing file is named with the flag. */
+export function loadModelFile(file: string): { model: Model; formatVersion: number } {
   if (!fs.existsSync(file)) throw new ConfigError(`--model ${file}: expected a model file, found no such file`, 'train one with: threadtrain train --config FILE --out FILE');
-  return Model.load(file);
+  return Model.loadFile(file);
+}
+
+export function loadModel(file: string): Model {
+  return loadModelFile(file).model;
 }
 

@@ -68,9 +68,15 @@ export function layoutShared(buffer: ArrayBufferLike | undefined, input: PlanInp
   return { views: { ctl, cells, layout, ws, optState, normCells, splits, perm, evalOut }, bytes: arena.used };
 }
 
-export function createSharedMemory(input: PlanInput): { memory: WebAssembly.Memory; views: SharedViews } {
+/** The size of the shared memory for `input`: the bytes the plan lays out, and the whole 64 KiB pages allocated for them. */
+export function sharedMemorySize(input: PlanInput): { bytes: number; pages: number; allocatedBytes: number } {
   const { bytes } = layoutShared(undefined, input);
   const pages = Math.max(1, Math.ceil(bytes / PAGE));
+  return { bytes, pages, allocatedBytes: pages * PAGE };
+}
+
+export function createSharedMemory(input: PlanInput): { memory: WebAssembly.Memory; views: SharedViews } {
+  const { bytes, pages } = sharedMemorySize(input);
   if (pages > 65536) {
     throw new RangeError(
       `the shared memory would need ${(bytes / 2 ** 30).toFixed(2)} GiB, over WebAssembly's 4 GiB limit\n` +

@@ -198,6 +198,11 @@ export class Model implements ModelInfo {
   }
 
   static load(path: string): Model {
+    return Model.loadFile(path).model;
+  }
+
+  /** The model in a file and the format version the file was written in (for inspect). */
+  static loadFile(path: string): { model: Model; formatVersion: number } {
     const { version, payload } = readEnvelopeFile(path, 'model');
     if (version > MODEL_FORMAT_VERSION) {
       throw new ModelFileError(
@@ -205,7 +210,7 @@ export class Model implements ModelInfo {
         'upgrade threadtrain, or re-train the model with this version',
       );
     }
-    return Model.fromPayload(payload, path);
+    return { model: Model.fromPayload(payload, path), formatVersion: version };
   }
 
   static fromPayload(payload: unknown, file: string): Model {

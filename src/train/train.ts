@@ -15,6 +15,7 @@ import { splitForRun } from '../data/split.ts';
 import { ConfigError, TrainingError } from '../errors.ts';
 import { Engine } from '../engine/engine.ts';
 import { cDivergedLoss, cEpochCorrect, cEpochLossSum, cEpochRows, cLastLoss, cLastLr, cPlateauScale, HALT_DIVERGED } from '../engine/control.ts';
+import type { PlanInput } from '../engine/plan.ts';
 import type { RunSettings } from '../engine/program.ts';
 import { simdSupported } from '../kernels/select.ts';
 import { initializeParams } from '../model/init.ts';
@@ -65,7 +66,7 @@ export interface TrainResult {
   readonly warnings: string[];
 }
 
-interface PreparedData {
+export interface PreparedData {
   readonly train: Dataset;
   readonly validation: Dataset | undefined;
   readonly test: Dataset | undefined;
@@ -76,7 +77,8 @@ function isSplits(data: Dataset | DataSplitsInput): data is DataSplitsInput {
   return (data as DataSplitsInput).train !== undefined;
 }
 
-function prepareData(data: Dataset | DataSplitsInput, opts: ResolvedTrainOptions): PreparedData {
+/** The run's splits (held out as `opts.split` says) and their scaling, fitted on the training split. */
+export function prepareData(data: Dataset | DataSplitsInput, opts: ResolvedTrainOptions): PreparedData {
   let splits: DataSplitsInput;
   if (isSplits(data)) {
     splits = data;
@@ -138,14 +140,21 @@ export function resolveThreadCount(threads: number | 'auto'): number {
   return threads === 'auto' ? os.availableParallelism() : threads;
 }
 
-/**
- * One training run from resolved options (parsed at the edge: api.ts for train(), the CLI
- * for configs and flags). Nothing here checks an option again.
- */
-export async function runTraining(options: RunOptions, hooks: TrainHooks = {}): Promise<TrainResult> {
-  const { data: input, model, resume: resumeFrom, ...opts } = options;
+/** What a run is decided to be before its engine starts: the model, threads, kernel, batch, and the shared memory it will allocate. */
+export interface RunPlan {
+  readonly spec: ModelSpec;
+  readonly threads: number;
+  readonly kernel: 'wasm' | 'js';
+  readonly batchSize: number;
+  readonly stepsPerEpoch: number;
+  /** The engine's memory plan (engine/plan.ts lays it out and allocates it). */
+  readonly memory: PlanInput;
+  readonly warnings: string[];
+}
+
+/** The plan of a run on prepared data; inspect shows it without running anything. */
+export function planRun(model: RunOptions['model'], opts: ResolvedTrainOptions, data: PreparedData): RunPlan {
   const warnings: string[] = [];
-  const data = prepareData(input, opts);
   const spec = buildSpec(model, data.train);
   const threads = resolveThreadCount(opts.threads);
   if (opts.rule !== 'backprop' && spec.layers.length !== 1) {
@@ -156,6 +165,24 @@ export async function runTraining(options: RunOptions, hooks: TrainHooks = {}): 
   const kernel = opts.kernel === 'auto' ? (simdSupported() ? 'wasm' : 'js') : opts.kernel;
   const batchSize = opts.batchSize === 'full' ? data.train.n : Math.min(opts.batchSize, data.train.n);
   const stepsPerEpoch = Math.ceil(data.train.n / batchSize);
+  const memory: PlanInput = {
+    spec, rule: opts.rule, targetKind: data.train.task === 'classification' ? 'class' : 'vector',
+    maxRows: Math.max(batchSize, 256), optimizerBuffers: stateBuffers(opts.optimizer),
+    splitRows: [data.train.n, data.validation?.n ?? 0, data.test?.n ?? 0],
+  };
+  return { spec, threads, kernel, batchSize, stepsPerEpoch, memory, warnings };
+}
+
+/**
+ * One training run from resolved options (parsed at the edge: api.ts for train(), the CLI
+ * for configs and flags). Nothing here checks an option again.
+ */
+export async function runTraining(options: RunOptions, hooks: TrainHooks = {}): Promise<TrainResult> {
+  const { data: input, model, resume: resumeFrom, ...opts } = options;
+  const data = prepareData(input, opts);
+  const plan = planRun(model, opts, data);
+  const { spec, threads, kernel, batchSize, stepsPerEpoch } = plan;
+  const warnings = [...plan.warnings];
   const stepLogEvery = hooks.onStep ? Math.max(1, Math.floor(hooks.stepLogEvery ?? stepsPerEpoch)) : 0;
 
   // What must match for a bit-for-bit resume: everything but epochs, threads and kernel.
@@ -172,14 +199,7 @@ export async function runTraining(options: RunOptions, hooks: TrainHooks = {}): 
     batchSize, trainRows: data.train.n, stepsPerEpoch, totalSteps: stepsPerEpoch * opts.epochs, baseLr: opts.lr,
     optimizer: opts.optimizer, schedule: opts.schedule, normEvery: stepLogEvery, failAt: hooks.failAt,
   };
-  const engine = await Engine.create({
-    plan: {
-      spec, rule: opts.rule, targetKind: data.train.task === 'classification' ? 'class' : 'vector',
-      maxRows: Math.max(batchSize, 256), optimizerBuffers: stateBuffers(opts.optimizer),
-      splitRows: [data.train.n, data.validation?.n ?? 0, data.test?.n ?? 0],
-    },
-    settings, threads, kernel, onPool: hooks.onPool,
-  });
+  const engine = await Engine.create({ plan: plan.memory, settings, threads, kernel, onPool: hooks.onPool });
   const stopOnSignal = () => engine.requestStop();
   hooks.signal?.addEventListener('abort', stopOnSignal);
   try {
