@@ -1,6 +1,7 @@
 // The commands of the threadtrain CLI, in the order --help lists them. A new command is a
 // module exporting a Command (command.ts) and one entry here.
 
+import { bench } from './bench.ts';
 import type { Command } from './command.ts';
 import { evaluate } from './evaluate.ts';
 import { exportModelCommand } from './export.ts';
@@ -9,4 +10,4 @@ import { plot } from './plot.ts';
 import { predict } from './predict.ts';
 import { train } from './train.ts';
 
-export const COMMANDS: readonly Command[] = [train, evaluate, predict, exportModelCommand, plot, inspect];
+export const COMMANDS: readonly Command[] = [train, evaluate, predict, exportModelCommand, plot, inspect, bench];

@@ -1,5 +1,6 @@
 // main.ts — the threadtrain command line: yargs wiring for the commands in commands.ts
-// (train, evaluate, predict, export, plot), and the one place errors become output and exit codes.
+// (train, evaluate, predict, export, plot, inspect, bench), and the one place errors become output and
+// exit codes.
 // Output follows llm.c's habits: the resolved settings as a table before anything runs,
 // one line per epoch, errors as one `error:` line with a hint and no stack trace. A stack
 // trace is printed only for errors that are not a ThreadtrainError, because those are bugs.
@@ -53,7 +54,16 @@ export async function main(args: readonly string[]): Promise<number> {
     .help()
     .alias('h', 'help')
     .version(false)
-    .epilog('Run "threadtrain <command> --help" for the flags of a command. Configs: see configs/*.json.')
+    .epilog([
+      'Run "threadtrain <command> --help" for the flags and examples of a command. Configs: configs/*.json.',
+      'With --json, evaluate, inspect and bench print one JSON object on stdout and nothing else.',
+      '',
+      'Exit codes:',
+      '  0    done',
+      '  1    error: one "error:" line and a hint on stderr',
+      '  2    usage error: an unknown, missing or incomplete flag',
+      '  130  interrupted (Ctrl-C)',
+    ].join('\n'))
     .wrap(Math.min(110, process.stdout.columns ?? 100))
     .fail((msg, error, y) => {
       // yargs reports its own parse errors (a flag without its value) as YError; those are

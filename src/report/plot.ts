@@ -3,9 +3,9 @@
 // speedup-vs-threads chart from the scaling benchmark's JSON lines. Each chart is one
 // self-contained file with a viewBox, so it scales in a browser, a README or a PR.
 
-import fs from 'node:fs';
 import { basename } from 'node:path';
-import { DataError, ThreadtrainError } from '../errors.ts';
+import { DataError } from '../errors.ts';
+import { writeFileAtomic } from '../io/envelope.ts';
 import { readJsonlLines, type EpochRecord } from './log.ts';
 
 export interface ScalingRow {
@@ -155,13 +155,12 @@ export function plotFile(input: string, output: string): void {
     throw new DataError(`${input}:${lines[0]!.line}: expected a training-log record (with "type") or a scaling-benchmark line (with "threads" and "speedup"), found ${keysOf(first)}`,
       'plot a log written during training, or the JSON lines printed by the scaling benchmark');
   }
-  try {
-    fs.writeFileSync(output, svg);
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    throw new ThreadtrainError(`cannot write plot ${output}: ${e.code ?? e.name}: ${e.message}`,
-      'check that the directory exists and is writable');
-  }
+  writeSvg(output, svg);
+}
+
+/** Write a chart atomically: a failed write leaves no half-written file, and says why in one line. */
+export function writeSvg(output: string, svg: string): void {
+  writeFileAtomic(output, Buffer.from(svg));
 }
 
 // ---- drawing -------------------------------------------------------------------------
