@@ -45,6 +45,8 @@ import { createRng } from '../src/rng.ts';
 import { resolveOptimizer, resolveSchedule } from '../src/options/parse.ts';
 import { train } from '../src/api.ts';
 import { command, fixed, int, intList, JsonLines, load, loadMnist, machine, median, MNIST_LAYERS, MNIST_LR, parseFlags, revision, SEED, table } from './common.ts';
+// The bit comparison `threadtrain bench` makes too: one definition of "the same weights".
+import { assertSameBits } from '../src/train/scaling.ts';
 
 const USAGE = 'npx tsx bench/scaling.ts [--threads 1..N] [--batches 128,512] [--repeats 3] [--epochs 3] [--warmup 4] [--max-foreign 0.05] [--probe yes|no|only] [--json FILE]';
 
@@ -237,23 +239,6 @@ async function runOnce(data: ClassificationDataset, batch: number, threads: numb
     };
   } finally {
     await engine.close();
-  }
-}
-
-// ---- Checks ----------------------------------------------------------------------------
-
-function firstDifference(a: Float32Array, b: Float32Array): number {
-  const ua = new Uint32Array(a.buffer, a.byteOffset, a.length);
-  const ub = new Uint32Array(b.buffer, b.byteOffset, b.length);
-  if (ua.length !== ub.length) return 0;
-  for (let i = 0; i < ua.length; i++) if (ua[i] !== ub[i]) return i;
-  return -1;
-}
-
-function assertSameBits(what: string, ref: Float32Array, got: Float32Array): void {
-  const i = firstDifference(ref, got);
-  if (i >= 0) {
-    throw new Error(`DETERMINISM FAILED: ${what}: final weights differ from the reference at parameter ${i} (${ref[i]} vs ${got[i]})`);
   }
 }
 
