@@ -1,0 +1,39 @@
+// Every command's --help shows examples, and the exit codes are documented where a person
+// looks: the top-level --help and the README.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { COMMANDS } from '../src/cli/commands.ts';
+import { REPO, runCli } from './helpers/cli.ts';
+
+const EXIT_CODES = [/^ +0 +done$/m, /^ +1 +error\b/m, /^ +2 +usage error\b/m, /^ +130 +interrupted \(Ctrl-C\)$/m];
+
+describe('--help', () => {
+  it('every command\'s help has at least one example of that command', async () => {
+    const names = COMMANDS.map((c) => c.command.split(' ')[0]!);
+    expect(names).toEqual(expect.arrayContaining(['train', 'evaluate', 'predict', 'plot', 'inspect', 'bench']));
+    const runs = await Promise.all(names.map((name) => runCli([name, '--help'])));
+    runs.forEach((r, i) => {
+      expect(r.code, names[i]).toBe(0);
+      const examples = r.stdout.split('\nExamples:\n')[1];
+      expect(examples, `${names[i]} --help has an Examples section`).toBeDefined();
+      expect(examples).toContain(`threadtrain ${names[i]} `);
+    });
+  });
+
+  it('the top-level help lists the exit codes and what --json does', async () => {
+    const r = await runCli(['--help']);
+    expect(r.code).toBe(0);
+    for (const line of EXIT_CODES) expect(r.stdout).toMatch(line);
+    expect(r.stdout).toContain('With --json, evaluate, inspect and bench print one JSON object on stdout and nothing else.');
+  });
+
+  it('the README gives the same exit codes', () => {
+    const readme = fs.readFileSync(path.join(REPO, 'README.md'), 'utf8');
+    expect(readme).toMatch(/\| `0` \| done \|/);
+    expect(readme).toMatch(/\| `1` \| error/);
+    expect(readme).toMatch(/\| `2` \| usage error/);
+    expect(readme).toMatch(/\| `130` \| interrupted/);
+  });
+});
