@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { COMMANDS } from '../src/cli/commands.ts';
 import { Model } from '../src/model/model.ts';
 import { readCheckpoint } from '../src/train/checkpoint.ts';
 
@@ -249,7 +250,10 @@ describe('threadtrain errors and usage', () => {
     expect(flag.stderr.trim().split('\n').at(-1)).toBe('error: Unknown argument: epoch; did you mean --epochs?');
     const none = await cli([]);
     expect(none.code).toBe(2);
-    expect(none.stderr.trim().split('\n').at(-1)).toBe('error: give a command: train, evaluate, predict, export or plot');
+    // Every command is named, in --help's order.
+    const names = COMMANDS.map((c) => c.command.split(' ')[0]!);
+    expect(names).toEqual(expect.arrayContaining(['train', 'evaluate', 'predict', 'export', 'plot', 'inspect', 'bench']));
+    expect(none.stderr.trim().split('\n').at(-1)).toBe(`error: give a command: ${names.slice(0, -1).join(', ')} or ${names.at(-1)}`);
   });
 
   it('train runs from flags alone: --data, --layers and the optimizer by name, no config file', async () => {
