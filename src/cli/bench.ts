@@ -70,6 +70,7 @@ async function benchCommand(a: Record<string, unknown>): Promise<number> {
   } finally {
     process.off('SIGINT', onSigint);
   }
+  for (const w of result.warnings) err(`warning: ${w}`);
   if (result.interrupted) {
     err('interrupted: no result (every thread count must finish for the speedups and the bit check)');
     return 130;
@@ -79,7 +80,8 @@ async function benchCommand(a: Record<string, unknown>): Promise<number> {
     writeSvg(String(a.plot), renderScalingSvg(result.points, { title: `Scaling: ${file}` }));
   }
   if (json) {
-    out(JSON.stringify({ bench: 'scaling', config: file, ...result, machine: m, date: new Date().toISOString() }));
+    const { warnings: _warnings, ...fields } = result;
+    out(JSON.stringify({ bench: 'scaling', config: file, ...fields, machine: m, date: new Date().toISOString() }));
   } else {
     printResult(file, result, m);
     if (a.plot !== undefined) out(`wrote ${String(a.plot)}`);

@@ -15,7 +15,7 @@ import { commandLineValues } from '../options/flags.ts';
 import { loadConfigData, parseCommandLine, runOptionsOf } from '../options/parse.ts';
 import { planRun, prepareData } from '../train/train.ts';
 import type { Command } from './command.ts';
-import { formatBytes, formatColumns, formatTable, int, layerSizes, out, UsageError } from './format.ts';
+import { err, formatBytes, formatColumns, formatTable, int, layerSizes, out, UsageError } from './format.ts';
 import { loadModelFile } from './model_data.ts';
 
 export interface LayerInfo {
@@ -81,6 +81,7 @@ export function inspectConfig(file: string, args: Record<string, unknown>): { re
   const { data: input, model, resume: _resume, ...opts } = runOptionsOf(config, loadConfigData(config));
   const data = prepareData(input, opts);
   const plan = planRun(model, opts, data);
+  for (const w of plan.warnings) err(`warning: ${w}`);
   const report: InspectReport = {
     source: { config: file },
     ...modelFacts(plan.spec),

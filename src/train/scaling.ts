@@ -74,6 +74,8 @@ export interface ScalingResult {
   readonly finalLoss: number;
   /** The run was interrupted (the signal aborted): `points` holds the thread counts that finished. */
   readonly interrupted: boolean;
+  /** The runs' warnings (more threads than cores, say), each once. */
+  readonly warnings: string[];
 }
 
 /**
@@ -89,11 +91,13 @@ export async function measureScaling(
   let kernel: 'wasm' | 'js' = 'js';
   let finalLoss = NaN;
   let interrupted = false;
+  const warnings = new Set<string>();
   for (const threads of threadCounts) {
     const started = performance.now();
     const trainHooks: TrainHooks = hooks.signal ? { signal: hooks.signal } : {};
     const result = await runTraining({ ...run, threads, checkpoint: undefined, resume: undefined }, trainHooks);
     const seconds = (performance.now() - started) / 1000;
+    for (const w of result.warnings) warnings.add(w);
     if (result.stopReason === 'interrupted') {
       interrupted = true;
       break;
@@ -109,5 +113,5 @@ export async function measureScaling(
     hooks.onPoint?.(point);
   }
   const points = measured.some((p) => p.threads === 1) ? speedups(measured) : [];
-  return { points, bitIdentical: true, epochs: run.epochs, kernel, finalLoss, interrupted };
+  return { points, bitIdentical: true, epochs: run.epochs, kernel, finalLoss, interrupted, warnings: [...warnings] };
 }
