@@ -160,6 +160,20 @@ describe('threadtrain inspect (the command)', () => {
     expect(row('shared memory')).toMatch(new RegExp(`^${report.run.sharedMemory.bytes.toLocaleString('en-US')} bytes`));
   });
 
+  it('a model file\'s tables: format version, class and feature names, the scaling with its numbers', async () => {
+    const r = await runCli(['inspect', '--model', tmp('net.ttm')]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const row = (name: string) => r.stdout.split('\n').find((l) => l.startsWith(`| ${name} `))?.split('|')[2]?.trim();
+    const { model } = loadModelFile(tmp('net.ttm'));
+    expect(row('format version')).toBe('1');
+    expect(row('classes')).toBe('2: small, large');
+    expect(row('features')).toBe('2: width, height');
+    expect(row('scaling')).toBe('standard: x\' = (x − offset) × scale');
+    expect(row('offset')).toBe(Array.from(model.scaler!.offset, (v) => String(Number(v.toPrecision(7)))).join(', '));
+    expect(row('parameters')).toBe('17');
+  });
+
   it('a model file and a config are one or the other; neither is a usage error (exit 2)', async () => {
     const both = await runCli(['inspect', '--config', tmp('net.json'), '--model', tmp('net.ttm')]);
     expect(both.code).toBe(2);

@@ -15,7 +15,7 @@ import { commandLineValues } from '../options/flags.ts';
 import { loadConfigData, parseCommandLine, runOptionsOf } from '../options/parse.ts';
 import { planRun, prepareData } from '../train/train.ts';
 import type { Command } from './command.ts';
-import { err, formatBytes, formatColumns, formatTable, int, layerSizes, out, UsageError } from './format.ts';
+import { err, formatBytes, formatColumns, formatTable, int, layerSizes, num, out, UsageError } from './format.ts';
 import { loadModelFile } from './model_data.ts';
 
 export interface LayerInfo {
@@ -124,7 +124,9 @@ function printReport(r: InspectReport, spec: ModelSpec): void {
     if (r.file.classNames) rows.push(['classes', `${r.file.classNames.length}: ${shortList(r.file.classNames)}`]);
     if (r.file.featureNames) rows.push(['features', `${r.file.featureNames.length}: ${shortList(r.file.featureNames)}`]);
     else rows.push(['features', `${r.inputs} (unnamed)`]);
-    rows.push(['scaling', r.file.scaling ? r.file.scaling.method : 'none']);
+    const sc = r.file.scaling;
+    rows.push(['scaling', !sc || sc.method === 'none' ? 'none' : `${sc.method}: x' = (x − offset) × scale`]);
+    if (sc && sc.method !== 'none') rows.push(['offset', shortList(sc.offset.map(num), 8)], ['scale', shortList(sc.scale.map(num), 8)]);
   }
   rows.push(['layers', layerSizes(spec)], ['loss', r.loss], ['parameters', int(r.parameters)]);
   rows.push(['FLOPs per sample', `${int(r.flopsPerSample.forward)} forward, ${int(r.flopsPerSample.forwardBackward)} forward + backward`]);
