@@ -11,7 +11,7 @@ import { TrainingError } from '../src/errors.ts';
 import { loadConfigData, parseCommandLine, runOptionsOf } from '../src/options/parse.ts';
 import { assertSameBits, firstDifference, measureScaling, runSamplesPerSec, speedups } from '../src/train/scaling.ts';
 import { runTraining } from '../src/train/train.ts';
-import { runCli } from './helpers/cli.ts';
+import { runCli, runMain } from './helpers/cli.ts';
 
 let dir: string;
 const tmp = (name: string) => path.join(dir, name);
@@ -116,12 +116,12 @@ describe('threadtrain bench (the command)', () => {
   });
 
   it('prints the table and says the weights were bit-identical; a bad --threads is one error line', async () => {
-    const r = await runCli(['bench', '--config', tmp('tiny.json'), '--threads', '1,2', '--epochs', '1']);
+    const r = await runMain(['bench', '--config', tmp('tiny.json'), '--threads', '1,2', '--epochs', '1']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('final weights: bit-identical across threads 1, 2');
     expect(r.stdout).toMatch(/^\| threads \| samples\/s \| speedup \| efficiency \| run seconds \|$/m);
     expect(r.stdout).toMatch(/^\| +1 \| +[\d,]+ \| +1\.00× \| +100% \| +[\d.]+ \|$/m);
-    const bad = await runCli(['bench', '--config', tmp('tiny.json'), '--threads', '2']);
+    const bad = await runMain(['bench', '--config', tmp('tiny.json'), '--threads', '2']);
     expect(bad.code).toBe(1);
     expect(bad.stdout).toBe('');
     expect(bad.stderr).toBe('error: --threads: expected 1 among the thread counts (speedup is measured against one thread), found "2"\nhint: e.g. --threads 1,2\n');

@@ -14,7 +14,7 @@ import { paramLayout } from '../src/model/layout.ts';
 import type { ModelSpec } from '../src/model/spec.ts';
 import { loadConfigData, parseCommandLine, runOptionsOf } from '../src/options/parse.ts';
 import { runTraining } from '../src/train/train.ts';
-import { runCli } from './helpers/cli.ts';
+import { runCli, runMain } from './helpers/cli.ts';
 
 let dir: string;
 const tmp = (name: string) => path.join(dir, name);
@@ -150,7 +150,7 @@ describe('threadtrain inspect (the command)', () => {
     expect(report.run.threads).toBe(512);
     expect(report.run.sharedMemory).toEqual(inspectConfig(tmp('net.json'), { threads: 512 }).report.run!.sharedMemory);
 
-    const text = await runCli(['inspect', '--config', tmp('net.json'), '--threads', '2']);
+    const text = await runMain(['inspect', '--config', tmp('net.json'), '--threads', '2']);
     expect(text.code).toBe(0);
     const row = (name: string) => text.stdout.split('\n').find((l) => l.startsWith(`| ${name} `))?.split('|')[2]?.trim();
     expect(row('parameters')).toBe('17');
@@ -161,7 +161,7 @@ describe('threadtrain inspect (the command)', () => {
   });
 
   it('a model file\'s tables: format version, class and feature names, the scaling with its numbers', async () => {
-    const r = await runCli(['inspect', '--model', tmp('net.ttm')]);
+    const r = await runMain(['inspect', '--model', tmp('net.ttm')]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const row = (name: string) => r.stdout.split('\n').find((l) => l.startsWith(`| ${name} `))?.split('|')[2]?.trim();
@@ -175,13 +175,13 @@ describe('threadtrain inspect (the command)', () => {
   });
 
   it('a model file and a config are one or the other; neither is a usage error (exit 2)', async () => {
-    const both = await runCli(['inspect', '--config', tmp('net.json'), '--model', tmp('net.ttm')]);
+    const both = await runMain(['inspect', '--config', tmp('net.json'), '--model', tmp('net.ttm')]);
     expect(both.code).toBe(2);
     expect(both.stderr).toMatch(/^error: Arguments config and model are mutually exclusive$/m);
-    const neither = await runCli(['inspect']);
+    const neither = await runMain(['inspect']);
     expect(neither.code).toBe(2);
     expect(neither.stderr).toMatch(/^error: inspect: give --config FILE or --model FILE$/m);
-    const missing = await runCli(['inspect', '--model', tmp('none.ttm')]);
+    const missing = await runMain(['inspect', '--model', tmp('none.ttm')]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/^error: --model .*none\.ttm: expected a model file, found no such file$/m);
   });

@@ -32,3 +32,27 @@ export function runCli(args: readonly string[], timeoutMs = 60_000): Promise<Cli
     });
   });
 }
+
+/**
+ * main(args) in this process, with what it writes to stdout and stderr: no child process
+ * to start (seconds each on a loaded machine). Not for --help, which exits the process.
+ */
+export async function runMain(args: readonly string[]): Promise<CliRun> {
+  const { main } = await import('../../src/cli/main.ts');
+  const written = { stdout: '', stderr: '' };
+  const capture = (stream: 'stdout' | 'stderr') => {
+    const original = process[stream].write;
+    process[stream].write = ((chunk: string | Uint8Array) => {
+      written[stream] += String(chunk);
+      return true;
+    }) as typeof original;
+    return () => (process[stream].write = original);
+  };
+  const restore = [capture('stdout'), capture('stderr')];
+  try {
+    const code = await main(args);
+    return { code, ...written };
+  } finally {
+    for (const r of restore) r();
+  }
+}
