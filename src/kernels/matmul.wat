@@ -17,9 +17,15 @@
 ;; Tile 4 rows × 8 columns: 8 accumulators + 2 B vectors + 1 splat + 1 product = 12 live
 ;; v128 values, within the 16 xmm registers V8 has on x64 (some reserved). Tiles that need
 ;; more (3×12, 5×8, 6×8) measured 25–33 GFLOP/s, and unrolling the r loop fell to ~37,
-;; against 55–63 for this plain loop on the MLP shapes. Each step is 6 loads for 8 mul +
-;; 8 add, so the two SIMD multiply and two add pipes bound it, not memory: B is read in
-;; place (a K×8 panel stays in cache across the row blocks), no packing, no scratch memory.
+;; against 55–63 for this plain loop on the MLP shapes (Zen 5). Unrolling loses because
+;; V8 (TurboFan) issues every load of the loop body first, in effect order, and the
+;; arithmetic after: two steps' 12 loaded vectors + 8 accumulators spill (seen in
+;; --print-wasm-code; on a Xeon, 2× and 4× unrolled bodies ran 0.78–0.80× this loop).
+;; Each step is 6 loads for 8 mul + 8 add, so the SIMD multiply and add ports bound it,
+;; not memory: B is read in place (a K×8 panel stays in cache across the row blocks), no
+;; packing, no scratch memory. What is left to trim is the integer work around them: the
+;; loop ends on a pointer compare (no counter), and when A's four rows are adjacent floats
+;; (dW) one pointer with constant offsets replaces four (bench/matmul_ab.ts: 1.02–1.03×).
 
 ;; The ReLU epilogue (mode, per gemm call) works on the finished accumulators of a tile,
 ;; after the bias and around the stores, so it costs a few vector ops per tile and nothing
@@ -52,34 +58,56 @@
         (param $b i32) (param $ldb i32) (param $K i32) (param $bias i32) (param $ed i32) (param $mode i32)
     (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128) (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
     (local $b0 v128) (local $b1 v128) (local $s v128)
-    (local $p0 i32) (local $p1 i32) (local $p2 i32) (local $p3 i32) (local $e i32)
+    (local $p0 i32) (local $p1 i32) (local $p2 i32) (local $p3 i32) (local $e i32) (local $bEnd i32)
     (local.set $p0 (local.get $a))
     (local.set $p1 (i32.add (local.get $p0) (local.get $sam)))
     (local.set $p2 (i32.add (local.get $p1) (local.get $sam)))
     (local.set $p3 (i32.add (local.get $p2) (local.get $sam)))
+    ;; The loop ends when b reaches bEnd: one add and compare per step, no separate counter.
+    (local.set $bEnd (i32.add (local.get $b) (i32.mul (local.get $K) (local.get $ldb))))
     (block $done
       (br_if $done (i32.eqz (local.get $K)))
-      (loop $step
-        (local.set $b0 (v128.load align=4 (local.get $b)))
-        (local.set $b1 (v128.load offset=16 align=4 (local.get $b)))
-        (local.set $s (v128.load32_splat (local.get $p0)))
-        (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $s) (local.get $b0))))
-        (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $s) (local.get $b1))))
-        (local.set $s (v128.load32_splat (local.get $p1)))
-        (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $s) (local.get $b0))))
-        (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $s) (local.get $b1))))
-        (local.set $s (v128.load32_splat (local.get $p2)))
-        (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $s) (local.get $b0))))
-        (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $s) (local.get $b1))))
-        (local.set $s (v128.load32_splat (local.get $p3)))
-        (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $s) (local.get $b0))))
-        (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $s) (local.get $b1))))
-        (local.set $p0 (i32.add (local.get $p0) (local.get $sar)))
-        (local.set $p1 (i32.add (local.get $p1) (local.get $sar)))
-        (local.set $p2 (i32.add (local.get $p2) (local.get $sar)))
-        (local.set $p3 (i32.add (local.get $p3) (local.get $sar)))
-        (local.set $b (i32.add (local.get $b) (local.get $ldb)))
-        (br_if $step (local.tee $K (i32.sub (local.get $K) (i32.const 1))))))
+      (if (i32.eq (local.get $sam) (i32.const 4))
+        (then
+          ;; A's four rows are adjacent floats (dW: A = doutᵀ): one pointer, constant offsets.
+          (loop $step4
+            (local.set $b0 (v128.load align=4 (local.get $b)))
+            (local.set $b1 (v128.load offset=16 align=4 (local.get $b)))
+            (local.set $s (v128.load32_splat (local.get $p0)))
+            (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $s) (local.get $b0))))
+            (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $s) (local.get $b1))))
+            (local.set $s (v128.load32_splat offset=4 (local.get $p0)))
+            (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $s) (local.get $b0))))
+            (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $s) (local.get $b1))))
+            (local.set $s (v128.load32_splat offset=8 (local.get $p0)))
+            (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $s) (local.get $b0))))
+            (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $s) (local.get $b1))))
+            (local.set $s (v128.load32_splat offset=12 (local.get $p0)))
+            (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $s) (local.get $b0))))
+            (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $s) (local.get $b1))))
+            (local.set $p0 (i32.add (local.get $p0) (local.get $sar)))
+            (br_if $step4 (i32.ne (local.tee $b (i32.add (local.get $b) (local.get $ldb))) (local.get $bEnd)))))
+        (else
+          (loop $step
+            (local.set $b0 (v128.load align=4 (local.get $b)))
+            (local.set $b1 (v128.load offset=16 align=4 (local.get $b)))
+            (local.set $s (v128.load32_splat (local.get $p0)))
+            (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $s) (local.get $b0))))
+            (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $s) (local.get $b1))))
+            (local.set $s (v128.load32_splat (local.get $p1)))
+            (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $s) (local.get $b0))))
+            (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $s) (local.get $b1))))
+            (local.set $s (v128.load32_splat (local.get $p2)))
+            (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $s) (local.get $b0))))
+            (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $s) (local.get $b1))))
+            (local.set $s (v128.load32_splat (local.get $p3)))
+            (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $s) (local.get $b0))))
+            (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $s) (local.get $b1))))
+            (local.set $p0 (i32.add (local.get $p0) (local.get $sar)))
+            (local.set $p1 (i32.add (local.get $p1) (local.get $sar)))
+            (local.set $p2 (i32.add (local.get $p2) (local.get $sar)))
+            (local.set $p3 (i32.add (local.get $p3) (local.get $sar)))
+            (br_if $step (i32.ne (local.tee $b (i32.add (local.get $b) (local.get $ldb))) (local.get $bEnd)))))))
     (if (i32.ne (local.get $bias) (i32.const -1))
       (then
         (local.set $b0 (v128.load align=4 (local.get $bias)))

@@ -50,8 +50,11 @@ export function matmulModule(): WebAssembly.Module {
   return compiled;
 }
 
-/** Kernel over Float32Array views into `memory`; see kernel.ts for the contract. */
-export function createWasmKernel(memory: WebAssembly.Memory): Kernel<Float32Array> {
+/**
+ * Kernel over Float32Array views into `memory`; see kernel.ts for the contract. `module` is
+ * matmul.wat's compiled module; bench/matmul_ab.ts passes a build of another .wat to time it.
+ */
+export function createWasmKernel(memory: WebAssembly.Memory, module: WebAssembly.Module = matmulModule()): Kernel<Float32Array> {
   if (!(memory instanceof WebAssembly.Memory)) {
     throw new TypeError(`createWasmKernel: expected a WebAssembly.Memory, got ${typeName(memory)}\n` +
       'hint: pass the engine\'s memory, e.g. new WebAssembly.Memory({ initial, maximum, shared: true })');
@@ -61,7 +64,7 @@ export function createWasmKernel(memory: WebAssembly.Memory): Kernel<Float32Arra
       'so that every worker thread computes on the same bytes)\n' +
       'hint: new WebAssembly.Memory({ initial, maximum, shared: true })');
   }
-  const instance = new WebAssembly.Instance(matmulModule(), { env: { memory } });
+  const instance = new WebAssembly.Instance(module, { env: { memory } });
   const wasm = instance.exports as unknown as MatmulExports;
 
   // The hot loops trust their inputs, but these pointers address raw shared memory: a
