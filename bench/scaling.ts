@@ -490,7 +490,8 @@ async function main(): Promise<void> {
   console.log('rows = phase 1 (gather own rows, layer 0 forward of own units over all rows, then forward and backward of own rows);');
   console.log('reduce = phase 2 (dW, db of own units over all rows); update = phase 3 (SGD on own units + refresh of Wᵀ, interleaved with');
   console.log('phase 2 block by block unless clipping); barrier = waiting in the 4–5 barriers; serial = serial sections (all threads).');
-  console.log('"wait 1" in the per-thread table covers the three barriers of phase 1.\n');
+  console.log('"wait 1" in the per-thread table covers the three barriers of phase 1. In the per-thread table, "SGD" is the update call(s) and');
+  console.log('"Wᵀ" a separate refresh: the wasm kernel refreshes Wᵀ inside its update call (kernel.updateUnits), so there "Wᵀ" is 0 and "SGD" has both.\n');
   console.log(table(
     ['batch', 'threads', 'samples/s', 'range', 'speedup', 'efficiency', 'rerun', 'step ms', 'rows ms', 'reduce ms', 'update ms', 'barrier ms', 'serial ms', 'samples/s timing on'],
     rows,
