@@ -88,9 +88,9 @@ export interface UpdateRule {
 }
 export const UPDATE_SGD = 0, UPDATE_MOMENTUM = 1, UPDATE_NESTEROV = 2, UPDATE_ADAM = 3, UPDATE_RMSPROP = 4;
 export type UpdateKind = typeof UPDATE_SGD | typeof UPDATE_MOMENTUM | typeof UPDATE_NESTEROV | typeof UPDATE_ADAM | typeof UPDATE_RMSPROP;
-/** Slots of UpdateRule.c: lr, gradient scale, L2 weight decay, p's shrink factor, eps, then per kind μ / β1 / α (DECAY), 1−β1 / 1−α (GAIN), β2, 1−β2 and Adam's bias corrections 1−β1^t, 1−β2^t. */
+/** Slots of UpdateRule.c: lr, gradient scale, L2 weight decay, p's shrink factor, eps, then per kind μ / β1 / α (DECAY), 1−β1 / 1−α (GAIN), β2, 1−β2 and Adam's step lr/(1−β1^t) and 1/√(1−β2^t). */
 export const U_LR = 0, U_SCALE = 1, U_L2 = 2, U_SHRINK = 3, U_EPS = 4, U_DECAY = 5, U_GAIN = 6, U_DECAY2 = 7, U_GAIN2 = 8,
-  U_BC1 = 9, U_BC2 = 10, UPDATE_CONSTANTS = 11;
+  U_STEP = 9, U_RSQRT_BC2 = 10, UPDATE_CONSTANTS = 11;
 
 /** Argument checks shared by the float32 kernels; `who` names the kernel in the message ("wasm kernel"). */
 export function checkDims(who: string, op: string, B: number, IN: number, OUT: number): void {

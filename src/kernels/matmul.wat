@@ -571,14 +571,15 @@
   ;; where a step lands next to zero (optimizers.ts). g, m and v are the gradient and the
   ;; rule's state buffers at the same offsets as p (m: momentum's buf, Adam's m, RMSprop's v;
   ;; v: Adam's v; pointers a kind does not use are never read). Kinds: 0 sgd, 1 momentum,
-  ;; 2 nesterov, 3 adam (adamw: wd = 0 and shrink = 1 − lr·wd), 4 rmsprop. One loop per kind,
+  ;; 2 nesterov, 3 adam (adamw: wd = 0 and shrink = 1 − lr·wd; one division and one square root
+  ;; per element, see applyRule), 4 rmsprop. One loop per kind,
   ;; four floats (two pairs, constant offsets) per iteration, so that the kind's branch, the
   ;; pointer updates and V8's loop check are paid once per four floats, not per element.
   ;; A momentum buffer b is used unrounded in p's update, as the JS loop uses its local.
   (func $update (export "update") (param $kind i32) (param $p i32) (param $g i32) (param $m i32) (param $v i32) (param $n i32)
-        (param $lr f64) (param $s f64) (param $wd f64) (param $shrink f64) (param $eps f64) (param $d1 f64) (param $g1 f64) (param $d2 f64) (param $g2 f64) (param $bc1 f64) (param $bc2 f64)
+        (param $lr f64) (param $s f64) (param $wd f64) (param $shrink f64) (param $eps f64) (param $d1 f64) (param $g1 f64) (param $d2 f64) (param $g2 f64) (param $step f64) (param $r f64)
     (local $end4 i32) (local $vP v128) (local $vG v128) (local $vB v128) (local $vV v128) (local $xP f64) (local $xG f64) (local $xB f64) (local $xV f64)
-    (local $Klr v128) (local $Ks v128) (local $Kwd v128) (local $Kshrink v128) (local $Keps v128) (local $Kd1 v128) (local $Kg1 v128) (local $Kd2 v128) (local $Kg2 v128) (local $Kbc1 v128) (local $Kbc2 v128)
+    (local $Klr v128) (local $Ks v128) (local $Kwd v128) (local $Kshrink v128) (local $Keps v128) (local $Kd1 v128) (local $Kg1 v128) (local $Kd2 v128) (local $Kg2 v128) (local $Kstep v128) (local $Kr v128)
     (local.set $Klr (f64x2.splat (local.get $lr)))
     (local.set $Ks (f64x2.splat (local.get $s)))
     (local.set $Kwd (f64x2.splat (local.get $wd)))
@@ -588,8 +589,8 @@
     (local.set $Kg1 (f64x2.splat (local.get $g1)))
     (local.set $Kd2 (f64x2.splat (local.get $d2)))
     (local.set $Kg2 (f64x2.splat (local.get $g2)))
-    (local.set $Kbc1 (f64x2.splat (local.get $bc1)))
-    (local.set $Kbc2 (f64x2.splat (local.get $bc2)))
+    (local.set $Kstep (f64x2.splat (local.get $step)))
+    (local.set $Kr (f64x2.splat (local.get $r)))
     ;; p advances to end4 four floats at a time, then one pair if n & 2, then one float if n & 1.
     (local.set $end4 (i32.add (local.get $p) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
     (if (i32.eq (local.get $kind) (i32.const 0))  ;; sgd
@@ -710,14 +711,14 @@
             (local.set $vV (f64x2.add (f64x2.mul (local.get $Kd2) (f64x2.promote_low_f32x4 (v128.load64_zero align=4 (local.get $v)))) (f64x2.mul (f64x2.mul (local.get $Kg2) (local.get $vG)) (local.get $vG))))
             (v128.store64_lane align=4 0 (local.get $m) (f32x4.demote_f64x2_zero (local.get $vB)))
             (v128.store64_lane align=4 0 (local.get $v) (f32x4.demote_f64x2_zero (local.get $vV)))
-            (v128.store64_lane align=4 0 (local.get $p) (f32x4.demote_f64x2_zero (f64x2.sub (f64x2.mul (local.get $vP) (local.get $Kshrink)) (f64x2.div (f64x2.mul (local.get $Klr) (f64x2.div (local.get $vB) (local.get $Kbc1))) (f64x2.add (f64x2.sqrt (f64x2.div (local.get $vV) (local.get $Kbc2))) (local.get $Keps))))))
+            (v128.store64_lane align=4 0 (local.get $p) (f32x4.demote_f64x2_zero (f64x2.sub (f64x2.mul (local.get $vP) (local.get $Kshrink)) (f64x2.div (f64x2.mul (local.get $Kstep) (local.get $vB)) (f64x2.add (f64x2.mul (f64x2.sqrt (local.get $vV)) (local.get $Kr)) (local.get $Keps))))))
             (local.set $vP (f64x2.promote_low_f32x4 (v128.load64_zero offset=8 align=4 (local.get $p))))
             (local.set $vG (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (v128.load64_zero offset=8 align=4 (local.get $g))) (local.get $Ks)) (f64x2.mul (local.get $Kwd) (local.get $vP))))
             (local.set $vB (f64x2.add (f64x2.mul (local.get $Kd1) (f64x2.promote_low_f32x4 (v128.load64_zero offset=8 align=4 (local.get $m)))) (f64x2.mul (local.get $Kg1) (local.get $vG))))
             (local.set $vV (f64x2.add (f64x2.mul (local.get $Kd2) (f64x2.promote_low_f32x4 (v128.load64_zero offset=8 align=4 (local.get $v)))) (f64x2.mul (f64x2.mul (local.get $Kg2) (local.get $vG)) (local.get $vG))))
             (v128.store64_lane offset=8 align=4 0 (local.get $m) (f32x4.demote_f64x2_zero (local.get $vB)))
             (v128.store64_lane offset=8 align=4 0 (local.get $v) (f32x4.demote_f64x2_zero (local.get $vV)))
-            (v128.store64_lane offset=8 align=4 0 (local.get $p) (f32x4.demote_f64x2_zero (f64x2.sub (f64x2.mul (local.get $vP) (local.get $Kshrink)) (f64x2.div (f64x2.mul (local.get $Klr) (f64x2.div (local.get $vB) (local.get $Kbc1))) (f64x2.add (f64x2.sqrt (f64x2.div (local.get $vV) (local.get $Kbc2))) (local.get $Keps))))))
+            (v128.store64_lane offset=8 align=4 0 (local.get $p) (f32x4.demote_f64x2_zero (f64x2.sub (f64x2.mul (local.get $vP) (local.get $Kshrink)) (f64x2.div (f64x2.mul (local.get $Kstep) (local.get $vB)) (f64x2.add (f64x2.mul (f64x2.sqrt (local.get $vV)) (local.get $Kr)) (local.get $Keps))))))
             (local.set $p (i32.add (local.get $p) (i32.const 16)))
             (local.set $g (i32.add (local.get $g) (i32.const 16)))
             (local.set $m (i32.add (local.get $m) (i32.const 16)))
@@ -731,7 +732,7 @@
             (local.set $vV (f64x2.add (f64x2.mul (local.get $Kd2) (f64x2.promote_low_f32x4 (v128.load64_zero align=4 (local.get $v)))) (f64x2.mul (f64x2.mul (local.get $Kg2) (local.get $vG)) (local.get $vG))))
             (v128.store64_lane align=4 0 (local.get $m) (f32x4.demote_f64x2_zero (local.get $vB)))
             (v128.store64_lane align=4 0 (local.get $v) (f32x4.demote_f64x2_zero (local.get $vV)))
-            (v128.store64_lane align=4 0 (local.get $p) (f32x4.demote_f64x2_zero (f64x2.sub (f64x2.mul (local.get $vP) (local.get $Kshrink)) (f64x2.div (f64x2.mul (local.get $Klr) (f64x2.div (local.get $vB) (local.get $Kbc1))) (f64x2.add (f64x2.sqrt (f64x2.div (local.get $vV) (local.get $Kbc2))) (local.get $Keps))))))
+            (v128.store64_lane align=4 0 (local.get $p) (f32x4.demote_f64x2_zero (f64x2.sub (f64x2.mul (local.get $vP) (local.get $Kshrink)) (f64x2.div (f64x2.mul (local.get $Kstep) (local.get $vB)) (f64x2.add (f64x2.mul (f64x2.sqrt (local.get $vV)) (local.get $Kr)) (local.get $Keps))))))
             (local.set $p (i32.add (local.get $p) (i32.const 8)))
             (local.set $g (i32.add (local.get $g) (i32.const 8)))
             (local.set $m (i32.add (local.get $m) (i32.const 8)))
@@ -745,7 +746,7 @@
             (local.set $xV (f64.add (f64.mul (local.get $d2) (f64.promote_f32 (f32.load (local.get $v)))) (f64.mul (f64.mul (local.get $g2) (local.get $xG)) (local.get $xG))))
             (f32.store (local.get $m) (f32.demote_f64 (local.get $xB)))
             (f32.store (local.get $v) (f32.demote_f64 (local.get $xV)))
-            (f32.store (local.get $p) (f32.demote_f64 (f64.sub (f64.mul (local.get $xP) (local.get $shrink)) (f64.div (f64.mul (local.get $lr) (f64.div (local.get $xB) (local.get $bc1))) (f64.add (f64.sqrt (f64.div (local.get $xV) (local.get $bc2))) (local.get $eps))))))
+            (f32.store (local.get $p) (f32.demote_f64 (f64.sub (f64.mul (local.get $xP) (local.get $shrink)) (f64.div (f64.mul (local.get $step) (local.get $xB)) (f64.add (f64.mul (f64.sqrt (local.get $xV)) (local.get $r)) (local.get $eps))))))
             ))
         (return)))
     (if (i32.eq (local.get $kind) (i32.const 4))  ;; rmsprop
@@ -796,14 +797,14 @@
   ;; core's cache (a 16-unit block of a 784-input layer is 50 KB) when they are transposed.
   (func (export "updateUnits") (param $kind i32) (param $w i32) (param $g i32) (param $m i32) (param $v i32)
         (param $wt i32) (param $IN i32) (param $OUT i32) (param $j0 i32) (param $j1 i32)
-        (param $lr f64) (param $s f64) (param $wd f64) (param $shrink f64) (param $eps f64) (param $d1 f64) (param $g1 f64) (param $d2 f64) (param $g2 f64) (param $bc1 f64) (param $bc2 f64)
+        (param $lr f64) (param $s f64) (param $wd f64) (param $shrink f64) (param $eps f64) (param $d1 f64) (param $g1 f64) (param $d2 f64) (param $g2 f64) (param $step f64) (param $r f64)
     (local $off i32)
     (local.set $off (i32.shl (i32.mul (local.get $j0) (local.get $IN)) (i32.const 2)))
     (call $update (local.get $kind)
       (i32.add (local.get $w) (local.get $off)) (i32.add (local.get $g) (local.get $off))
       (i32.add (local.get $m) (local.get $off)) (i32.add (local.get $v) (local.get $off))
       (i32.mul (i32.sub (local.get $j1) (local.get $j0)) (local.get $IN))
-      (local.get $lr) (local.get $s) (local.get $wd) (local.get $shrink) (local.get $eps) (local.get $d1) (local.get $g1) (local.get $d2) (local.get $g2) (local.get $bc1) (local.get $bc2))
+      (local.get $lr) (local.get $s) (local.get $wd) (local.get $shrink) (local.get $eps) (local.get $d1) (local.get $g1) (local.get $d2) (local.get $g2) (local.get $step) (local.get $r))
     (call $transpose (local.get $wt) (local.get $w) (local.get $IN) (local.get $OUT) (local.get $j0) (local.get $j1))
   )
 )

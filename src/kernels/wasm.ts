@@ -6,7 +6,7 @@
 // never writes outside the output arrays it is given.
 
 import {
-  checkDims, checkUnits, type Kernel, U_BC1, U_BC2, U_DECAY, U_DECAY2, U_EPS, U_GAIN, U_GAIN2, U_L2, U_LR, U_SCALE, U_SHRINK,
+  checkDims, checkUnits, type Kernel, U_DECAY, U_DECAY2, U_EPS, U_GAIN, U_GAIN2, U_L2, U_LR, U_RSQRT_BC2, U_SCALE, U_SHRINK, U_STEP,
   UPDATE_ADAM, UPDATE_RMSPROP, UPDATE_SGD, type UpdateRule,
 } from './kernel.ts';
 import { MATMUL_WASM_BASE64 } from './matmul_wasm.generated.ts';
@@ -174,7 +174,7 @@ export function createWasmKernel(memory: WebAssembly.Memory, module: WebAssembly
       const c = rule.c;
       wasm.update(rule.kind, ptr(op, 'params', params, hi) + 4 * lo, ptr(op, 'grads', grads, hi) + 4 * lo,
         m + 4 * lo, v + 4 * lo, hi - lo,
-        c[U_LR]!, c[U_SCALE]!, c[U_L2]!, c[U_SHRINK]!, c[U_EPS]!, c[U_DECAY]!, c[U_GAIN]!, c[U_DECAY2]!, c[U_GAIN2]!, c[U_BC1]!, c[U_BC2]!);
+        c[U_LR]!, c[U_SCALE]!, c[U_L2]!, c[U_SHRINK]!, c[U_EPS]!, c[U_DECAY]!, c[U_GAIN]!, c[U_DECAY2]!, c[U_GAIN2]!, c[U_STEP]!, c[U_RSQRT_BC2]!);
     },
 
     updateUnits(rule, w, grads, s0, s1, wt, IN, OUT, j0, j1) {
@@ -184,7 +184,7 @@ export function createWasmKernel(memory: WebAssembly.Memory, module: WebAssembly
       const [m, v] = statePointers(op, rule, s0, s1, n);
       const c = rule.c;
       wasm.updateUnits(rule.kind, ptr(op, 'w', w, n), ptr(op, 'grads', grads, n), m, v, ptr(op, 'wt', wt, n), IN, OUT, j0, j1,
-        c[U_LR]!, c[U_SCALE]!, c[U_L2]!, c[U_SHRINK]!, c[U_EPS]!, c[U_DECAY]!, c[U_GAIN]!, c[U_DECAY2]!, c[U_GAIN2]!, c[U_BC1]!, c[U_BC2]!);
+        c[U_LR]!, c[U_SCALE]!, c[U_L2]!, c[U_SHRINK]!, c[U_EPS]!, c[U_DECAY]!, c[U_GAIN]!, c[U_DECAY2]!, c[U_GAIN2]!, c[U_STEP]!, c[U_RSQRT_BC2]!);
     },
   };
 }

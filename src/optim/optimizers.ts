@@ -6,7 +6,7 @@
 // loop takes the resolved config as given.
 
 import {
-  U_BC1, U_BC2, U_DECAY, U_DECAY2, U_EPS, U_GAIN, U_GAIN2, U_L2, U_LR, U_SCALE, U_SHRINK, UPDATE_ADAM, UPDATE_CONSTANTS,
+  U_DECAY, U_DECAY2, U_EPS, U_GAIN, U_GAIN2, U_L2, U_LR, U_RSQRT_BC2, U_SCALE, U_SHRINK, U_STEP, UPDATE_ADAM, UPDATE_CONSTANTS,
   UPDATE_MOMENTUM, UPDATE_NESTEROV, UPDATE_RMSPROP, UPDATE_SGD, type UpdateRule,
 } from '../kernels/kernel.ts';
 
@@ -72,9 +72,11 @@ export function updateRule(cfg: OptimizerConfig, lr: number, t: number, gradScal
       c[U_GAIN] = 1 - cfg.beta1;
       c[U_DECAY2] = cfg.beta2;
       c[U_GAIN2] = 1 - cfg.beta2;
-      // Both corrections depend only on t, so every thread computes the same doubles.
-      c[U_BC1] = 1 - Math.pow(cfg.beta1, t);
-      c[U_BC2] = 1 - Math.pow(cfg.beta2, t);
+      // PyTorch's form of the bias corrections: step = lr/(1 − β1^t) and √v̂ = √v/√(1 − β2^t),
+      // here a product with 1/√(1 − β2^t), so an element costs one division and one square
+      // root. Both depend only on t, so every thread computes the same doubles.
+      c[U_STEP] = lr / (1 - Math.pow(cfg.beta1, t));
+      c[U_RSQRT_BC2] = 1 / Math.sqrt(1 - Math.pow(cfg.beta2, t));
       return { kind: UPDATE_ADAM, c };
     case 'rmsprop':
       c[U_DECAY] = cfg.alpha;
@@ -92,7 +94,8 @@ export function updateRule(cfg: OptimizerConfig, lr: number, t: number, gradScal
  *             (buf starts at 0, so the first step gives buf = g, as PyTorch's clone)
  * - nesterov: g += wd·p;  buf = μ·buf + g;  g' = g + μ·buf;  p −= lr·g'
  * - adam:     g += wd·p (L2);  m = β1·m + (1−β1)·g;  v = β2·v + (1−β2)·g²;
- *             m̂ = m/(1−β1^t);  v̂ = v/(1−β2^t);  p −= lr·m̂/(√v̂ + eps)
+ *             p −= step·m/(√v·r + eps), step = lr/(1−β1^t), r = 1/√(1−β2^t)
+ *             (PyTorch's form of m̂ = m/(1−β1^t), v̂ = v/(1−β2^t), p −= lr·m̂/(√v̂ + eps))
  * - adamw:    p ·= (1 − lr·wd) (decoupled decay), then the adam step with no L2 term
  * - rmsprop:  g += wd·p;  v = α·v + (1−α)·g²;  p −= lr·g/(√v + eps)
  *
@@ -154,7 +157,7 @@ export function applyRule(
     case UPDATE_ADAM: {
       const m = s0!, v = s1!;
       const beta1 = c[U_DECAY]!, gain1 = c[U_GAIN]!, beta2 = c[U_DECAY2]!, gain2 = c[U_GAIN2]!;
-      const bc1 = c[U_BC1]!, bc2 = c[U_BC2]!, shrink = c[U_SHRINK]!;
+      const step = c[U_STEP]!, r = c[U_RSQRT_BC2]!, shrink = c[U_SHRINK]!;
       for (let i = lo; i < hi; i++) {
         const p = params[i]! * shrink;
         const g = grads[i]! * s + wd * params[i]!;
@@ -162,7 +165,7 @@ export function applyRule(
         const vi = beta2 * v[i]! + gain2 * g * g;
         m[i] = mi;
         v[i] = vi;
-        params[i] = p - (lr * (mi / bc1)) / (Math.sqrt(vi / bc2) + eps);
+        params[i] = p - (step * mi) / (Math.sqrt(vi) * r + eps);
       }
       return;
     }
