@@ -1,5 +1,6 @@
-// Optimizer update rules over flat Float32 buffers. Each worker thread calls
-// `applyUpdate` on the parameter range it owns, so every rule here is a pure per-element
+// Optimizer update rules over flat Float32 buffers. Each worker thread runs the rule
+// (`applyRule`, or the wasm kernel's bit-identical copy of it, kernel.ts `update`/`updateUnits`)
+// on the parameter range it owns, with the step's constants from `updateRule`. Every rule is a pure per-element
 // function of (param, grad, state) at the same index: no reductions, no cross-element
 // reads. The result is therefore bit-identical however [lo, hi) is split across threads.
 // User options are parsed and defaulted by the options schema (options/schema.ts); the hot
