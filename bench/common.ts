@@ -112,3 +112,44 @@ export function revision(): string {
   const dirty = git(['status', '--porcelain', '--', 'src', 'workers']).split('\n').filter(Boolean).map((l) => l.slice(3));
   return dirty.length === 0 ? `commit ${head}` : `commit ${head} + uncommitted changes in ${dirty.join(', ')}`;
 }
+
+/** A timed cell: calibrated once (after warm-up), then sampled again in every round. */
+export class Cell {
+  private calls = 1;
+  readonly samples: number[] = [];
+  constructor(private readonly fn: () => void, minMs: number) {
+    const warmUntil = performance.now() + Math.max(200, 4 * minMs); // long enough for V8 to tier wasm and JS up
+    do fn();
+    while (performance.now() < warmUntil);
+    for (;;) {
+      const t0 = performance.now();
+      for (let i = 0; i < this.calls; i++) fn();
+      const ms = performance.now() - t0;
+      if (ms >= minMs) break;
+      this.calls = Math.max(this.calls + 1, Math.ceil((this.calls * minMs * 1.2) / Math.max(ms, 0.01)));
+    }
+  }
+
+  /** `repeats` samples of seconds per call. */
+  sample(repeats: number): void {
+    this.fn(); // one untimed call brings this cell's arrays back into cache
+    for (let r = 0; r < repeats; r++) {
+      const t0 = performance.now();
+      for (let i = 0; i < this.calls; i++) this.fn();
+      this.samples.push((performance.now() - t0) / 1000 / this.calls);
+    }
+  }
+
+  median(): number {
+    const sorted = [...this.samples].sort((a, b) => a - b);
+    return sorted[Math.floor(sorted.length / 2)]!;
+  }
+
+  /**
+   * The fastest sample: on a loaded machine, the sample least disturbed by other processes
+   * (reported beside the median, never instead of it).
+   */
+  fastest(): number {
+    return Math.min(...this.samples);
+  }
+}

@@ -11,8 +11,9 @@
 // whole table (a burst of someone else's work then spoils a few samples, not a whole cell)
 // and the cell reports the median of all R·N samples.
 //
-// A call of any product costs 2·B·IN·OUT floating-point operations. Peak is the measured
-// 128-bit SIMD mul+add ceiling of one core of the reference machine (shared/research/anchors.md).
+// A call of any product costs 2·B·IN·OUT floating-point operations. Each cell is also given
+// as a share of this machine's own 128-bit SIMD mul+add ceiling (bench/ceiling.ts: a wasm
+// loop of independent f32x4.mul and f32x4.add chains), timed in the same rounds as the table.
 //
 // "naive f32" is the same textbook loop as the oracle with a Math.fround after every multiply
 // and add: the contract's bits (checked equal to js), so js against it is the speed-up of the
@@ -31,8 +32,8 @@ import { naiveKernel } from '../src/kernels/naive.ts';
 import { createWasmKernel } from '../src/kernels/wasm.ts';
 import { activationBackward, activationForward } from '../src/nn/activations.ts';
 import { createRng } from '../src/rng.ts';
-
-const PEAK_GFLOPS = 64;
+import { Ceiling } from './ceiling.ts';
+import { Cell } from './common.ts';
 
 type Op = 'forward' | 'dW' | 'dX';
 const OPS: Op[] = ['forward', 'dW', 'dX'];
@@ -245,40 +246,7 @@ function sameBits(a: Float32Array, b: Float32Array): boolean {
   return true;
 }
 
-/** A timed cell: calibrated once (after warm-up), then sampled again in every round. */
-class Cell {
-  private calls = 1;
-  readonly samples: number[] = [];
-  constructor(private readonly fn: () => void, minMs: number) {
-    const warmUntil = performance.now() + Math.max(200, 4 * minMs); // long enough for V8 to tier wasm and JS up
-    do fn();
-    while (performance.now() < warmUntil);
-    for (;;) {
-      const t0 = performance.now();
-      for (let i = 0; i < this.calls; i++) fn();
-      const ms = performance.now() - t0;
-      if (ms >= minMs) break;
-      this.calls = Math.max(this.calls + 1, Math.ceil((this.calls * minMs * 1.2) / Math.max(ms, 0.01)));
-    }
-  }
-
-  /** `repeats` samples of seconds per call. */
-  sample(repeats: number): void {
-    this.fn(); // one untimed call brings this cell's arrays back into cache
-    for (let r = 0; r < repeats; r++) {
-      const t0 = performance.now();
-      for (let i = 0; i < this.calls; i++) this.fn();
-      this.samples.push((performance.now() - t0) / 1000 / this.calls);
-    }
-  }
-
-  median(): number {
-    const sorted = [...this.samples].sort((a, b) => a - b);
-    return sorted[Math.floor(sorted.length / 2)]!;
-  }
-}
-
-function main(): void {
+async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const command = `npx tsx bench/matmul.ts${process.argv.slice(2).map((a) => ` ${a}`).join('')}`;
   const cpu = os.cpus()[0]?.model.trim() ?? 'unknown CPU';
@@ -295,7 +263,7 @@ function main(): void {
   console.log(`machine: ${machine}`);
   console.log(`command: ${command}`);
   console.log(`median of ${args.rounds}×${args.repeats} timed samples per cell (each >= ${args.minMs} ms, ${args.rounds} rounds ` +
-    `over the whole table) after warm-up; GFLOP/s = 2·B·IN·OUT per call; % of the ${PEAK_GFLOPS} GFLOP/s 128-bit mul+add peak`);
+    `over the whole table) after warm-up; GFLOP/s = 2·B·IN·OUT per call; % of this core's 128-bit mul+add ceiling (below)`);
   console.log('arrays: views into one shared WebAssembly.Memory; "js plain" = the js kernel on plain Float32Arrays\n');
 
   const KERNELS = ['naive', 'naive32', 'js', 'jsPlain', 'wasm'] as const;
@@ -365,8 +333,10 @@ function main(): void {
     } });
   }
 
+  const ceiling = await Ceiling.create(args.minMs);
   for (let round = 0; round < args.rounds; round++) {
     process.stderr.write(`round ${round + 1}/${args.rounds}\n`);
+    ceiling.sample(args.repeats);
     for (const row of table) for (const k of KERNELS) row.cells[k].sample(args.repeats);
     for (const t of transposeCells) { t.js.sample(args.repeats); t.wasm.sample(args.repeats); }
     for (const row of fusedRows) for (const k of FUSED_CELLS) row.cells[k].sample(args.repeats);
@@ -375,7 +345,8 @@ function main(): void {
 
   const header = ['shape B×IN×OUT', 'op', 'naive', 'naive f32', 'js', 'js plain', 'wasm', 'js/naive', 'js/naive f32', 'wasm/js'];
   const rows: string[][] = [];
-  const fmt = (g: number) => `${g.toFixed(g < 10 ? 2 : 1)} (${((100 * g) / PEAK_GFLOPS).toFixed(g < 6.4 ? 1 : 0)}%)`;
+  const peak = ceiling.best().gflops;
+  const fmt = (g: number) => `${g.toFixed(g < 10 ? 2 : 1)} (${((100 * g) / peak).toFixed(g < peak / 10 ? 1 : 0)}%)`;
   const date = new Date().toISOString();
   for (const { s, op, cells } of table) {
     const flops = 2 * s.B * s.IN * s.OUT;
@@ -386,7 +357,7 @@ function main(): void {
       for (const kernel of KERNELS) {
         appendFileSync(args.json, JSON.stringify({
           bench: 'matmul', kernel, op, B: s.B, IN: s.IN, OUT: s.OUT, seconds: cells[kernel].median(), gflops: g[kernel],
-          fractionOfPeak: g[kernel] / PEAK_GFLOPS, samples: cells[kernel].samples.length, machine, command, date,
+          fractionOfCeiling: g[kernel] / peak, ceilingGflops: peak, samples: cells[kernel].samples.length, machine, command, date,
         }) + '\n');
       }
     }
@@ -409,7 +380,8 @@ function main(): void {
     for (const r of body) console.log(line(r));
   };
   const loads = (l: number[]) => l.map((v) => v.toFixed(2)).join(' ');
-  console.log(`load average (1, 5, 15 min): ${loads(loadAtStart)} at the start, ${loads(loadAtEnd)} at the end\n`);
+  console.log(`load average (1, 5, 15 min): ${loads(loadAtStart)} at the start, ${loads(loadAtEnd)} at the end`);
+  console.log(`this core's 128-bit mul+add ceiling: ${ceiling.describe()}\n`);
   if (!args.fusedOnly) {
     console.log('checked before timing: js within the float32 error bound of the float64 oracle; naive f32 = js and wasm = js bit for bit\n');
     printTable(header, rows);
@@ -446,4 +418,4 @@ function main(): void {
     'js split µs (GFLOP/s)', 'js fused µs (GFLOP/s)'], fusedBody);
 }
 
-main();
+await main();

@@ -1,11 +1,12 @@
 // bench/scaling.ts — strong scaling of data-parallel training: the MNIST MLP 784-256-128-10
-// (ReLU, softmax cross-entropy, plain SGD lr 0.05, wasm kernel) on the 22,699 training images,
+// (ReLU, softmax cross-entropy, plain SGD lr 0.05 — or --optimizer NAME, the adaptive ones at lr
+// 0.001 — wasm kernel) on the 22,699 training images,
 // a fixed global batch (128 and 512) split over 1..N threads. It drives the Engine the way
 // train() does (same seed, initialisation, shuffling and one command per epoch; checked bit
 // for bit against train() itself) so that it can also switch on the engine's timing cells.
 //
 //   npx tsx bench/scaling.ts [--threads 1..N] [--batches 128,512] [--repeats 3] [--epochs 3] [--warmup 4]
-//                            [--max-foreign 0.05] [--probe yes|no|only] [--json FILE]
+//                            [--max-foreign 0.05] [--probe yes|no|only] [--optimizer sgd] [--json FILE]
 //
 // Each run: start the engine (not timed), --warmup epochs (not timed: each worker isolate
 // compiles runTrainSteps with TurboFan — ~50 ms, three times — on a V8 helper thread that takes
@@ -43,12 +44,13 @@ import { initializeParams } from '../src/model/init.ts';
 import type { ModelSpec } from '../src/model/spec.ts';
 import { createRng } from '../src/rng.ts';
 import { resolveOptimizer, resolveSchedule } from '../src/options/parse.ts';
+import { OPTIMIZERS, stateBuffers, type OptimizerConfig, type OptimizerName } from '../src/optim/optimizers.ts';
 import { train } from '../src/api.ts';
 import { command, fixed, int, intList, JsonLines, load, loadMnist, machine, median, MNIST_LAYERS, MNIST_LR, parseFlags, revision, SEED, table } from './common.ts';
 // The bit comparison `threadtrain bench` makes too: one definition of "the same weights".
 import { assertSameBits } from '../src/train/scaling.ts';
 
-const USAGE = 'npx tsx bench/scaling.ts [--threads 1..N] [--batches 128,512] [--repeats 3] [--epochs 3] [--warmup 4] [--max-foreign 0.05] [--probe yes|no|only] [--json FILE]';
+const USAGE = 'npx tsx bench/scaling.ts [--threads 1..N] [--batches 128,512] [--repeats 3] [--epochs 3] [--warmup 4] [--max-foreign 0.05] [--probe yes|no|only] [--optimizer sgd] [--json FILE]';
 
 /** Per-rank milliseconds per step, by phase. */
 interface RankTiming {
@@ -175,18 +177,22 @@ function reshuffle(perm: Int32Array, rng: ReturnType<typeof createRng>): void {
 
 const SPEC: ModelSpec = { inputs: 784, layers: MNIST_LAYERS, loss: 'cross_entropy' };
 
+/** --optimizer (default sgd, the MNIST reference setting); the adaptive ones at lr 0.001, the SGD family at MNIST_LR. */
+let OPTIMIZER: OptimizerConfig = resolveOptimizer({});
+const learningRate = (): number => (['adam', 'adamw', 'rmsprop'].includes(OPTIMIZER.name) ? 0.001 : MNIST_LR);
+
 async function runOnce(data: ClassificationDataset, batch: number, threads: number, warmup: number, epochs: number, timing: boolean): Promise<RunResult> {
   const n = data.n;
   const stepsPerEpoch = Math.ceil(n / batch);
   const totalEpochs = warmup + epochs;
   const settings: RunSettings = {
-    batchSize: batch, trainRows: n, stepsPerEpoch, totalSteps: stepsPerEpoch * totalEpochs, baseLr: MNIST_LR,
-    optimizer: resolveOptimizer({}), schedule: resolveSchedule(undefined), normEvery: 0, failAt: undefined, timing,
+    batchSize: batch, trainRows: n, stepsPerEpoch, totalSteps: stepsPerEpoch * totalEpochs, baseLr: learningRate(),
+    optimizer: OPTIMIZER, schedule: resolveSchedule(undefined), normEvery: 0, failAt: undefined, timing,
   };
   const tidsBefore = linux ? new Set(taskTimes().keys()) : new Set<number>();
   const t0 = performance.now();
   const engine = await Engine.create({
-    plan: { spec: SPEC, rule: 'backprop', targetKind: 'class', maxRows: Math.max(batch, 256), optimizerBuffers: 0, splitRows: [n, 0, 0] },
+    plan: { spec: SPEC, rule: 'backprop', targetKind: 'class', maxRows: Math.max(batch, 256), optimizerBuffers: stateBuffers(OPTIMIZER), splitRows: [n, 0, 0] },
     settings, threads, kernel: 'wasm',
   });
   try {
@@ -365,7 +371,7 @@ const waits = (r: RankTiming) => r.waitRows + r.waitNorm + r.waitUpdate;
 const phase23 = (r: RankTiming) => r.reduce + r.norm + r.update + r.transpose;
 
 async function main(): Promise<void> {
-  const flags = parseFlags(process.argv.slice(2), ['threads', 'batches', 'repeats', 'epochs', 'warmup', 'max-foreign', 'probe', 'json'], USAGE);
+  const flags = parseFlags(process.argv.slice(2), ['threads', 'batches', 'repeats', 'epochs', 'warmup', 'max-foreign', 'probe', 'optimizer', 'json'], USAGE);
   const threadList = intList(flags.threads ?? `1..${os.availableParallelism()}`, '--threads');
   const batches = intList(flags.batches ?? '128,512', '--batches');
   const repeats = intList(flags.repeats ?? '3', '--repeats')[0]!;
@@ -378,12 +384,15 @@ async function main(): Promise<void> {
   const probe = probeFlag !== 'no' && Math.max(...threadList) > 1;
   if (repeats < 3) throw new Error(`--repeats must be at least 3 for a median (got ${repeats})\nhint: ${USAGE}`);
   const json = new JsonLines(flags.json);
+  const optimizerName = flags.optimizer ?? 'sgd';
+  if (!(OPTIMIZERS as readonly string[]).includes(optimizerName)) throw new Error(`--optimizer must be one of ${OPTIMIZERS.join(', ')} (got "${optimizerName}")\nhint: ${USAGE}`);
+  OPTIMIZER = resolveOptimizer({ name: optimizerName as OptimizerName });
   const cmd = command('bench/scaling.ts');
   const mach = machine();
   const rev = revision();
   const loadStart = load();
 
-  console.log('threadtrain strong scaling: MNIST MLP 784-256-128-10, ReLU, softmax cross-entropy, SGD lr 0.05, wasm kernel');
+  console.log(`threadtrain strong scaling: MNIST MLP 784-256-128-10, ReLU, softmax cross-entropy, ${OPTIMIZER.name} lr ${learningRate()}, wasm kernel`);
   console.log(`machine: ${mach}`);
   console.log(`command: ${cmd}`);
   console.log(`code: ${rev}`);
@@ -415,7 +424,7 @@ async function main(): Promise<void> {
       c.off.forEach((r, i) => assertSameBits(`batch ${batch}, ${c.threads} threads, repeat ${i + 1}`, ref, r.params));
       c.on.forEach((r, i) => assertSameBits(`batch ${batch}, ${c.threads} threads, repeat ${i + 1}, timing on`, ref, r.params));
     }
-    const viaTrain = await train({ model: { layers: MNIST_LAYERS }, data, epochs: warmup + epochs, batchSize: batch, lr: MNIST_LR, seed: SEED, threads: 1, kernel: 'wasm' });
+    const viaTrain = await train({ model: { layers: MNIST_LAYERS }, data, epochs: warmup + epochs, batchSize: batch, lr: learningRate(), optimizer: OPTIMIZER, seed: SEED, threads: 1, kernel: 'wasm' });
     assertSameBits(`batch ${batch}: this benchmark's loop against train()`, ref, viaTrain.model.params);
   }
   const loadEnd = load();
@@ -475,7 +484,8 @@ async function main(): Promise<void> {
   console.log('rows = phase 1 (gather own rows, layer 0 forward of own units over all rows, then forward and backward of own rows);');
   console.log('reduce = phase 2 (dW, db of own units over all rows); update = phase 3 (SGD on own units + refresh of Wᵀ, interleaved with');
   console.log('phase 2 block by block unless clipping); barrier = waiting in the 4–5 barriers; serial = serial sections (all threads).');
-  console.log('"wait 1" in the per-thread table covers the three barriers of phase 1.\n');
+  console.log('"wait 1" in the per-thread table covers the three barriers of phase 1. In the per-thread table, "SGD" is the update call(s) and');
+  console.log('"Wᵀ" a separate refresh: the wasm kernel refreshes Wᵀ inside its update call (kernel.updateUnits), so there "Wᵀ" is 0 and "SGD" has both.\n');
   console.log(table(
     ['batch', 'threads', 'samples/s', 'range', 'speedup', 'efficiency', 'rerun', 'step ms', 'rows ms', 'reduce ms', 'update ms', 'barrier ms', 'serial ms', 'samples/s timing on'],
     rows,

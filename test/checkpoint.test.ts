@@ -1,14 +1,16 @@
 // Checkpoints and exact resume: 4 epochs in one run equal 2 epochs, a stop, and 2
 // resumed epochs — to the bit, with another thread count on resume — and the same when
-// the stop falls mid-epoch. A resume with other settings or data is refused.
+// the stop falls mid-epoch. A resume with other settings or data is refused, and so is a
+// format-1 checkpoint of an Adam run (whose update changed in format 2).
 
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { blobs } from '../src/data/synthetic.ts';
-import { ConfigError } from '../src/errors.ts';
-import { readCheckpoint } from '../src/train/checkpoint.ts';
+import { ConfigError, ModelFileError } from '../src/errors.ts';
+import { readEnvelopeFile, writeEnvelopeFile } from '../src/io/envelope.ts';
+import { CHECKPOINT_FORMAT_VERSION, readCheckpoint } from '../src/train/checkpoint.ts';
 import type { TrainOptions } from '../src/options/schema.ts';
 import { train } from '../src/api.ts';
 
@@ -82,5 +84,27 @@ describe('checkpoint and resume', () => {
     const err = await train({ ...base, data: other, threads: 1, resume: file }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as Error).message).toMatch(/different training data/);
+  });
+
+  it('reads a version-1 checkpoint of an SGD run, and refuses one of an Adam run (its update changed in version 2)', async () => {
+    const dir = tmp();
+    // A checkpoint as version 1 wrote it: the same payload under the old version number.
+    const asVersion1 = async (optimizer: TrainOptions['optimizer']): Promise<string> => {
+      const file = path.join(dir, `${String(optimizer?.name)}.ckpt`);
+      await train({ ...base, optimizer, epochs: 1, threads: 1, checkpoint: { path: file } });
+      const { version, payload } = readEnvelopeFile(file, 'checkpoint');
+      expect(version).toBe(CHECKPOINT_FORMAT_VERSION);
+      writeEnvelopeFile(file, 'checkpoint', 1, payload);
+      return file;
+    };
+    const sgd = await asVersion1({ name: 'sgd' });
+    expect(readCheckpoint(sgd).epoch).toBe(1);
+    const resumed = await train({ ...base, optimizer: { name: 'sgd' }, epochs: 2, threads: 1, resume: sgd });
+    expect(resumed.history.map((h) => h.epoch)).toEqual([1, 2]);
+    for (const name of ['adam', 'adamw'] as const) {
+      const file = await asVersion1({ name });
+      expect(() => readCheckpoint(file)).toThrow(ModelFileError);
+      expect(() => readCheckpoint(file)).toThrow(new RegExp(`format version 1 of an ${name} run`));
+    }
   });
 });

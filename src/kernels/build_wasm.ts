@@ -16,11 +16,14 @@ export const GENERATED_PATH = fileURLToPath(new URL('./matmul_wasm.generated.ts'
 // opcode slipping into the .wat is a build error, not a silent change of bits.
 const FEATURES = { simd: true, threads: true } as const;
 
-/** Compile the kernel source to module bytes (deterministic: no names section). */
-export async function buildMatmulWasm(): Promise<Uint8Array<ArrayBuffer>> {
+/**
+ * Compile the kernel source to module bytes (deterministic: no names section). `watPath`
+ * defaults to matmul.wat; bench/matmul_ab.ts builds candidate variants with it.
+ */
+export async function buildMatmulWasm(watPath: string = WAT_PATH): Promise<Uint8Array<ArrayBuffer>> {
   const wabt = await wabtInit();
-  const source = await readFile(WAT_PATH, 'utf8');
-  const module = wabt.parseWat('matmul.wat', source, FEATURES);
+  const source = await readFile(watPath, 'utf8');
+  const module = wabt.parseWat(watPath, source, FEATURES);
   try {
     // wabt's validate() must be given the features again, or it rejects the shared memory.
     (module.validate as (features: typeof FEATURES) => void)(FEATURES);

@@ -61,17 +61,36 @@ export interface Kernel<F extends FloatArray = Float32Array> {
    */
   transposeUnits(wt: F, w: F, IN: number, OUT: number, j0: number, j1: number): void;
   /**
-   * Optional fast path for the SGD family's update of params[lo, hi): bit for bit what
-   * `applyUpdate` (optim/optimizers.ts) computes for kind 0 'sgd', 1 'momentum' and
-   * 2 'nesterov' — every f32 promoted to f64, the same f64 operations in the same order,
-   * one rounding on each store — so a run gives the same bits with or without it.
-   * `buf` is the momentum buffer (unused for sgd).
+   * Optional fast path for the optimizer update (optim/optimizers.ts, applyRule) of
+   * params[lo, hi): bit for bit what applyRule computes for every rule kind — every float32
+   * promoted to a double, the same double operations in the same order, one rounding to
+   * float32 on each store. s0 and s1 are the rule's state buffers (undefined where it has fewer).
    */
-  sgdUpdate?(
-    params: F, grads: F, buf: F | undefined, lo: number, hi: number,
-    lr: number, gradScale: number, weightDecay: number, momentum: number, kind: 0 | 1 | 2,
+  update?(rule: UpdateRule, params: F, grads: F, s0: F | undefined, s1: F | undefined, lo: number, hi: number): void;
+  /**
+   * `update` of the weights of units [j0, j1) of a layer — w, grads, s0, s1 and wt are that
+   * tensor's views, w (OUT, IN) and wt (IN, OUT) — fused with the refresh of their Wᵀ
+   * columns (transposeUnits), so each block's weights are written and transposed in one pass.
+   */
+  updateUnits?(
+    rule: UpdateRule, w: F, grads: F, s0: F | undefined, s1: F | undefined, wt: F, IN: number, OUT: number, j0: number, j1: number,
   ): void;
 }
+
+/**
+ * An optimizer update as the kernels run it: the rule's kind and its constants (doubles), at
+ * the U_* slots of `c` (optim/optimizers.ts, updateRule, builds it; applyRule is its
+ * reference). AdamW is UPDATE_ADAM with no L2 term and a shrink factor.
+ */
+export interface UpdateRule {
+  readonly kind: UpdateKind;
+  readonly c: Float64Array;
+}
+export const UPDATE_SGD = 0, UPDATE_MOMENTUM = 1, UPDATE_NESTEROV = 2, UPDATE_ADAM = 3, UPDATE_RMSPROP = 4;
+export type UpdateKind = typeof UPDATE_SGD | typeof UPDATE_MOMENTUM | typeof UPDATE_NESTEROV | typeof UPDATE_ADAM | typeof UPDATE_RMSPROP;
+/** Slots of UpdateRule.c: lr, gradient scale, L2 weight decay, p's shrink factor, eps, then per kind μ / β1 / α (DECAY), 1−β1 / 1−α (GAIN), β2, 1−β2 and Adam's step lr/(1−β1^t) and 1/√(1−β2^t). */
+export const U_LR = 0, U_SCALE = 1, U_L2 = 2, U_SHRINK = 3, U_EPS = 4, U_DECAY = 5, U_GAIN = 6, U_DECAY2 = 7, U_GAIN2 = 8,
+  U_STEP = 9, U_RSQRT_BC2 = 10, UPDATE_CONSTANTS = 11;
 
 /** Argument checks shared by the float32 kernels; `who` names the kernel in the message ("wasm kernel"). */
 export function checkDims(who: string, op: string, B: number, IN: number, OUT: number): void {

@@ -1,5 +1,6 @@
 ;; matmul.wat — the WebAssembly SIMD128 kernels for the three products of a dense layer,
-;; plus the bias column sum, the weight transpose and the SGD-family update. Compiled by build_wasm.ts into
+;; plus the bias column sum, the weight transpose and the optimizer update (fused with the
+;; transpose for a block of units' weights). Compiled by build_wasm.ts into
 ;; matmul_wasm.generated.ts; wasm.ts is the typed wrapper that turns views into pointers.
 ;;
 ;; Every pointer and stride is in bytes. All products go through one strided GEMM,
@@ -17,9 +18,15 @@
 ;; Tile 4 rows × 8 columns: 8 accumulators + 2 B vectors + 1 splat + 1 product = 12 live
 ;; v128 values, within the 16 xmm registers V8 has on x64 (some reserved). Tiles that need
 ;; more (3×12, 5×8, 6×8) measured 25–33 GFLOP/s, and unrolling the r loop fell to ~37,
-;; against 55–63 for this plain loop on the MLP shapes. Each step is 6 loads for 8 mul +
-;; 8 add, so the two SIMD multiply and two add pipes bound it, not memory: B is read in
-;; place (a K×8 panel stays in cache across the row blocks), no packing, no scratch memory.
+;; against 55–63 for this plain loop on the MLP shapes (Zen 5). Unrolling loses because
+;; V8 (TurboFan) issues every load of the loop body first, in effect order, and the
+;; arithmetic after: two steps' 12 loaded vectors + 8 accumulators spill (seen in
+;; --print-wasm-code; on a Xeon, 2× and 4× unrolled bodies ran 0.78–0.80× this loop).
+;; Each step is 6 loads for 8 mul + 8 add, so the SIMD multiply and add ports bound it,
+;; not memory: B is read in place (a K×8 panel stays in cache across the row blocks), no
+;; packing, no scratch memory. What is left to trim is the integer work around them: the
+;; loop ends on a pointer compare (no counter), and when A's four rows are adjacent floats
+;; (dW) one pointer with constant offsets replaces four (bench/matmul_ab.ts: 1.02–1.03×).
 
 ;; The ReLU epilogue (mode, per gemm call) works on the finished accumulators of a tile,
 ;; after the bias and around the stores, so it costs a few vector ops per tile and nothing
@@ -52,34 +59,56 @@
         (param $b i32) (param $ldb i32) (param $K i32) (param $bias i32) (param $ed i32) (param $mode i32)
     (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128) (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
     (local $b0 v128) (local $b1 v128) (local $s v128)
-    (local $p0 i32) (local $p1 i32) (local $p2 i32) (local $p3 i32) (local $e i32)
+    (local $p0 i32) (local $p1 i32) (local $p2 i32) (local $p3 i32) (local $e i32) (local $bEnd i32)
     (local.set $p0 (local.get $a))
     (local.set $p1 (i32.add (local.get $p0) (local.get $sam)))
     (local.set $p2 (i32.add (local.get $p1) (local.get $sam)))
     (local.set $p3 (i32.add (local.get $p2) (local.get $sam)))
+    ;; The loop ends when b reaches bEnd: one add and compare per step, no separate counter.
+    (local.set $bEnd (i32.add (local.get $b) (i32.mul (local.get $K) (local.get $ldb))))
     (block $done
       (br_if $done (i32.eqz (local.get $K)))
-      (loop $step
-        (local.set $b0 (v128.load align=4 (local.get $b)))
-        (local.set $b1 (v128.load offset=16 align=4 (local.get $b)))
-        (local.set $s (v128.load32_splat (local.get $p0)))
-        (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $s) (local.get $b0))))
-        (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $s) (local.get $b1))))
-        (local.set $s (v128.load32_splat (local.get $p1)))
-        (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $s) (local.get $b0))))
-        (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $s) (local.get $b1))))
-        (local.set $s (v128.load32_splat (local.get $p2)))
-        (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $s) (local.get $b0))))
-        (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $s) (local.get $b1))))
-        (local.set $s (v128.load32_splat (local.get $p3)))
-        (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $s) (local.get $b0))))
-        (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $s) (local.get $b1))))
-        (local.set $p0 (i32.add (local.get $p0) (local.get $sar)))
-        (local.set $p1 (i32.add (local.get $p1) (local.get $sar)))
-        (local.set $p2 (i32.add (local.get $p2) (local.get $sar)))
-        (local.set $p3 (i32.add (local.get $p3) (local.get $sar)))
-        (local.set $b (i32.add (local.get $b) (local.get $ldb)))
-        (br_if $step (local.tee $K (i32.sub (local.get $K) (i32.const 1))))))
+      (if (i32.eq (local.get $sam) (i32.const 4))
+        (then
+          ;; A's four rows are adjacent floats (dW: A = doutᵀ): one pointer, constant offsets.
+          (loop $step4
+            (local.set $b0 (v128.load align=4 (local.get $b)))
+            (local.set $b1 (v128.load offset=16 align=4 (local.get $b)))
+            (local.set $s (v128.load32_splat (local.get $p0)))
+            (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $s) (local.get $b0))))
+            (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $s) (local.get $b1))))
+            (local.set $s (v128.load32_splat offset=4 (local.get $p0)))
+            (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $s) (local.get $b0))))
+            (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $s) (local.get $b1))))
+            (local.set $s (v128.load32_splat offset=8 (local.get $p0)))
+            (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $s) (local.get $b0))))
+            (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $s) (local.get $b1))))
+            (local.set $s (v128.load32_splat offset=12 (local.get $p0)))
+            (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $s) (local.get $b0))))
+            (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $s) (local.get $b1))))
+            (local.set $p0 (i32.add (local.get $p0) (local.get $sar)))
+            (br_if $step4 (i32.ne (local.tee $b (i32.add (local.get $b) (local.get $ldb))) (local.get $bEnd)))))
+        (else
+          (loop $step
+            (local.set $b0 (v128.load align=4 (local.get $b)))
+            (local.set $b1 (v128.load offset=16 align=4 (local.get $b)))
+            (local.set $s (v128.load32_splat (local.get $p0)))
+            (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $s) (local.get $b0))))
+            (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $s) (local.get $b1))))
+            (local.set $s (v128.load32_splat (local.get $p1)))
+            (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $s) (local.get $b0))))
+            (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $s) (local.get $b1))))
+            (local.set $s (v128.load32_splat (local.get $p2)))
+            (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $s) (local.get $b0))))
+            (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $s) (local.get $b1))))
+            (local.set $s (v128.load32_splat (local.get $p3)))
+            (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $s) (local.get $b0))))
+            (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $s) (local.get $b1))))
+            (local.set $p0 (i32.add (local.get $p0) (local.get $sar)))
+            (local.set $p1 (i32.add (local.get $p1) (local.get $sar)))
+            (local.set $p2 (i32.add (local.get $p2) (local.get $sar)))
+            (local.set $p3 (i32.add (local.get $p3) (local.get $sar)))
+            (br_if $step (i32.ne (local.tee $b (i32.add (local.get $b) (local.get $ldb))) (local.get $bEnd)))))))
     (if (i32.ne (local.get $bias) (i32.const -1))
       (then
         (local.set $b0 (v128.load align=4 (local.get $bias)))
@@ -469,7 +498,7 @@
   ;; The blocks go 16 k's at a time across all the units: wt's rows are OUT floats apart
   ;; (often a power of two, so they crowd a few cache sets), and sweeping the units over
   ;; just 16 of them keeps those lines in L1 until they are written in full.
-  (func (export "transpose") (param $wt i32) (param $w i32) (param $IN i32) (param $OUT i32)
+  (func $transpose (export "transpose") (param $wt i32) (param $w i32) (param $IN i32) (param $OUT i32)
         (param $j0 i32) (param $j1 i32)
     (local $ldw i32) (local $ldt i32) (local $in4 i32) (local $j4 i32) (local $k0 i32) (local $kend i32)
     (local $j i32) (local $k i32) (local $src i32) (local $dst i32)
@@ -532,72 +561,250 @@
         (br $rest)))
   )
 
-  ;; The SGD family's update of n floats (optimizers.ts, applyUpdate), in f64 lanes so that
-  ;; every rounding is the one the JavaScript loop makes: each f32 is promoted exactly, the
-  ;; same f64 operations run in the same order, and the one rounding to f32 is on the store
-  ;; (f32x4.demote_f64x2_zero rounds to nearest, as a Float32Array store does). So the js
-  ;; and wasm paths give the same bits. g = grad·s + wd·p, then
-  ;;   kind 0 (sgd):      p ← p − lr·g
-  ;;   kind 1 (momentum): b = μ·buf + g; buf ← b; p ← p − lr·b
-  ;;   kind 2 (nesterov): b = μ·buf + g; buf ← b; p ← p − lr·(g + μ·b)
-  ;; b is used unrounded in p's update, as the JS loop uses its local, not the stored buf.
-  (func $sgdStep (param $pv v128) (param $gv v128) (param $bufp i32) (param $pp i32)
-        (param $lr v128) (param $s v128) (param $wd v128) (param $mu v128) (param $kind i32)
-    (local $g v128) (local $b v128) (local $u v128)
-    (local.set $g (f64x2.add (f64x2.mul (local.get $gv) (local.get $s)) (f64x2.mul (local.get $wd) (local.get $pv))))
-    (local.set $u (local.get $g))
-    (if (local.get $kind)
+  ;; The optimizer update of n floats from p (optim/optimizers.ts, applyRule: its formulas;
+  ;; kernel.ts, UpdateRule: the kind and the constants), in f64x2 lanes so that every rounding
+  ;; is the one the TypeScript loop makes: each float32 is promoted exactly, the same double
+  ;; operations run in the same order, and the one rounding to float32 is on each store
+  ;; (f32x4.demote_f64x2_zero rounds to nearest, as a Float32Array store does), so js and
+  ;; wasm give the same bits. Not float32 per operation in f32x4 lanes (twice the elements
+  ;; per op): that misses the optimizer tests' float64 reference by up to 40 float32 ulps
+  ;; where a step lands next to zero (optimizers.ts). g, m and v are the gradient and the
+  ;; rule's state buffers at the same offsets as p (m: momentum's buf, Adam's m, RMSprop's v;
+  ;; v: Adam's v; pointers a kind does not use are never read). Kinds: 0 sgd, 1 momentum,
+  ;; 2 nesterov, 3 adam (adamw: wd = 0 and shrink = 1 − lr·wd; one division and one square root
+  ;; per element, see applyRule), 4 rmsprop. One loop per kind,
+  ;; four floats (two pairs, constant offsets) per iteration, so that the kind's branch, the
+  ;; pointer updates and V8's loop check are paid once per four floats, not per element.
+  ;; A momentum buffer b is used unrounded in p's update, as the JS loop uses its local.
+  (func $update (export "update") (param $kind i32) (param $p i32) (param $g i32) (param $m i32) (param $v i32) (param $n i32)
+        (param $lr f64) (param $s f64) (param $wd f64) (param $shrink f64) (param $eps f64) (param $d1 f64) (param $g1 f64) (param $d2 f64) (param $g2 f64) (param $step f64) (param $r f64)
+    (local $end4 i32) (local $vP v128) (local $vG v128) (local $vB v128) (local $vV v128) (local $xP f64) (local $xG f64) (local $xB f64) (local $xV f64)
+    (local $Klr v128) (local $Ks v128) (local $Kwd v128) (local $Kshrink v128) (local $Keps v128) (local $Kd1 v128) (local $Kg1 v128) (local $Kd2 v128) (local $Kg2 v128) (local $Kstep v128) (local $Kr v128)
+    (local.set $Klr (f64x2.splat (local.get $lr)))
+    (local.set $Ks (f64x2.splat (local.get $s)))
+    (local.set $Kwd (f64x2.splat (local.get $wd)))
+    (local.set $Kshrink (f64x2.splat (local.get $shrink)))
+    (local.set $Keps (f64x2.splat (local.get $eps)))
+    (local.set $Kd1 (f64x2.splat (local.get $d1)))
+    (local.set $Kg1 (f64x2.splat (local.get $g1)))
+    (local.set $Kd2 (f64x2.splat (local.get $d2)))
+    (local.set $Kg2 (f64x2.splat (local.get $g2)))
+    (local.set $Kstep (f64x2.splat (local.get $step)))
+    (local.set $Kr (f64x2.splat (local.get $r)))
+    ;; p advances to end4 four floats at a time, then one pair if n & 2, then one float if n & 1.
+    (local.set $end4 (i32.add (local.get $p) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (if (i32.eq (local.get $kind) (i32.const 0))  ;; sgd
       (then
-        (local.set $b (f64x2.add (f64x2.mul (local.get $mu) (f64x2.promote_low_f32x4 (v128.load64_zero align=4 (local.get $bufp))))
-                                 (local.get $g)))
-        (v128.store64_lane align=4 0 (local.get $bufp) (f32x4.demote_f64x2_zero (local.get $b)))
-        (local.set $u (select (result v128) (local.get $b)
-                              (f64x2.add (local.get $g) (f64x2.mul (local.get $mu) (local.get $b)))
-                              (i32.eq (local.get $kind) (i32.const 1))))))
-    (v128.store64_lane align=4 0 (local.get $pp)
-      (f32x4.demote_f64x2_zero (f64x2.sub (local.get $pv) (f64x2.mul (local.get $lr) (local.get $u)))))
+        (block $sgdDone
+          (br_if $sgdDone (i32.eq (local.get $p) (local.get $end4)))
+          (loop $sgd
+            (local.set $vP (f64x2.promote_low_f32x4 (v128.load64_zero align=4 (local.get $p))))
+            (local.set $vG (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (v128.load64_zero align=4 (local.get $g))) (local.get $Ks)) (f64x2.mul (local.get $Kwd) (local.get $vP))))
+            (v128.store64_lane align=4 0 (local.get $p) (f32x4.demote_f64x2_zero (f64x2.sub (local.get $vP) (f64x2.mul (local.get $Klr) (local.get $vG)))))
+            (local.set $vP (f64x2.promote_low_f32x4 (v128.load64_zero offset=8 align=4 (local.get $p))))
+            (local.set $vG (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (v128.load64_zero offset=8 align=4 (local.get $g))) (local.get $Ks)) (f64x2.mul (local.get $Kwd) (local.get $vP))))
+            (v128.store64_lane offset=8 align=4 0 (local.get $p) (f32x4.demote_f64x2_zero (f64x2.sub (local.get $vP) (f64x2.mul (local.get $Klr) (local.get $vG)))))
+            (local.set $p (i32.add (local.get $p) (i32.const 16)))
+            (local.set $g (i32.add (local.get $g) (i32.const 16)))
+            (br_if $sgd (i32.ne (local.get $p) (local.get $end4)))))
+        (if (i32.and (local.get $n) (i32.const 2))
+          (then
+            (local.set $vP (f64x2.promote_low_f32x4 (v128.load64_zero align=4 (local.get $p))))
+            (local.set $vG (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (v128.load64_zero align=4 (local.get $g))) (local.get $Ks)) (f64x2.mul (local.get $Kwd) (local.get $vP))))
+            (v128.store64_lane align=4 0 (local.get $p) (f32x4.demote_f64x2_zero (f64x2.sub (local.get $vP) (f64x2.mul (local.get $Klr) (local.get $vG)))))
+            (local.set $p (i32.add (local.get $p) (i32.const 8)))
+            (local.set $g (i32.add (local.get $g) (i32.const 8)))
+            ))
+        (if (i32.and (local.get $n) (i32.const 1))
+          (then
+            (local.set $xP (f64.promote_f32 (f32.load (local.get $p))))
+            (local.set $xG (f64.add (f64.mul (f64.promote_f32 (f32.load (local.get $g))) (local.get $s)) (f64.mul (local.get $wd) (local.get $xP))))
+            (f32.store (local.get $p) (f32.demote_f64 (f64.sub (local.get $xP) (f64.mul (local.get $lr) (local.get $xG)))))
+            ))
+        (return)))
+    (if (i32.eq (local.get $kind) (i32.const 1))  ;; momentum
+      (then
+        (block $momentumDone
+          (br_if $momentumDone (i32.eq (local.get $p) (local.get $end4)))
+          (loop $momentum
+            (local.set $vP (f64x2.promote_low_f32x4 (v128.load64_zero align=4 (local.get $p))))
+            (local.set $vG (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (v128.load64_zero align=4 (local.get $g))) (local.get $Ks)) (f64x2.mul (local.get $Kwd) (local.get $vP))))
+            (local.set $vB (f64x2.add (f64x2.mul (local.get $Kd1) (f64x2.promote_low_f32x4 (v128.load64_zero align=4 (local.get $m)))) (local.get $vG)))
+            (v128.store64_lane align=4 0 (local.get $m) (f32x4.demote_f64x2_zero (local.get $vB)))
+            (v128.store64_lane align=4 0 (local.get $p) (f32x4.demote_f64x2_zero (f64x2.sub (local.get $vP) (f64x2.mul (local.get $Klr) (local.get $vB)))))
+            (local.set $vP (f64x2.promote_low_f32x4 (v128.load64_zero offset=8 align=4 (local.get $p))))
+            (local.set $vG (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (v128.load64_zero offset=8 align=4 (local.get $g))) (local.get $Ks)) (f64x2.mul (local.get $Kwd) (local.get $vP))))
+            (local.set $vB (f64x2.add (f64x2.mul (local.get $Kd1) (f64x2.promote_low_f32x4 (v128.load64_zero offset=8 align=4 (local.get $m)))) (local.get $vG)))
+            (v128.store64_lane offset=8 align=4 0 (local.get $m) (f32x4.demote_f64x2_zero (local.get $vB)))
+            (v128.store64_lane offset=8 align=4 0 (local.get $p) (f32x4.demote_f64x2_zero (f64x2.sub (local.get $vP) (f64x2.mul (local.get $Klr) (local.get $vB)))))
+            (local.set $p (i32.add (local.get $p) (i32.const 16)))
+            (local.set $g (i32.add (local.get $g) (i32.const 16)))
+            (local.set $m (i32.add (local.get $m) (i32.const 16)))
+            (br_if $momentum (i32.ne (local.get $p) (local.get $end4)))))
+        (if (i32.and (local.get $n) (i32.const 2))
+          (then
+            (local.set $vP (f64x2.promote_low_f32x4 (v128.load64_zero align=4 (local.get $p))))
+            (local.set $vG (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (v128.load64_zero align=4 (local.get $g))) (local.get $Ks)) (f64x2.mul (local.get $Kwd) (local.get $vP))))
+            (local.set $vB (f64x2.add (f64x2.mul (local.get $Kd1) (f64x2.promote_low_f32x4 (v128.load64_zero align=4 (local.get $m)))) (local.get $vG)))
+            (v128.store64_lane align=4 0 (local.get $m) (f32x4.demote_f64x2_zero (local.get $vB)))
+            (v128.store64_lane align=4 0 (local.get $p) (f32x4.demote_f64x2_zero (f64x2.sub (local.get $vP) (f64x2.mul (local.get $Klr) (local.get $vB)))))
+            (local.set $p (i32.add (local.get $p) (i32.const 8)))
+            (local.set $g (i32.add (local.get $g) (i32.const 8)))
+            (local.set $m (i32.add (local.get $m) (i32.const 8)))
+            ))
+        (if (i32.and (local.get $n) (i32.const 1))
+          (then
+            (local.set $xP (f64.promote_f32 (f32.load (local.get $p))))
+            (local.set $xG (f64.add (f64.mul (f64.promote_f32 (f32.load (local.get $g))) (local.get $s)) (f64.mul (local.get $wd) (local.get $xP))))
+            (local.set $xB (f64.add (f64.mul (local.get $d1) (f64.promote_f32 (f32.load (local.get $m)))) (local.get $xG)))
+            (f32.store (local.get $m) (f32.demote_f64 (local.get $xB)))
+            (f32.store (local.get $p) (f32.demote_f64 (f64.sub (local.get $xP) (f64.mul (local.get $lr) (local.get $xB)))))
+            ))
+        (return)))
+    (if (i32.eq (local.get $kind) (i32.const 2))  ;; nesterov
+      (then
+        (block $nesterovDone
+          (br_if $nesterovDone (i32.eq (local.get $p) (local.get $end4)))
+          (loop $nesterov
+            (local.set $vP (f64x2.promote_low_f32x4 (v128.load64_zero align=4 (local.get $p))))
+            (local.set $vG (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (v128.load64_zero align=4 (local.get $g))) (local.get $Ks)) (f64x2.mul (local.get $Kwd) (local.get $vP))))
+            (local.set $vB (f64x2.add (f64x2.mul (local.get $Kd1) (f64x2.promote_low_f32x4 (v128.load64_zero align=4 (local.get $m)))) (local.get $vG)))
+            (v128.store64_lane align=4 0 (local.get $m) (f32x4.demote_f64x2_zero (local.get $vB)))
+            (v128.store64_lane align=4 0 (local.get $p) (f32x4.demote_f64x2_zero (f64x2.sub (local.get $vP) (f64x2.mul (local.get $Klr) (f64x2.add (local.get $vG) (f64x2.mul (local.get $Kd1) (local.get $vB)))))))
+            (local.set $vP (f64x2.promote_low_f32x4 (v128.load64_zero offset=8 align=4 (local.get $p))))
+            (local.set $vG (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (v128.load64_zero offset=8 align=4 (local.get $g))) (local.get $Ks)) (f64x2.mul (local.get $Kwd) (local.get $vP))))
+            (local.set $vB (f64x2.add (f64x2.mul (local.get $Kd1) (f64x2.promote_low_f32x4 (v128.load64_zero offset=8 align=4 (local.get $m)))) (local.get $vG)))
+            (v128.store64_lane offset=8 align=4 0 (local.get $m) (f32x4.demote_f64x2_zero (local.get $vB)))
+            (v128.store64_lane offset=8 align=4 0 (local.get $p) (f32x4.demote_f64x2_zero (f64x2.sub (local.get $vP) (f64x2.mul (local.get $Klr) (f64x2.add (local.get $vG) (f64x2.mul (local.get $Kd1) (local.get $vB)))))))
+            (local.set $p (i32.add (local.get $p) (i32.const 16)))
+            (local.set $g (i32.add (local.get $g) (i32.const 16)))
+            (local.set $m (i32.add (local.get $m) (i32.const 16)))
+            (br_if $nesterov (i32.ne (local.get $p) (local.get $end4)))))
+        (if (i32.and (local.get $n) (i32.const 2))
+          (then
+            (local.set $vP (f64x2.promote_low_f32x4 (v128.load64_zero align=4 (local.get $p))))
+            (local.set $vG (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (v128.load64_zero align=4 (local.get $g))) (local.get $Ks)) (f64x2.mul (local.get $Kwd) (local.get $vP))))
+            (local.set $vB (f64x2.add (f64x2.mul (local.get $Kd1) (f64x2.promote_low_f32x4 (v128.load64_zero align=4 (local.get $m)))) (local.get $vG)))
+            (v128.store64_lane align=4 0 (local.get $m) (f32x4.demote_f64x2_zero (local.get $vB)))
+            (v128.store64_lane align=4 0 (local.get $p) (f32x4.demote_f64x2_zero (f64x2.sub (local.get $vP) (f64x2.mul (local.get $Klr) (f64x2.add (local.get $vG) (f64x2.mul (local.get $Kd1) (local.get $vB)))))))
+            (local.set $p (i32.add (local.get $p) (i32.const 8)))
+            (local.set $g (i32.add (local.get $g) (i32.const 8)))
+            (local.set $m (i32.add (local.get $m) (i32.const 8)))
+            ))
+        (if (i32.and (local.get $n) (i32.const 1))
+          (then
+            (local.set $xP (f64.promote_f32 (f32.load (local.get $p))))
+            (local.set $xG (f64.add (f64.mul (f64.promote_f32 (f32.load (local.get $g))) (local.get $s)) (f64.mul (local.get $wd) (local.get $xP))))
+            (local.set $xB (f64.add (f64.mul (local.get $d1) (f64.promote_f32 (f32.load (local.get $m)))) (local.get $xG)))
+            (f32.store (local.get $m) (f32.demote_f64 (local.get $xB)))
+            (f32.store (local.get $p) (f32.demote_f64 (f64.sub (local.get $xP) (f64.mul (local.get $lr) (f64.add (local.get $xG) (f64.mul (local.get $d1) (local.get $xB)))))))
+            ))
+        (return)))
+    (if (i32.eq (local.get $kind) (i32.const 3))  ;; adam
+      (then
+        (block $adamDone
+          (br_if $adamDone (i32.eq (local.get $p) (local.get $end4)))
+          (loop $adam
+            (local.set $vP (f64x2.promote_low_f32x4 (v128.load64_zero align=4 (local.get $p))))
+            (local.set $vG (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (v128.load64_zero align=4 (local.get $g))) (local.get $Ks)) (f64x2.mul (local.get $Kwd) (local.get $vP))))
+            (local.set $vB (f64x2.add (f64x2.mul (local.get $Kd1) (f64x2.promote_low_f32x4 (v128.load64_zero align=4 (local.get $m)))) (f64x2.mul (local.get $Kg1) (local.get $vG))))
+            (local.set $vV (f64x2.add (f64x2.mul (local.get $Kd2) (f64x2.promote_low_f32x4 (v128.load64_zero align=4 (local.get $v)))) (f64x2.mul (f64x2.mul (local.get $Kg2) (local.get $vG)) (local.get $vG))))
+            (v128.store64_lane align=4 0 (local.get $m) (f32x4.demote_f64x2_zero (local.get $vB)))
+            (v128.store64_lane align=4 0 (local.get $v) (f32x4.demote_f64x2_zero (local.get $vV)))
+            (v128.store64_lane align=4 0 (local.get $p) (f32x4.demote_f64x2_zero (f64x2.sub (f64x2.mul (local.get $vP) (local.get $Kshrink)) (f64x2.div (f64x2.mul (local.get $Kstep) (local.get $vB)) (f64x2.add (f64x2.mul (f64x2.sqrt (local.get $vV)) (local.get $Kr)) (local.get $Keps))))))
+            (local.set $vP (f64x2.promote_low_f32x4 (v128.load64_zero offset=8 align=4 (local.get $p))))
+            (local.set $vG (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (v128.load64_zero offset=8 align=4 (local.get $g))) (local.get $Ks)) (f64x2.mul (local.get $Kwd) (local.get $vP))))
+            (local.set $vB (f64x2.add (f64x2.mul (local.get $Kd1) (f64x2.promote_low_f32x4 (v128.load64_zero offset=8 align=4 (local.get $m)))) (f64x2.mul (local.get $Kg1) (local.get $vG))))
+            (local.set $vV (f64x2.add (f64x2.mul (local.get $Kd2) (f64x2.promote_low_f32x4 (v128.load64_zero offset=8 align=4 (local.get $v)))) (f64x2.mul (f64x2.mul (local.get $Kg2) (local.get $vG)) (local.get $vG))))
+            (v128.store64_lane offset=8 align=4 0 (local.get $m) (f32x4.demote_f64x2_zero (local.get $vB)))
+            (v128.store64_lane offset=8 align=4 0 (local.get $v) (f32x4.demote_f64x2_zero (local.get $vV)))
+            (v128.store64_lane offset=8 align=4 0 (local.get $p) (f32x4.demote_f64x2_zero (f64x2.sub (f64x2.mul (local.get $vP) (local.get $Kshrink)) (f64x2.div (f64x2.mul (local.get $Kstep) (local.get $vB)) (f64x2.add (f64x2.mul (f64x2.sqrt (local.get $vV)) (local.get $Kr)) (local.get $Keps))))))
+            (local.set $p (i32.add (local.get $p) (i32.const 16)))
+            (local.set $g (i32.add (local.get $g) (i32.const 16)))
+            (local.set $m (i32.add (local.get $m) (i32.const 16)))
+            (local.set $v (i32.add (local.get $v) (i32.const 16)))
+            (br_if $adam (i32.ne (local.get $p) (local.get $end4)))))
+        (if (i32.and (local.get $n) (i32.const 2))
+          (then
+            (local.set $vP (f64x2.promote_low_f32x4 (v128.load64_zero align=4 (local.get $p))))
+            (local.set $vG (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (v128.load64_zero align=4 (local.get $g))) (local.get $Ks)) (f64x2.mul (local.get $Kwd) (local.get $vP))))
+            (local.set $vB (f64x2.add (f64x2.mul (local.get $Kd1) (f64x2.promote_low_f32x4 (v128.load64_zero align=4 (local.get $m)))) (f64x2.mul (local.get $Kg1) (local.get $vG))))
+            (local.set $vV (f64x2.add (f64x2.mul (local.get $Kd2) (f64x2.promote_low_f32x4 (v128.load64_zero align=4 (local.get $v)))) (f64x2.mul (f64x2.mul (local.get $Kg2) (local.get $vG)) (local.get $vG))))
+            (v128.store64_lane align=4 0 (local.get $m) (f32x4.demote_f64x2_zero (local.get $vB)))
+            (v128.store64_lane align=4 0 (local.get $v) (f32x4.demote_f64x2_zero (local.get $vV)))
+            (v128.store64_lane align=4 0 (local.get $p) (f32x4.demote_f64x2_zero (f64x2.sub (f64x2.mul (local.get $vP) (local.get $Kshrink)) (f64x2.div (f64x2.mul (local.get $Kstep) (local.get $vB)) (f64x2.add (f64x2.mul (f64x2.sqrt (local.get $vV)) (local.get $Kr)) (local.get $Keps))))))
+            (local.set $p (i32.add (local.get $p) (i32.const 8)))
+            (local.set $g (i32.add (local.get $g) (i32.const 8)))
+            (local.set $m (i32.add (local.get $m) (i32.const 8)))
+            (local.set $v (i32.add (local.get $v) (i32.const 8)))
+            ))
+        (if (i32.and (local.get $n) (i32.const 1))
+          (then
+            (local.set $xP (f64.promote_f32 (f32.load (local.get $p))))
+            (local.set $xG (f64.add (f64.mul (f64.promote_f32 (f32.load (local.get $g))) (local.get $s)) (f64.mul (local.get $wd) (local.get $xP))))
+            (local.set $xB (f64.add (f64.mul (local.get $d1) (f64.promote_f32 (f32.load (local.get $m)))) (f64.mul (local.get $g1) (local.get $xG))))
+            (local.set $xV (f64.add (f64.mul (local.get $d2) (f64.promote_f32 (f32.load (local.get $v)))) (f64.mul (f64.mul (local.get $g2) (local.get $xG)) (local.get $xG))))
+            (f32.store (local.get $m) (f32.demote_f64 (local.get $xB)))
+            (f32.store (local.get $v) (f32.demote_f64 (local.get $xV)))
+            (f32.store (local.get $p) (f32.demote_f64 (f64.sub (f64.mul (local.get $xP) (local.get $shrink)) (f64.div (f64.mul (local.get $step) (local.get $xB)) (f64.add (f64.mul (f64.sqrt (local.get $xV)) (local.get $r)) (local.get $eps))))))
+            ))
+        (return)))
+    (if (i32.eq (local.get $kind) (i32.const 4))  ;; rmsprop
+      (then
+        (block $rmspropDone
+          (br_if $rmspropDone (i32.eq (local.get $p) (local.get $end4)))
+          (loop $rmsprop
+            (local.set $vP (f64x2.promote_low_f32x4 (v128.load64_zero align=4 (local.get $p))))
+            (local.set $vG (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (v128.load64_zero align=4 (local.get $g))) (local.get $Ks)) (f64x2.mul (local.get $Kwd) (local.get $vP))))
+            (local.set $vV (f64x2.add (f64x2.mul (local.get $Kd1) (f64x2.promote_low_f32x4 (v128.load64_zero align=4 (local.get $m)))) (f64x2.mul (f64x2.mul (local.get $Kg1) (local.get $vG)) (local.get $vG))))
+            (v128.store64_lane align=4 0 (local.get $m) (f32x4.demote_f64x2_zero (local.get $vV)))
+            (v128.store64_lane align=4 0 (local.get $p) (f32x4.demote_f64x2_zero (f64x2.sub (local.get $vP) (f64x2.div (f64x2.mul (local.get $Klr) (local.get $vG)) (f64x2.add (f64x2.sqrt (local.get $vV)) (local.get $Keps))))))
+            (local.set $vP (f64x2.promote_low_f32x4 (v128.load64_zero offset=8 align=4 (local.get $p))))
+            (local.set $vG (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (v128.load64_zero offset=8 align=4 (local.get $g))) (local.get $Ks)) (f64x2.mul (local.get $Kwd) (local.get $vP))))
+            (local.set $vV (f64x2.add (f64x2.mul (local.get $Kd1) (f64x2.promote_low_f32x4 (v128.load64_zero offset=8 align=4 (local.get $m)))) (f64x2.mul (f64x2.mul (local.get $Kg1) (local.get $vG)) (local.get $vG))))
+            (v128.store64_lane offset=8 align=4 0 (local.get $m) (f32x4.demote_f64x2_zero (local.get $vV)))
+            (v128.store64_lane offset=8 align=4 0 (local.get $p) (f32x4.demote_f64x2_zero (f64x2.sub (local.get $vP) (f64x2.div (f64x2.mul (local.get $Klr) (local.get $vG)) (f64x2.add (f64x2.sqrt (local.get $vV)) (local.get $Keps))))))
+            (local.set $p (i32.add (local.get $p) (i32.const 16)))
+            (local.set $g (i32.add (local.get $g) (i32.const 16)))
+            (local.set $m (i32.add (local.get $m) (i32.const 16)))
+            (br_if $rmsprop (i32.ne (local.get $p) (local.get $end4)))))
+        (if (i32.and (local.get $n) (i32.const 2))
+          (then
+            (local.set $vP (f64x2.promote_low_f32x4 (v128.load64_zero align=4 (local.get $p))))
+            (local.set $vG (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (v128.load64_zero align=4 (local.get $g))) (local.get $Ks)) (f64x2.mul (local.get $Kwd) (local.get $vP))))
+            (local.set $vV (f64x2.add (f64x2.mul (local.get $Kd1) (f64x2.promote_low_f32x4 (v128.load64_zero align=4 (local.get $m)))) (f64x2.mul (f64x2.mul (local.get $Kg1) (local.get $vG)) (local.get $vG))))
+            (v128.store64_lane align=4 0 (local.get $m) (f32x4.demote_f64x2_zero (local.get $vV)))
+            (v128.store64_lane align=4 0 (local.get $p) (f32x4.demote_f64x2_zero (f64x2.sub (local.get $vP) (f64x2.div (f64x2.mul (local.get $Klr) (local.get $vG)) (f64x2.add (f64x2.sqrt (local.get $vV)) (local.get $Keps))))))
+            (local.set $p (i32.add (local.get $p) (i32.const 8)))
+            (local.set $g (i32.add (local.get $g) (i32.const 8)))
+            (local.set $m (i32.add (local.get $m) (i32.const 8)))
+            ))
+        (if (i32.and (local.get $n) (i32.const 1))
+          (then
+            (local.set $xP (f64.promote_f32 (f32.load (local.get $p))))
+            (local.set $xG (f64.add (f64.mul (f64.promote_f32 (f32.load (local.get $g))) (local.get $s)) (f64.mul (local.get $wd) (local.get $xP))))
+            (local.set $xV (f64.add (f64.mul (local.get $d1) (f64.promote_f32 (f32.load (local.get $m)))) (f64.mul (f64.mul (local.get $g1) (local.get $xG)) (local.get $xG))))
+            (f32.store (local.get $m) (f32.demote_f64 (local.get $xV)))
+            (f32.store (local.get $p) (f32.demote_f64 (f64.sub (local.get $xP) (f64.div (f64.mul (local.get $lr) (local.get $xG)) (f64.add (f64.sqrt (local.get $xV)) (local.get $eps))))))
+            ))
+        (return)))
   )
 
-  (func (export "sgd") (param $p i32) (param $g i32) (param $buf i32) (param $n i32)
-        (param $lr f64) (param $s f64) (param $wd f64) (param $mu f64) (param $kind i32)
-    (local $i i32) (local $end i32) (local $lr2 v128) (local $s2 v128) (local $wd2 v128) (local $mu2 v128)
-    (local.set $lr2 (f64x2.splat (local.get $lr)))
-    (local.set $s2 (f64x2.splat (local.get $s)))
-    (local.set $wd2 (f64x2.splat (local.get $wd)))
-    (local.set $mu2 (f64x2.splat (local.get $mu)))
-    (local.set $end (i32.shl (i32.and (local.get $n) (i32.const -2)) (i32.const 2)))
-    (block $done
-      (loop $pairs
-        (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
-        (call $sgdStep
-          (f64x2.promote_low_f32x4 (v128.load64_zero align=4 (i32.add (local.get $p) (local.get $i))))
-          (f64x2.promote_low_f32x4 (v128.load64_zero align=4 (i32.add (local.get $g) (local.get $i))))
-          (i32.add (local.get $buf) (local.get $i)) (i32.add (local.get $p) (local.get $i))
-          (local.get $lr2) (local.get $s2) (local.get $wd2) (local.get $mu2) (local.get $kind))
-        (local.set $i (i32.add (local.get $i) (i32.const 8)))
-        (br $pairs)))
-    ;; An odd last float: the same operations on scalars.
-    (if (i32.and (local.get $n) (i32.const 1))
-      (then
-        (call $sgdTail
-          (i32.add (local.get $p) (local.get $end)) (i32.add (local.get $g) (local.get $end))
-          (i32.add (local.get $buf) (local.get $end))
-          (local.get $lr) (local.get $s) (local.get $wd) (local.get $mu) (local.get $kind))))
-  )
 
-  ;; The scalar form of $sgdStep, for one float.
-  (func $sgdTail (param $pp i32) (param $gp i32) (param $bufp i32)
-        (param $lr f64) (param $s f64) (param $wd f64) (param $mu f64) (param $kind i32)
-    (local $p f64) (local $g f64) (local $b f64) (local $u f64)
-    (local.set $p (f64.promote_f32 (f32.load (local.get $pp))))
-    (local.set $g (f64.add (f64.mul (f64.promote_f32 (f32.load (local.get $gp))) (local.get $s)) (f64.mul (local.get $wd) (local.get $p))))
-    (local.set $u (local.get $g))
-    (if (local.get $kind)
-      (then
-        (local.set $b (f64.add (f64.mul (local.get $mu) (f64.promote_f32 (f32.load (local.get $bufp)))) (local.get $g)))
-        (f32.store (local.get $bufp) (f32.demote_f64 (local.get $b)))
-        (local.set $u (select (local.get $b) (f64.add (local.get $g) (f64.mul (local.get $mu) (local.get $b)))
-                              (i32.eq (local.get $kind) (i32.const 1))))))
-    (f32.store (local.get $pp) (f32.demote_f64 (f64.sub (local.get $p) (f64.mul (local.get $lr) (local.get $u)))))
+  ;; The update of the weights of units [j0, j1) — rows j0..j1-1 of w (OUT, IN), contiguous,
+  ;; with g, m and v the same tensor in the other buffers — and then the refresh of those
+  ;; units' columns of wt (IN, OUT), in the same call: the block's weights are still in this
+  ;; core's cache (a 16-unit block of a 784-input layer is 50 KB) when they are transposed.
+  (func (export "updateUnits") (param $kind i32) (param $w i32) (param $g i32) (param $m i32) (param $v i32)
+        (param $wt i32) (param $IN i32) (param $OUT i32) (param $j0 i32) (param $j1 i32)
+        (param $lr f64) (param $s f64) (param $wd f64) (param $shrink f64) (param $eps f64) (param $d1 f64) (param $g1 f64) (param $d2 f64) (param $g2 f64) (param $step f64) (param $r f64)
+    (local $off i32)
+    (local.set $off (i32.shl (i32.mul (local.get $j0) (local.get $IN)) (i32.const 2)))
+    (call $update (local.get $kind)
+      (i32.add (local.get $w) (local.get $off)) (i32.add (local.get $g) (local.get $off))
+      (i32.add (local.get $m) (local.get $off)) (i32.add (local.get $v) (local.get $off))
+      (i32.mul (i32.sub (local.get $j1) (local.get $j0)) (local.get $IN))
+      (local.get $lr) (local.get $s) (local.get $wd) (local.get $shrink) (local.get $eps) (local.get $d1) (local.get $g1) (local.get $d2) (local.get $g2) (local.get $step) (local.get $r))
+    (call $transpose (local.get $wt) (local.get $w) (local.get $IN) (local.get $OUT) (local.get $j0) (local.get $j1))
   )
 )

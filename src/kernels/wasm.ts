@@ -5,7 +5,10 @@
 // The module needs no scratch memory (B is read in place, see matmul.wat), so the kernel
 // never writes outside the output arrays it is given.
 
-import { checkDims, checkUnits, type Kernel } from './kernel.ts';
+import {
+  checkDims, checkUnits, type Kernel, U_DECAY, U_DECAY2, U_EPS, U_GAIN, U_GAIN2, U_L2, U_LR, U_RSQRT_BC2, U_SCALE, U_SHRINK, U_STEP,
+  UPDATE_ADAM, UPDATE_RMSPROP, UPDATE_SGD, type UpdateRule,
+} from './kernel.ts';
 import { MATMUL_WASM_BASE64 } from './matmul_wasm.generated.ts';
 
 const KERNEL = 'wasm kernel';
@@ -15,7 +18,9 @@ interface MatmulExports {
     M: number, N: number, K: number, bias: number, e: number, mode: number): void;
   colsum(out: number, d: number, ldd: number, M: number, N: number): void;
   transpose(wt: number, w: number, IN: number, OUT: number, j0: number, j1: number): void;
-  sgd(p: number, g: number, buf: number, n: number, lr: number, s: number, wd: number, mu: number, kind: number): void;
+  update(kind: number, p: number, g: number, m: number, v: number, n: number, ...c: number[]): void;
+  updateUnits(kind: number, w: number, g: number, m: number, v: number, wt: number, IN: number, OUT: number, j0: number, j1: number,
+    ...c: number[]): void;
 }
 
 /** matmul.wat's "no bias" pointer: no float can start at an odd address. */
@@ -50,8 +55,11 @@ export function matmulModule(): WebAssembly.Module {
   return compiled;
 }
 
-/** Kernel over Float32Array views into `memory`; see kernel.ts for the contract. */
-export function createWasmKernel(memory: WebAssembly.Memory): Kernel<Float32Array> {
+/**
+ * Kernel over Float32Array views into `memory`; see kernel.ts for the contract. `module` is
+ * matmul.wat's compiled module; bench/matmul_ab.ts passes a build of another .wat to time it.
+ */
+export function createWasmKernel(memory: WebAssembly.Memory, module: WebAssembly.Module = matmulModule()): Kernel<Float32Array> {
   if (!(memory instanceof WebAssembly.Memory)) {
     throw new TypeError(`createWasmKernel: expected a WebAssembly.Memory, got ${typeName(memory)}\n` +
       'hint: pass the engine\'s memory, e.g. new WebAssembly.Memory({ initial, maximum, shared: true })');
@@ -61,7 +69,7 @@ export function createWasmKernel(memory: WebAssembly.Memory): Kernel<Float32Arra
       'so that every worker thread computes on the same bytes)\n' +
       'hint: new WebAssembly.Memory({ initial, maximum, shared: true })');
   }
-  const instance = new WebAssembly.Instance(matmulModule(), { env: { memory } });
+  const instance = new WebAssembly.Instance(module, { env: { memory } });
   const wasm = instance.exports as unknown as MatmulExports;
 
   // The hot loops trust their inputs, but these pointers address raw shared memory: a
@@ -79,6 +87,18 @@ export function createWasmKernel(memory: WebAssembly.Memory): Kernel<Float32Arra
         'hint: check B, IN and OUT against the arrays passed');
     }
     return a.byteOffset;
+  };
+
+  // The state buffers' pointers for a rule (0 for buffers it does not read, never dereferenced).
+  const statePointers = (op: string, rule: UpdateRule, s0: Float32Array | undefined, s1: Float32Array | undefined, need: number): [number, number] => {
+    if (!Number.isInteger(rule.kind) || rule.kind < UPDATE_SGD || rule.kind > UPDATE_RMSPROP) {
+      throw new RangeError(`wasm kernel ${op}: unknown update kind ${String(rule.kind)}`);
+    }
+    const count = stateCount(rule.kind);
+    if ((count > 0 && s0 === undefined) || (count > 1 && s1 === undefined)) {
+      throw new RangeError(`wasm kernel ${op}: update kind ${rule.kind} needs ${count} state buffers`);
+    }
+    return [count > 0 ? ptr(op, 's0', s0!, need) : 0, count > 1 ? ptr(op, 's1', s1!, need) : 0];
   };
 
   return {
@@ -145,16 +165,33 @@ export function createWasmKernel(memory: WebAssembly.Memory): Kernel<Float32Arra
       wasm.transpose(ptr(op, 'wt', wt, IN * OUT), ptr(op, 'w', w, OUT * IN), IN, OUT, j0, j1);
     },
 
-    sgdUpdate(params, grads, buf, lo, hi, lr, gradScale, weightDecay, momentum, kind) {
-      const op = 'sgdUpdate';
+    update(rule, params, grads, s0, s1, lo, hi) {
+      const op = 'update';
       if (!Number.isInteger(lo) || !Number.isInteger(hi) || lo < 0 || hi < lo) {
         throw new RangeError(`wasm kernel ${op}: [lo, hi) must be a range of indices, got [${String(lo)}, ${String(hi)})`);
       }
-      const pp = ptr(op, 'params', params, hi), gp = ptr(op, 'grads', grads, hi);
-      const bp = kind === 0 ? 0 : ptr(op, 'buf', buf!, hi);
-      wasm.sgd(pp + 4 * lo, gp + 4 * lo, bp + 4 * lo, hi - lo, lr, gradScale, weightDecay, momentum, kind);
+      const [m, v] = statePointers(op, rule, s0, s1, hi);
+      const c = rule.c;
+      wasm.update(rule.kind, ptr(op, 'params', params, hi) + 4 * lo, ptr(op, 'grads', grads, hi) + 4 * lo,
+        m + 4 * lo, v + 4 * lo, hi - lo,
+        c[U_LR]!, c[U_SCALE]!, c[U_L2]!, c[U_SHRINK]!, c[U_EPS]!, c[U_DECAY]!, c[U_GAIN]!, c[U_DECAY2]!, c[U_GAIN2]!, c[U_STEP]!, c[U_RSQRT_BC2]!);
+    },
+
+    updateUnits(rule, w, grads, s0, s1, wt, IN, OUT, j0, j1) {
+      checkDims(KERNEL, 'updateUnits', 1, IN, OUT);
+      checkUnits(KERNEL, 'updateUnits', j0, j1, OUT);
+      const op = 'updateUnits', n = IN * OUT;
+      const [m, v] = statePointers(op, rule, s0, s1, n);
+      const c = rule.c;
+      wasm.updateUnits(rule.kind, ptr(op, 'w', w, n), ptr(op, 'grads', grads, n), m, v, ptr(op, 'wt', wt, n), IN, OUT, j0, j1,
+        c[U_LR]!, c[U_SCALE]!, c[U_L2]!, c[U_SHRINK]!, c[U_EPS]!, c[U_DECAY]!, c[U_GAIN]!, c[U_DECAY2]!, c[U_GAIN2]!, c[U_STEP]!, c[U_RSQRT_BC2]!);
     },
   };
+}
+
+/** How many state buffers each update kind reads (kernel.ts: UpdateRule). */
+function stateCount(kind: number): number {
+  return kind === UPDATE_SGD ? 0 : kind === UPDATE_ADAM ? 2 : 1;
 }
 
 /** Throws unless the byte ranges [p, p + n) and [q, q + m) share no byte (empty ranges never do). */

@@ -15,7 +15,13 @@ import type { ModelSpec } from '../model/spec.ts';
 import type { EpochRecord } from '../report/log.ts';
 import type { PlateauState } from '../optim/schedules.ts';
 
-export const CHECKPOINT_FORMAT_VERSION = 1;
+/**
+ * 2: Adam and AdamW compute their bias corrections as one step size and one reciprocal
+ * square root (optim/optimizers.ts), which changes their bits, so a version-1 checkpoint of
+ * an Adam or AdamW run would not resume bit for bit and is refused; version-1 checkpoints of
+ * the other optimizers resume exactly and are read as before.
+ */
+export const CHECKPOINT_FORMAT_VERSION = 2;
 
 export interface CheckpointState {
   readonly spec: ModelSpec;
@@ -74,6 +80,15 @@ export function readCheckpoint(path: string): CheckpointState {
   need('step', Number.isInteger(c?.step), 'an integer');
   need('settings', typeof c?.settings === 'string', 'a string');
   need('history', Array.isArray(c?.history), 'a list');
+  if (version < 2) {
+    const optimizer = (JSON.parse(c!.settings!) as { optimizer?: { name?: unknown } }).optimizer?.name;
+    if (optimizer === 'adam' || optimizer === 'adamw') {
+      throw new ModelFileError(
+        `${path}: checkpoint format version ${version} of an ${optimizer} run: this threadtrain computes ${optimizer}'s update with other roundings (format ${CHECKPOINT_FORMAT_VERSION}), so the run would not continue bit for bit`,
+        'resume it with the threadtrain version that wrote it, or start the run again',
+      );
+    }
+  }
   return c as CheckpointState;
 }
 
