@@ -14,6 +14,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { ConfigError, DataError, describe } from '../errors.ts';
 import type { ClassificationDataset, Dataset, RegressionDataset } from './dataset.ts';
 import { scanDecimal, scanEnd } from './decimal.ts';
+import { withDecodedCache } from './decoded_cache.ts';
 
 // errors.describe prints NaN and ±Infinity as null (JSON); numbers read better as themselves.
 const show = (v: unknown): string => (typeof v === 'number' ? String(v) : describe(v));
@@ -35,6 +36,11 @@ export interface CsvOptions {
    * the ones the model was trained on; a label outside it is an error.
    */
   readonly classNames?: readonly string[];
+  /**
+   * loadCsv only: whether to use the decoded-data cache (see decoded_cache.ts). Default
+   * true; THREADTRAIN_NO_CACHE=1 turns it off everywhere.
+   */
+  readonly cache?: boolean;
 }
 
 interface Row {
@@ -681,9 +687,14 @@ export function parseCsv(text: string, options: CsvOptions & { readonly file?: s
 /** Bytes read at a time; a record longer than this (a quoted field of many lines) doubles it. */
 const CHUNK_BYTES = 1 << 20;
 
-/** Read and parse a CSV file (UTF-8) chunk by chunk; errors name `path`. */
+/**
+ * Read and parse a CSV file (UTF-8) chunk by chunk; errors name `path`. A file read before
+ * with the same options, and unchanged since, comes from the decoded-data cache.
+ */
 export function loadCsv(path: string, options: CsvOptions = {}): Dataset {
-  return readCsvFile(path, options, CHUNK_BYTES);
+  const { header, label, task, delimiter, classNames } = options;
+  const parseOptions = { header, label, task, delimiter, classNames };
+  return withDecodedCache('csv', [path], parseOptions, options.cache, () => readCsvFile(path, options, CHUNK_BYTES));
 }
 
 /** loadCsv with a given read size: tests use tiny ones to put chunk boundaries everywhere. */
