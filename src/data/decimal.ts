@@ -1,10 +1,10 @@
 // Strict decimal numbers read straight from UTF-8 bytes, without a string per cell: the CSV
 // loader's hot loop. The grammar is the CSV loader's:
 // [+-]? (digits [. digits?] | . digits) ([eE] [+-]? digits)? — no hex, no Infinity/NaN, no
-// blanks inside. The value is always the double `Number(text)` gives: up to 15 significant
-// digits and a decimal exponent within ±22 it is one correctly rounded multiply or divide
-// of two exact doubles (Clinger's fast path); anything longer falls back to Number() on the
-// cut text. Storing that double into a Float32Array is then exactly Math.fround(Number(text)).
+// blanks inside. The value is always the double `Number(text)` gives: up to 15 digits
+// (leading zeros counted, so the mantissa stays an exact integer) and a decimal exponent
+// within ±22 it is one correctly rounded multiply or divide of two exact doubles (Clinger's
+// fast path); anything longer falls back to Number() on the cut text. Storing that double into a Float32Array is then exactly Math.fround(Number(text)).
 
 // 10^0 .. 10^22: every one is exact in a double, so m·10^e and m/10^e round only once.
 const POW10 = Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
@@ -26,28 +26,23 @@ export function scanDecimal(bytes: Uint8Array, start: number, end: number): numb
     c = ++i < end ? bytes[i]! : 0;
   }
   let mantissa = 0;
-  let digits = 0; // significant digits in `mantissa` (leading zeros are not counted)
-  let intDigits = 0;
+  const intStart = i;
   while (c >= 48 && c <= 57) {
-    if (digits > 0 || c !== 48) {
-      mantissa = mantissa * 10 + (c - 48);
-      digits++;
-    }
-    intDigits++;
+    mantissa = mantissa * 10 + (c - 48);
     c = ++i < end ? bytes[i]! : 0;
   }
+  const intDigits = i - intStart;
   let fracDigits = 0;
   if (c === 46 /* . */) {
     c = ++i < end ? bytes[i]! : 0;
+    const fracStart = i;
     while (c >= 48 && c <= 57) {
-      if (digits > 0 || c !== 48) {
-        mantissa = mantissa * 10 + (c - 48);
-        digits++;
-      }
-      fracDigits++;
+      mantissa = mantissa * 10 + (c - 48);
       c = ++i < end ? bytes[i]! : 0;
     }
+    fracDigits = i - fracStart;
   }
+  const digits = intDigits + fracDigits; // leading zeros included: more than 15 takes the exact fallback
   if (intDigits === 0 && fracDigits === 0) {
     scanEnd = start;
     return NaN;

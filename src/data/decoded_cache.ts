@@ -152,7 +152,10 @@ function readDecoded(file: string, key: Key): Dataset | undefined {
     if (readFully(fd, xBytes, dataStart) !== xBytes.length) return undefined;
     if (readFully(fd, yBytes, dataStart + xBytes.length) !== yBytes.length) return undefined;
     if (crc32(yBytes, crc32(xBytes)) !== header.crc) return undefined;
-    if (ds.task === 'classification' && !ds.y.every((id) => id >= 0 && id < ds.classes)) return undefined;
+    if (ds.task === 'classification') {
+      const { y, classes } = ds;
+      for (let r = 0; r < y.length; r++) if (!(y[r]! >= 0 && y[r]! < classes)) return undefined;
+    }
     return ds;
   } catch {
     return undefined; // unreadable or not JSON: rebuilt
