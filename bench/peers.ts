@@ -33,7 +33,11 @@
 // best" is its best; its epoch-1 loss, equal to threadtrain's, shows that kernel computes
 // right. samples/s: the median over rounds of each run's median over its epochs after the first.
 //
-//   npx tsx bench/peers.ts --only pytorch [--rounds 3] [--torch-epochs 2] [--batches 32,128,512]
+// Every trainer in this part sees the first --torch-rows (6144) training images per epoch, so
+// the whole comparison takes minutes; a PyTorch epoch that runs past --torch-max-seconds (3)
+// is timed on the rows it did (oversubscribed layouts crawl), and its loss is not shown.
+//
+//   npx tsx bench/peers.ts --only pytorch [--rounds 3] [--torch-epochs 2] [--torch-rows 6144] [--torch-max-seconds 3] [--batches 32,128,512]
 
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -47,7 +51,7 @@ import { initializeParams } from '../src/model/init.ts';
 import type { ModelSpec } from '../src/model/spec.ts';
 import { createRng } from '../src/rng.ts';
 import { train } from '../src/api.ts';
-import type { ClassificationDataset } from '../src/data/dataset.ts';
+import { selectRows, type ClassificationDataset } from '../src/data/dataset.ts';
 import { command, fixed, int, intList, JsonLines, load, loadMnist, machine, median, MNIST_LAYERS, MNIST_LR, parseFlags, revision, SEED, table } from './common.ts';
 
 // tfjs-core's node bundle registers no gradients (the @tensorflow/tfjs bundle adds them). Its
@@ -57,7 +61,7 @@ import { command, fixed, int, intList, JsonLines, load, loadMnist, machine, medi
 createRequire(import.meta.url)('@tensorflow/tfjs-core/dist/register_all_gradients.js');
 
 const USAGE =
-  'npx tsx bench/peers.ts [--only tfjs|pytorch] [--epochs 5] [--backend wasm|cpu] [--rounds 3] [--torch-epochs 2] [--batches 32,128,512] [--json FILE]';
+  'npx tsx bench/peers.ts [--only tfjs|pytorch] [--epochs 5] [--backend wasm|cpu] [--rounds 3] [--torch-epochs 2] [--torch-rows 6144] [--torch-max-seconds 3] [--batches 32,128,512] [--json FILE]';
 const BATCH = 128;
 const SPEC: ModelSpec = { inputs: 784, layers: MNIST_LAYERS, loss: 'cross_entropy' };
 
@@ -210,6 +214,7 @@ interface TorchReport {
   blas: { libraries: string[]; openblas_config?: string; openblas_corename?: string; openblas_threads?: number; openblas_error?: string };
   epochSamplesPerSec: number[];
   epochLoss: number[];
+  epochRows: number[];
   testAccuracy: number;
 }
 
@@ -251,7 +256,7 @@ function openblasKernels(python: string): { detected: string; forced: string | u
   return { detected, forced };
 }
 
-function runTorch(python: string, dir: string, layout: TorchLayout, batch: number, epochs: number): TorchReport {
+function runTorch(python: string, dir: string, layout: TorchLayout, batch: number, epochs: number, maxSeconds: number): TorchReport {
   const env: NodeJS.ProcessEnv = { ...process.env };
   // This environment may pin OpenBLAS to an old core type for correctness elsewhere; the peer gets its own best kernel.
   delete env.OPENBLAS_CORETYPE;
@@ -261,7 +266,8 @@ function runTorch(python: string, dir: string, layout: TorchLayout, batch: numbe
   if (layout.openblasThreads === undefined) delete env.OPENBLAS_NUM_THREADS;
   else env.OPENBLAS_NUM_THREADS = String(layout.openblasThreads);
   const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'peers_torch.py');
-  const args = [script, '--dir', dir, '--batch', String(batch), '--epochs', String(epochs), '--torch-threads', String(layout.torchThreads), '--lr', String(MNIST_LR)];
+  const args = [script, '--dir', dir, '--batch', String(batch), '--epochs', String(epochs), '--torch-threads', String(layout.torchThreads), '--lr', String(MNIST_LR),
+    '--max-seconds', String(maxSeconds)];
   const r = spawnSync(python, args, { encoding: 'utf8', env });
   if (r.status !== 0) throw new Error(`${python} ${args.join(' ')} failed (status ${r.status}):\n${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as TorchReport;
@@ -271,8 +277,11 @@ const steadyOf = (perEpoch: readonly number[]) => median(perEpoch.length > 1 ? p
 
 /** threadtrain at 1 and 2 threads against PyTorch's three layouts, batch by batch, interleaved over rounds. */
 async function pytorchSideBySide(
-  trainSet: ClassificationDataset, testSet: ClassificationDataset, batches: readonly number[], rounds: number, epochs: number, json: JsonLines,
+  fullTrainSet: ClassificationDataset, testSet: ClassificationDataset, batches: readonly number[], rounds: number, epochs: number, rowCount: number,
+  maxSeconds: number, json: JsonLines,
 ): Promise<void> {
+  // The first rowCount training images for every trainer: an epoch short enough that all layouts fit in a few minutes.
+  const trainSet = selectRows(fullTrainSet, Array.from({ length: Math.min(rowCount, fullTrainSet.n) }, (_, i) => i));
   const found = findTorchPython();
   if (!found) {
     console.log('\nPyTorch: no python3 with torch found (tried $PYTHON, python3, /usr/bin/python3); skipped. Debian: apt-get install python3-torch');
@@ -292,7 +301,7 @@ async function pytorchSideBySide(
     ? [...plain, ...plain.map((l) => ({ ...l, name: `${l.name}, OPENBLAS_CORETYPE=${kernels.forced}`, coretype: kernels.forced }))]
     : plain;
   const loadStart = load();
-  console.log(`\nthreadtrain vs PyTorch ${found.version} (${found.python}): MNIST MLP 784-256-128-10, SGD lr ${MNIST_LR}, batches ${batches.join(', ')}; ${rounds} rounds × ${epochs} epochs per run`);
+  console.log(`\nthreadtrain vs PyTorch ${found.version} (${found.python}): MNIST MLP 784-256-128-10, SGD lr ${MNIST_LR}, batches ${batches.join(', ')}; ${rounds} rounds × ${epochs} epochs of the first ${int(trainSet.n)} training images per run (a PyTorch epoch stops after ${maxSeconds} s)`);
   console.log(`load average at start (1/5/15 min): ${loadStart}`);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'threadtrain-peers-torch-'));
   try {
@@ -317,11 +326,12 @@ async function pytorchSideBySide(
           process.stderr.write(`  round ${round + 1}, batch ${batch}, ${r.name}: ${int(steadyOf(r.epochSamplesPerSec))} samples/s\n`);
         }
         for (const layout of layouts) {
-          const r = runTorch(found.python, dir, layout, batch, epochs);
+          const r = runTorch(found.python, dir, layout, batch, epochs, maxSeconds);
           const c = cell(batch, layout.name);
           c.sps.push(steadyOf(r.epochSamplesPerSec));
-          c.firstLoss.push(r.epochLoss[0]!);
-          c.accuracy.push(r.testAccuracy);
+          // An epoch cut short by the time limit has a loss over fewer rows: not comparable, so not shown.
+          c.firstLoss.push(r.epochRows[0] === trainSet.n ? r.epochLoss[0]! : NaN);
+          c.accuracy.push(r.epochRows.every((k) => k === trainSet.n) ? r.testAccuracy : NaN);
           c.report = r;
           process.stderr.write(`  round ${round + 1}, batch ${batch}, ${layout.name}: ${int(steadyOf(r.epochSamplesPerSec))} samples/s\n`);
         }
@@ -360,7 +370,7 @@ async function pytorchSideBySide(
 }
 
 async function main(): Promise<void> {
-  const flags = parseFlags(process.argv.slice(2), ['only', 'epochs', 'backend', 'rounds', 'torch-epochs', 'batches', 'json'], USAGE);
+  const flags = parseFlags(process.argv.slice(2), ['only', 'epochs', 'backend', 'rounds', 'torch-epochs', 'torch-rows', 'torch-max-seconds', 'batches', 'json'], USAGE);
   const epochs = intList(flags.epochs ?? '5', '--epochs')[0]!;
   const backend = flags.backend ?? 'wasm';
   if (backend !== 'wasm' && backend !== 'cpu') throw new Error(`--backend must be wasm or cpu (got "${backend}")\nhint: ${USAGE}`);
@@ -369,12 +379,14 @@ async function main(): Promise<void> {
   const rounds = intList(flags.rounds ?? '3', '--rounds')[0]!;
   const torchEpochs = intList(flags['torch-epochs'] ?? '2', '--torch-epochs')[0]!;
   const batches = intList(flags.batches ?? '32,128,512', '--batches');
+  const torchRows = intList(flags['torch-rows'] ?? '6144', '--torch-rows')[0]!;
+  const torchSeconds = intList(flags['torch-max-seconds'] ?? '3', '--torch-max-seconds')[0]!;
   const json = new JsonLines(flags.json);
   if (only === 'pytorch') {
     console.log(`machine: ${machine()}`);
     console.log(`command: ${command('bench/peers.ts')}`);
     console.log(`code: ${revision()}`);
-    await pytorchSideBySide(loadMnist('train'), loadMnist('t10k'), batches, rounds, torchEpochs, json);
+    await pytorchSideBySide(loadMnist('train'), loadMnist('t10k'), batches, rounds, torchEpochs, torchRows, torchSeconds, json);
     return;
   }
   const cmd = command('bench/peers.ts');
@@ -422,7 +434,7 @@ async function main(): Promise<void> {
       loadStart, loadEnd, machine: mach, command: cmd, revision: revision(), date: new Date().toISOString(),
     });
   }
-  if (only !== 'tfjs') await pytorchSideBySide(trainSet, testSet, batches, rounds, torchEpochs, json);
+  if (only !== 'tfjs') await pytorchSideBySide(trainSet, testSet, batches, rounds, torchEpochs, torchRows, torchSeconds, json);
 }
 
 main().catch((error: unknown) => {
