@@ -3,8 +3,8 @@
 //
 // Built for files far larger than their numbers: `loadCsv` streams the file in chunks
 // (synchronous reads, so its signature stays sync) and never holds it whole as text; rows
-// are parsed straight from each chunk's character codes into Float32Arrays sized from the
-// file's length and the rows seen so far, so peak memory stays near the decoded data.
+// are parsed straight from each chunk's bytes into Float32Arrays sized from the file's
+// length and the rows seen so far, so peak memory stays near the decoded data.
 // Each line takes a fast path over its UTF-8 bytes (plain numbers, no quotes, no string per
 // number cell); any line it does not fully accept is decoded and read the general way —
 // trimmed cells, RFC 4180 quotes — which also words every error, so both paths accept the
@@ -259,7 +259,7 @@ class CsvReader {
   /** The line where each distinct label first appears, by id. */
   private labelLines: number[] = [];
   private n = 0;
-  /** Source units (bytes or characters) read before the current piece, and in all; for sizing buffers. */
+  /** Source bytes before the current piece, the current row's offset in it, and the source's size: for sizing buffers. */
   private readBefore = 0;
   private piecePos = 0;
   private total = 0;
