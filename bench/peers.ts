@@ -352,7 +352,8 @@ async function pytorchSideBySide(
           firstEpochLoss: median(c.firstLoss), testAccuracy: median(c.accuracy), threads, rounds, epochs, lr: MNIST_LR, loadStart, loadEnd,
           machine: machine(), revision: revision(), date: new Date().toISOString(), blas: c.report?.blas, env: c.report?.env,
         });
-        return [name, threads, int(median(c.sps)), c.sps.map(int).join(' '), `${fixed(median(c.sps) / best, 2)}×`, fixed(median(c.firstLoss), 4), `${fixed(100 * median(c.accuracy), 2)}%`];
+        return [name, threads, int(median(c.sps)), c.sps.map(int).join(' '), `${fixed(median(c.sps) / best, 2)}×`, fixed(median(c.firstLoss), 4),
+          Number.isNaN(median(c.accuracy)) ? '—' : `${fixed(100 * median(c.accuracy), 2)}%`];
       });
       console.log(`\nbatch ${batch}: PyTorch's best here: ${bestName}\n`);
       console.log(table(['trainer', 'threads (kernel)', 'samples/s', 'per round', 'vs PyTorch best', 'epoch-1 loss', `test acc. (${epochs} ep.)`], rows));
