@@ -1,5 +1,6 @@
 // Test runner settings. Thread tests spawn worker pools, so keep vitest's own
-// parallelism modest: the CI machine has two cores.
+// parallelism modest: the CI machine has two cores. The global setup points the cache
+// folder at a temporary one, so tests never write to the user's cache.
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -9,5 +10,6 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: 'forks',
     maxWorkers: 2,
+    globalSetup: ['test/helpers/cache_env.ts'],
   },
 });

@@ -2,7 +2,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadCsv, parseCsv } from '../src/data/csv.ts';
+import { loadCsv, parseCsv, readCsvFile } from '../src/data/csv.ts';
 import type { ClassificationDataset, RegressionDataset } from '../src/data/dataset.ts';
 import { ConfigError, DataError } from '../src/errors.ts';
 
@@ -256,5 +256,75 @@ describe('loadCsv', () => {
     expect(ds.y).toEqual(f32([0.5, 1.5]));
     expect(ds.x).toEqual(f32([1, 2]));
     expect(ds.targetNames).toEqual(['y']);
+  });
+});
+
+describe('loadCsv: streaming in chunks', () => {
+  let dir = '';
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'threadtrain-csv-chunks-'));
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const write = (name: string, text: string): string => {
+    const file = path.join(dir, name);
+    fs.writeFileSync(file, text);
+    return file;
+  };
+
+  it('reads the same dataset whatever the chunk size, with a chunk boundary at every byte', () => {
+    // BOM, CRLF, blank lines, quoted fields across lines and with doubled quotes, multi-byte labels, padded cells.
+    const text = '\ufeffx1,"x,2",kind\r\n\r\n1.5,-2e-3,"two\r\nlines"\r\n 3 ,4,café\r\n\t\r\n5,.5,"say ""hi"""\n7,8.,ünïcode ✓\n9,1e1, cat\u00a0\n';
+    const file = write('mixed.csv', text);
+    const want = parseCsv(text, { file });
+    expect(want.n).toBe(5);
+    expect((want as ClassificationDataset).classNames).toEqual(['two\nlines', 'café', 'say "hi"', 'ünïcode ✓', 'cat']);
+    for (let chunk = 1; chunk <= text.length + 2; chunk++) expect(readCsvFile(file, {}, chunk), `chunk ${chunk}`).toEqual(want);
+  });
+
+  it('reads 3,000 generated rows through small chunks into exactly the numbers written', () => {
+    const rows = 3000;
+    const values: number[] = [];
+    let text = 'a,b,c,label\n';
+    for (let r = 0; r < rows; r++) {
+      const row = [r / 7, -r * 1.25e-3, (r % 13) - 6.5];
+      values.push(...row.map((v) => Number(String(v)))); // String(-0) is "0"
+      text += `${row.map((v) => String(v)).join(',')},${['lo', 'mid', 'hi'][r % 3]}\n`;
+    }
+    const file = write('rows.csv', text);
+    for (const chunk of [4096, 333, 1 << 20]) {
+      const ds = readCsvFile(file, {}, chunk) as ClassificationDataset;
+      expect(ds.n).toBe(rows);
+      expect(ds.x).toEqual(Float32Array.from(values));
+      expect(ds.x.length).toBe(rows * 3);
+      expect(ds.classNames).toEqual(['lo', 'mid', 'hi']);
+      expect(Array.from(ds.y.subarray(0, 6))).toEqual([0, 1, 2, 0, 1, 2]);
+    }
+    const numeric = write('numeric.csv', text.replace(/,(lo|mid|hi)\n/g, (_, name: string) => `,${name.length}\n`));
+    const regression = readCsvFile(numeric, { task: 'regression', label: ['b', 'a'] }, 500) as RegressionDataset;
+    expect(regression.targets).toBe(2);
+    expect(regression.y).toEqual(Float32Array.from(values.flatMap((_, k) => (k % 3 === 0 ? [values[k + 1]!, values[k]!] : []))));
+    expect(regression.x).toEqual(Float32Array.from(values.flatMap((v, k) => (k % 3 === 2 ? [v, [2, 3, 2][(k - 2) / 3 % 3]!] : []))));
+  });
+
+  it('names the right line for a bad cell far into the file, past many chunks', () => {
+    let text = 'x,y\n';
+    for (let r = 0; r < 2500; r++) text += r === 2400 ? '\n' : `${r},${r % 2}\n`;
+    text += '1.5,0\n2,1\n2x,0\n';
+    const file = write('late.csv', text);
+    expect(() => readCsvFile(file, {}, 100)).toThrow(`${file} line 2504, column "x" (1 of 2): expected a number, found "2x"`);
+    expect(() => loadCsv(file)).toThrow(`${file} line 2504, column "x" (1 of 2): expected a number, found "2x"`);
+  });
+
+  it('reports a quote left open at the end of a streamed file at the line where it opened', () => {
+    const file = write('open.csv', `x,y\n${'1,a\n'.repeat(200)}2,"b\n3,c\n`);
+    expect(() => readCsvFile(file, {}, 64)).toThrow(`${file} line 202: a quoted field opened in column 2 is never closed`);
+  });
+
+  it('reads a file with a non-ASCII delimiter', () => {
+    const file = write('section.csv', 'a§b§y\n1§2§p\n3§4.5§q\n');
+    const ds = readCsvFile(file, { delimiter: '§' }, 3) as ClassificationDataset;
+    expect(ds.x).toEqual(f32([1, 2, 3, 4.5]));
+    expect(ds.classNames).toEqual(['p', 'q']);
   });
 });

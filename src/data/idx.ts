@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { DataError } from '../errors.ts';
 import type { ClassificationDataset } from './dataset.ts';
+import { withDecodedCache } from './decoded_cache.ts';
 
 export interface IdxArray {
   readonly dims: number[];
@@ -107,16 +108,22 @@ export function readIdx(path: string): IdxArray {
  * classification dataset with rows·cols features, each pixel × `scale` (default 1/255,
  * so pixels land in [0, 1]). `classes` is the largest label + 1 — 10 for MNIST; a subset
  * without its top digit gets fewer, so pass a saved model's class count when that matters.
+ * A pair read before with the same scale, and unchanged since, comes from the decoded-data
+ * cache unless `cache` is false or THREADTRAIN_NO_CACHE=1.
  */
 export function loadIdx(
   imagesPath: string,
   labelsPath: string,
-  options: { readonly scale?: number } = {},
+  options: { readonly scale?: number; readonly cache?: boolean } = {},
 ): ClassificationDataset {
   const scale = options.scale ?? 1 / 255;
   if (!Number.isFinite(scale)) {
     throw new DataError(`IDX scale must be a finite number, found ${scale}`, 'the default 1/255 maps pixels to [0, 1]');
   }
+  return withDecodedCache('idx', [imagesPath, labelsPath], { scale }, options.cache, () => decodeIdxPair(imagesPath, labelsPath, scale));
+}
+
+function decodeIdxPair(imagesPath: string, labelsPath: string, scale: number): ClassificationDataset {
   const images = readIdx(imagesPath);
   if (images.dims.length !== 3) {
     throw new DataError(
