@@ -2,52 +2,16 @@
 // test writes to a temp directory: what train prints, that evaluate and predict agree
 // with it to the last digit, exit codes, error output without stack traces, and Ctrl-C.
 
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Model } from '../src/model/model.ts';
 import { readCheckpoint } from '../src/train/checkpoint.ts';
+import { cli, type Run } from './helpers/cli.ts';
 
 const repo = path.resolve(import.meta.dirname, '..');
 let dir: string;
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/**
- * Run the CLI as `node --import tsx src/cli/main.ts ARGS` from the repository root. `onStdout`
- * sees the output as it arrives (to time a signal); the run is killed after `timeoutMs`.
- */
-function cli(args: string[], options: { onStdout?: (text: string, child: ReturnType<typeof spawn>) => void; timeoutMs?: number; entry?: string[] } = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...(options.entry ?? ['--import', 'tsx', 'src/cli/main.ts']), ...args], {
-      cwd: repo,
-      env: { ...process.env, CI: '', NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      options.onStdout?.(stdout, child);
-    });
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`threadtrain ${args.join(' ')} ran past ${options.timeoutMs ?? 45_000} ms\nstdout:\n${stdout}\nstderr:\n${stderr}`));
-    }, options.timeoutMs ?? 45_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 const tmp = (name: string) => path.join(dir, name);
 
@@ -249,7 +213,7 @@ describe('threadtrain errors and usage', () => {
     expect(flag.stderr.trim().split('\n').at(-1)).toBe('error: Unknown argument: epoch; did you mean --epochs?');
     const none = await cli([]);
     expect(none.code).toBe(2);
-    expect(none.stderr.trim().split('\n').at(-1)).toBe('error: give a command: train, evaluate, predict, export or plot');
+    expect(none.stderr.trim().split('\n').at(-1)).toBe('error: give a command: train, sweep, evaluate, predict, export or plot');
   });
 
   it('train runs from flags alone: --data, --layers and the optimizer by name, no config file', async () => {

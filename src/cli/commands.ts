@@ -6,6 +6,7 @@ import { evaluate } from './evaluate.ts';
 import { exportModelCommand } from './export.ts';
 import { plot } from './plot.ts';
 import { predict } from './predict.ts';
+import { sweep } from './sweep.ts';
 import { train } from './train.ts';
 
-export const COMMANDS: readonly Command[] = [train, evaluate, predict, exportModelCommand, plot];
+export const COMMANDS: readonly Command[] = [train, sweep, evaluate, predict, exportModelCommand, plot];
