@@ -59,6 +59,13 @@ describe('threadtrain sweep', () => {
     expect(fs.existsSync(path.join(tmp, 'dry'))).toBe(false);
   });
 
+  it('leaves a sweep config usable by train, which runs the base run and says so', async () => {
+    const r = await cli(['train', '--config', file, '--epochs', '1']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/\| sweep +\| not run: this is the base run \(threadtrain sweep runs the sweep\) +\|/);
+    expect(r.stdout).toContain('all 1 epochs done');
+  });
+
   it('says what is wrong with its command line', async () => {
     const noConfig = await cli(['sweep']);
     expect(noConfig.code).toBe(2);
