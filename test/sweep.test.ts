@@ -97,8 +97,16 @@ describe('sweep', () => {
     const other = await sweep({ config: { ...base, sweep: { grid: { 'train.lr': [0.2] } } }, out: dir('other'), cores: 1 });
     expect(other.ran).toBe(1);
     expect(() => collect([shardDirs[0]!, dir('other')], { out: dir('mixed') })).toThrow(new RegExp(`other holds sweep ${other.sweepId}, but .*0-of-3 holds sweep ${whole.sweepId}`));
-    // And a sweep will not write into another sweep's folder.
-    await expect(sweep({ config, out: dir('other'), cores: 1 })).rejects.toThrow(/holds the results of another sweep/);
+    // An edited sweep run into the same folder reuses every run it shares with the old one.
+    const wider = { ...base, sweep: { grid: { 'train.lr': [0.05, 0.3, 0.6], 'model.layers.0.units': [4, 6] }, seeds: 2 } };
+    const again = await sweep({ config: wider, out: dir('whole'), cores: 2 });
+    expect([again.skipped, again.ran]).toEqual([8, 4]);
+    expect(again.sweepId).not.toBe(whole.sweepId);
+    const oldIds = new Set(whole.records.map((r) => r.id));
+    for (const r of again.records.filter((x) => oldIds.has(x.id))) {
+      const before = whole.records.find((x) => x.id === r.id)!;
+      expect([r.sweepId, r.metrics]).toEqual([again.sweepId, before.metrics]);
+    }
   });
 
   it('stops cleanly and, rerun, trains only the runs that were missing', async () => {

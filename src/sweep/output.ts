@@ -63,7 +63,11 @@ export function readManifest(dir: string): SweepManifest | undefined {
   return m as SweepManifest;
 }
 
-/** The record in a run's folder, if the run finished or failed there. */
+/**
+ * The record in a run's folder, if the run finished or failed there. A run is known by its
+ * id alone (the hash of its complete config and fold), so a record written by another
+ * sweep that had the same run is as good: it comes back labelled as `run` of `sweepId`.
+ */
 export function readRunRecord(out: string, run: ManifestRun, sweepId: string): RunRecord | undefined {
   const file = path.join(runDir(out, run.id), 'metrics.json');
   if (!fs.existsSync(file)) return undefined;
@@ -73,9 +77,9 @@ export function readRunRecord(out: string, run: ManifestRun, sweepId: string): R
   } catch {
     return undefined; // never left half-written by us (atomic); an edited file means the run is redone
   }
-  if (r?.sweepId !== sweepId || r.id !== run.id || (r.status !== 'done' && r.status !== 'failed')) return undefined;
+  if (r?.id !== run.id || (r.status !== 'done' && r.status !== 'failed')) return undefined;
   if (r.status === 'done' && !fs.existsSync(path.join(runDir(out, run.id), 'model.ttm'))) return undefined;
-  return r;
+  return { ...r, sweepId, index: run.index, configId: run.configId, values: run.values, seed: run.seed, fold: run.fold };
 }
 
 /** The metric against each swept option: per value, the mean of its runs and the best run. */

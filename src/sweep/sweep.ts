@@ -178,7 +178,8 @@ export function sweepRunData(run: SweepRun): DataSplits {
 
 /**
  * Run a sweep (or one shard of it) into its output folder. Runs already finished there
- * are skipped; a run that fails is recorded with its error and the others go on.
+ * (by this sweep, or by another that had the same run) are skipped; a run that fails is
+ * recorded with its error and the others go on.
  */
 export async function sweep(options: SweepOptions, hooks: SweepHooks = {}): Promise<SweepResult> {
   const expanded = loadSweep(options);
@@ -188,15 +189,13 @@ export async function sweep(options: SweepOptions, hooks: SweepHooks = {}): Prom
   if (options.threads !== undefined && (!Number.isInteger(options.threads) || options.threads < 1 || options.threads > cores)) {
     throw new ConfigError(`threads must be an integer in [1, ${cores}] (got ${describe(options.threads)})`, 'a run may use at most the cores the sweep packs runs onto');
   }
+  // A folder of another sweep (an edited grid, say) is taken over: its runs that this
+  // sweep also has are reused by id, and its tables become this sweep's.
   const existing = readManifest(out);
-  if (existing && existing.sweepId !== expanded.sweepId) {
-    throw new ConfigError(`${out} holds the results of another sweep (id ${existing.sweepId}; this config is sweep ${expanded.sweepId})`,
-      'give another output folder, or remove that one if its results are no longer wanted');
-  }
-
   const cache = new DataCache();
   const first = expanded.runs[0]!;
-  const metric = expanded.section.metric ?? existing?.metric ?? defaultMetric(cache.rows(first), first.fold !== undefined);
+  const sameSweep = existing?.sweepId === expanded.sweepId;
+  const metric = expanded.section.metric ?? (sameSweep ? existing!.metric : undefined) ?? defaultMetric(cache.rows(first), first.fold !== undefined);
   const manifest = manifestOf(expanded, metric);
   fs.mkdirSync(path.join(out, 'runs'), { recursive: true });
   writeJsonAtomic(path.join(out, 'sweep.json'), manifest);
@@ -379,15 +378,12 @@ export function collect(dirs: readonly string[], options: { readonly out: string
     }
   });
   const outManifest = readManifest(out);
-  if (outManifest && outManifest.sweepId !== manifest.sweepId) {
-    throw new ConfigError(`${out} holds the results of another sweep (id ${outManifest.sweepId}; the folders collected are sweep ${manifest.sweepId})`, 'collect into another folder');
-  }
   fs.mkdirSync(path.join(out, 'runs'), { recursive: true });
 
   const records = new Map<string, RunRecord>();
   const conflicts: string[] = [];
-  // What the target folder already holds of this sweep counts too: collecting some shards
-  // into a sweep folder adds to it, never drops its other runs from the tables.
+  // The runs the target folder already holds count too (by id, as sweep() reuses them):
+  // collecting some shards into a sweep folder adds to it, never drops its other runs.
   const sources = outManifest && !dirs.some((d) => path.resolve(d) === out) ? [out, ...dirs] : dirs;
   for (const dir of sources) {
     for (const run of manifest.runs) {
