@@ -14,6 +14,13 @@ export type {
   TrainOptions, ModelOptions, DataSplitsInput, StopOptions, EarlyStoppingOptions, ResolvedTrainOptions, OptimizerOptions, ScheduleOptions,
 } from './options/schema.ts';
 export { spawnTrainer } from './remote/spawn.ts';
+export { sweep, collect, loadSweep } from './sweep/sweep.ts';
+export type { SweepOptions, SweepHooks, SweepProgress, SweepResult, CollectResult } from './sweep/sweep.ts';
+export type { SweepSection, MetricKey, RandomParam } from './options/sweep.ts';
+export type { SweepRun, ExpandedSweep } from './sweep/expand.ts';
+export type { RunRecord, ConfigSummary } from './sweep/results.ts';
+export { parseShard, shardFromEnv } from './sweep/shard.ts';
+export type { Shard } from './sweep/shard.ts';
 export type { RemoteTrainer } from './remote/spawn.ts';
 export { Model } from './model/model.ts';
 export type { ModelInfo, ModelLayer, ModelAbout } from './model/model.ts';

@@ -2,7 +2,6 @@
 // test writes to a temp directory: what train prints, that evaluate and predict agree
 // with it to the last digit, exit codes, error output without stack traces, and Ctrl-C.
 
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,45 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMANDS } from '../src/cli/commands.ts';
 import { Model } from '../src/model/model.ts';
 import { readCheckpoint } from '../src/train/checkpoint.ts';
+import { cli, type Run } from './helpers/cli.ts';
 
 const repo = path.resolve(import.meta.dirname, '..');
 let dir: string;
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/**
- * Run the CLI as `node --import tsx src/cli/main.ts ARGS` from the repository root. `onStdout`
- * sees the output as it arrives (to time a signal); the run is killed after `timeoutMs`.
- */
-function cli(args: string[], options: { onStdout?: (text: string, child: ReturnType<typeof spawn>) => void; timeoutMs?: number; entry?: string[] } = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...(options.entry ?? ['--import', 'tsx', 'src/cli/main.ts']), ...args], {
-      cwd: repo,
-      env: { ...process.env, CI: '', NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      options.onStdout?.(stdout, child);
-    });
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`threadtrain ${args.join(' ')} ran past ${options.timeoutMs ?? 45_000} ms\nstdout:\n${stdout}\nstderr:\n${stderr}`));
-    }, options.timeoutMs ?? 45_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 const tmp = (name: string) => path.join(dir, name);
 
@@ -252,7 +216,7 @@ describe('threadtrain errors and usage', () => {
     expect(none.code).toBe(2);
     // Every command is named, in --help's order.
     const names = COMMANDS.map((c) => c.command.split(' ')[0]!);
-    expect(names).toEqual(expect.arrayContaining(['train', 'evaluate', 'predict', 'export', 'plot', 'inspect', 'bench']));
+    expect(names).toEqual(expect.arrayContaining(['train', 'sweep', 'evaluate', 'predict', 'export', 'plot', 'inspect', 'bench']));
     expect(none.stderr.trim().split('\n').at(-1)).toBe(`error: give a command: ${names.slice(0, -1).join(', ')} or ${names.at(-1)}`);
   });
 

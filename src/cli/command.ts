@@ -11,4 +11,6 @@ export interface Command {
   readonly builder: (y: Argv) => Argv;
   /** Resolves to the exit code. */
   readonly run: (args: Record<string, unknown>) => number | Promise<number>;
+  /** Commands under this one ("sweep collect"), wired the same way. */
+  readonly subcommands?: readonly Command[];
 }

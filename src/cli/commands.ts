@@ -8,6 +8,7 @@ import { exportModelCommand } from './export.ts';
 import { inspect } from './inspect.ts';
 import { plot } from './plot.ts';
 import { predict } from './predict.ts';
+import { sweep } from './sweep.ts';
 import { train } from './train.ts';
 
-export const COMMANDS: readonly Command[] = [train, evaluate, predict, exportModelCommand, plot, inspect, bench];
+export const COMMANDS: readonly Command[] = [train, sweep, evaluate, predict, exportModelCommand, plot, inspect, bench];

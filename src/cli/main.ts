@@ -1,6 +1,6 @@
 // main.ts — the threadtrain command line: yargs wiring for the commands in commands.ts
-// (train, evaluate, predict, export, plot, inspect, bench), and the one place errors become output and
-// exit codes.
+// (train, sweep and sweep collect, evaluate, predict, export, plot, inspect, bench), and the one
+// place errors become output and exit codes.
 // Output follows llm.c's habits: the resolved settings as a table before anything runs,
 // one line per epoch, errors as one `error:` line with a hint and no stack trace. A stack
 // trace is printed only for errors that are not a ThreadtrainError, because those are bugs.
@@ -10,9 +10,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import yargs from 'yargs';
+import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { closestName } from '../options/errors.ts';
+import type { Command } from './command.ts';
 import { COMMANDS } from './commands.ts';
 import { err, printError, UsageError } from './format.ts';
 
@@ -40,13 +41,14 @@ export async function main(args: readonly string[]): Promise<number> {
     .usage('$0 <command> [options]\n\nData-parallel MLP training on worker threads.');
   // Each command's flags, to suggest the nearest for a misspelt one.
   let flagsOf: string[] = [];
-  for (const c of COMMANDS) {
-    cli = cli.command(c.command, c.describe, (y) => {
-      const built = c.builder(y);
+  const wire = (y: Argv, c: Command): Argv =>
+    y.command(c.command, c.describe, (sub) => {
+      let built = c.builder(sub);
       flagsOf = Object.keys((built as unknown as { getOptions(): { key: Record<string, unknown> } }).getOptions().key);
+      for (const child of c.subcommands ?? []) built = wire(built, child);
       return built;
     }, run(c.run));
-  }
+  for (const c of COMMANDS) cli = wire(cli, c);
   cli = cli
     .demandCommand(1, `give a command: ${COMMANDS.map((c) => c.command.split(' ')[0]).join(', ').replace(/, ([^,]+)$/, ' or $1')}`)
     .recommendCommands()

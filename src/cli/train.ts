@@ -40,6 +40,7 @@ function configRows(config: Config, splits: DataSplits, opts: ResolvedTrainOptio
   const { train: tr, validation, test } = splits;
   const rows: [string, string][] = [['config', config.file ?? 'none (flags only)']];
   if (config.description) rows.push(['description', config.description]);
+  if (config.sweep) rows.push(['sweep', 'not run: this is the base run (threadtrain sweep runs the sweep)']);
   rows.push(['data', DATA_SOURCES.describe(config.data)], ['task', describeTask(tr)], ['features', String(tr.features)]);
   const counts = [`train ${tr.n}`];
   if (validation) counts.push(`validation ${validation.n}`);

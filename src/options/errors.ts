@@ -65,6 +65,7 @@ interface Def {
   in?: Schema;
   shape?: Record<string, Schema>;
   element?: Schema;
+  valueType?: Schema;
   options?: Schema[];
   discriminator?: string;
 }
@@ -119,6 +120,7 @@ export function schemaAt(root: Schema, path: Path, value: unknown): Schema | und
     const def = defOf(core);
     if (def.type === 'object' && typeof key === 'string' && def.shape?.[key]) s = def.shape[key]!;
     else if (def.type === 'array' && typeof key === 'number' && def.element) s = def.element;
+    else if (def.type === 'record' && typeof key === 'string' && def.valueType) s = def.valueType;
     else return undefined;
     v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[key] : undefined;
   }
@@ -233,9 +235,17 @@ export function expectedOf(schema: Schema): string {
 const valueAt = (value: unknown, path: Path): unknown =>
   path.reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined), value);
 
-/** A dotted option path: model.layers[0].units. */
+/**
+ * A dotted option path: model.layers[0].units. A key below the first that is not a name
+ * is quoted: sweep.grid["train.lr"]. (The first may be a caller's own dotted prefix.)
+ */
 export function dotted(path: Path): string {
-  return path.map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? String(k) : `.${String(k)}`)).join('');
+  return path.map((k, i) => {
+    if (typeof k === 'number') return `[${k}]`;
+    const key = String(k);
+    if (i === 0) return key;
+    return /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
+  }).join('');
 }
 
 type Issue = z.core.$ZodIssue;

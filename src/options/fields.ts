@@ -14,6 +14,8 @@ export interface FieldMeta {
   readonly expected?: string;
   /** On a union of objects each named by one key (the data section): the keys, in member order. */
   readonly unionKeys?: readonly string[];
+  /** false: a section only a config file gives, with no flags of its own (the sweep section). */
+  readonly cli?: false;
 }
 
 /** `schema` with its description and hint. */

@@ -53,6 +53,7 @@ function collect(schema: z.ZodType, at: readonly string[], out: Map<string, Flag
   const { core, meta } = unwrap(schema);
   const def = defOf(core);
   if (meta.unionKeys) return; // the data section: --data
+  if (meta.cli === false) return; // a section only config files give (sweep)
   if (def.type === 'object' && def.shape) {
     for (const [key, s] of Object.entries(def.shape)) if (key !== '$schema') collect(s, [...at, key], out);
     return;

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { configSchema } from './schema.ts';
 
 // Meta keys that steer the CLI and the error messages, not a JSON Schema reader.
-const INTERNAL_META = ['hint', 'flag', 'path', 'unionKeys'] as const;
+const INTERNAL_META = ['hint', 'flag', 'path', 'unionKeys', 'cli'] as const;
 
 export function configJsonSchema(): Record<string, unknown> {
   const schema = z.toJSONSchema(configSchema, {

@@ -18,6 +18,7 @@ import type { OptimizerConfig, OptimizerName } from '../optim/optimizers.ts';
 import type { Schedule, ScheduleName } from '../optim/schedules.ts';
 import type { CheckpointState } from '../train/checkpoint.ts';
 import { DATA_SOURCES } from './data_source.ts';
+import { sweepSchema } from './sweep.ts';
 import { field, fraction, nonNegative, positiveInt, seedSchema } from './fields.ts';
 
 // ---------------------------------------------------------------------------------------
@@ -285,6 +286,10 @@ export const configSchema = z
     out: field(z.string().min(1).optional(), 'write the trained model here', 'a file path, e.g. "model.ttm"', { path: 'output' }),
     log: field(z.string().min(1).optional(), 'write a JSON Lines epoch log here', 'a file path, e.g. "run.jsonl"', { path: 'output' }),
     logEverySteps: field(positiveInt().optional(), 'also log a step record (loss, lr, per-layer gradient norms) every N updates', 'write a step record every N updates, e.g. 100'),
+    sweep: field(
+      sweepSchema.optional(), 'many runs of this config: a grid, random draws, k folds, seed repeats (threadtrain sweep)',
+      'e.g. { "grid": { "train.lr": [0.01, 0.1] }, "folds": 5, "seeds": 3 }', { cli: false },
+    ),
   })
   .superRefine((c, ctx) => DATA_SOURCES.checkSplit(c.data, c.split, ctx));
 

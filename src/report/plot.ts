@@ -109,6 +109,33 @@ export function renderScalingSvg(rows: readonly ScalingRow[], opts: PlotOptions 
   return renderFigure(opts.title ?? 'Data-parallel scaling', [panel], 640, 460);
 }
 
+/** One swept option's panel: the metric against the option's values. */
+export interface SweepPanel {
+  readonly path: string;
+  /** Names of the values when they are not numbers; x is then the index into this list. */
+  readonly categories?: readonly string[];
+  /** x is log10 of the value (for options spanning decades, like learning rates). */
+  readonly log?: boolean;
+  /** Per value: the mean over the runs that had it, and the best of those runs. */
+  readonly mean: readonly (readonly [x: number, y: number])[];
+  readonly best: readonly (readonly [x: number, y: number])[];
+}
+
+/** A sweep's metric against each swept option, one panel per option, side by side. */
+export function renderSweepSvg(metric: string, panels: readonly SweepPanel[], opts: PlotOptions = {}): string {
+  const drawn: Panel[] = panels.map((p) => ({
+    title: p.path,
+    xLabel: p.categories ? `${p.path}: ${p.categories.map((c, i) => `${i} = ${c}`).join(', ')}` : p.log ? `log10(${p.path})` : p.path,
+    yLabel: metric,
+    integerX: p.categories !== undefined,
+    series: [
+      { label: 'mean of runs', color: TRAIN_COLOR, points: p.mean },
+      { label: 'best run', color: VALIDATION_COLOR, points: p.best },
+    ],
+  }));
+  return renderFigure(opts.title ?? `Sweep: ${metric} against each swept option`, drawn, Math.max(640, 480 * drawn.length), 420);
+}
+
 /**
  * Read a JSON Lines file and write an SVG chart of it: a training log (records with a
  * `type`, of which the `epoch` ones are plotted) gives training curves; benchmark lines

@@ -1,25 +1,40 @@
-// Run the threadtrain CLI as a child process, as a person does (`node --import tsx
-// src/cli/main.ts ARGS` from the repository root), and collect its exit code and output.
+// The CLI run the way a person runs it: a child process `node --import tsx src/cli/main.ts
+// ARGS` from the repository root, with its exit code and output; or main(args) in this
+// process when the exit code and output are all a test checks (a child costs seconds on a
+// loaded machine).
 
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 
 export const REPO = path.resolve(import.meta.dirname, '../..');
 
-export interface CliRun {
+export interface Run {
   code: number | null;
   stdout: string;
   stderr: string;
 }
+export type CliRun = Run;
 
-export function runCli(args: readonly string[], timeoutMs = 60_000): Promise<CliRun> {
+/**
+ * Run the CLI as a child process. `onStdout` sees the output as it arrives (to time a
+ * signal); the run is killed after `timeoutMs`.
+ */
+export function cli(
+  args: readonly string[], options: { onStdout?: (text: string, child: ReturnType<typeof spawn>) => void; timeoutMs?: number; entry?: string[]; env?: NodeJS.ProcessEnv } = {},
+): Promise<Run> {
+  const timeoutMs = options.timeoutMs ?? 60_000;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-      cwd: REPO, env: { ...process.env, CI: '', NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'],
+    const child = spawn(process.execPath, [...(options.entry ?? ['--import', 'tsx', 'src/cli/main.ts']), ...args], {
+      cwd: REPO,
+      env: { ...process.env, CI: '', NO_COLOR: '1', ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      options.onStdout?.(stdout, child);
+    });
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -33,11 +48,16 @@ export function runCli(args: readonly string[], timeoutMs = 60_000): Promise<Cli
   });
 }
 
+/** The CLI as a child process with only a time limit. */
+export function runCli(args: readonly string[], timeoutMs = 60_000): Promise<Run> {
+  return cli(args, { timeoutMs });
+}
+
 /**
- * main(args) in this process, with what it writes to stdout and stderr: no child process
- * to start (seconds each on a loaded machine). Not for --help, which exits the process.
+ * main(args) in this process, with what it writes to stdout and stderr. Not for --help,
+ * which exits the process.
  */
-export async function runMain(args: readonly string[]): Promise<CliRun> {
+export async function runMain(args: readonly string[]): Promise<Run> {
   const { main } = await import('../../src/cli/main.ts');
   const written = { stdout: '', stderr: '' };
   const capture = (stream: 'stdout' | 'stderr') => {
