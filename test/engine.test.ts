@@ -12,7 +12,7 @@ import { TrainingError } from '../src/errors.ts';
 import { train } from '../src/api.ts';
 import type { TrainResult } from '../src/train/train.ts';
 import { paramLayout } from '../src/model/layout.ts';
-import { assignBlocks, unitBlocks } from '../src/nn/mlp.ts';
+import { assignBlocks, unitBlocks } from '../src/engine/partition.ts';
 import type { TrainOptions } from '../src/options/schema.ts';
 
 const data = blobs({ n: 203, classes: 3, features: 5, spread: 0.4, seed: 5 });

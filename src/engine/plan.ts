@@ -5,11 +5,12 @@
 // the same byte offset, and wasm kernels address the bytes JS views see.
 
 import { Arena } from '../nn/arena.ts';
-import { allocateWorkspace, unitBlocks, type TargetKind, type Workspace } from '../nn/mlp.ts';
+import { allocateWorkspace, type TargetKind, type Workspace } from '../nn/mlp.ts';
 import type { TrainingRule } from '../nn/loss.ts';
 import { paramLayout, type ParamLayout } from '../model/layout.ts';
 import type { ModelSpec } from '../model/spec.ts';
 import { CELLS, CONTROL_INTS } from './control.ts';
+import { unitBlocks } from './partition.ts';
 
 export interface PlanInput {
   readonly spec: ModelSpec;

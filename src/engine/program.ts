@@ -5,13 +5,13 @@
 
 import type { Kernel, UpdateRule } from '../kernels/kernel.ts';
 import {
-  assignBlocks, backwardRows, forwardFirstLayerUnits, forwardRows, gradSumSqUnits, paramGradsUnits, refreshTransposed, rowRange,
-  unitBlocks, unitParamRanges, type UnitBlock,
+  backwardRows, forwardFirstLayerUnits, forwardRows, gradSumSqUnits, paramGradsUnits, refreshTransposed, unitParamRanges,
 } from '../nn/mlp.ts';
 import { view } from '../model/layout.ts';
 import { applyRule, clipScale, updateRule, type OptimizerConfig } from '../optim/optimizers.ts';
 import { learningRateAt, type Schedule } from '../optim/schedules.ts';
 import type { Barrier } from './barrier.ts';
+import { assignBlocks, rowRange, unitBlocks, type UnitBlock } from './partition.ts';
 import {
   cDivergedLoss, cEpochCorrect, cEpochLossSum, cEpochRows, cGradScale, cLastLoss, cLastLr, cPlateauScale,
   HALT_DIVERGED, HALT_NONE, HALT_STOP, kHalt, kHaltStep, kStep, kStopRequest,

@@ -13,7 +13,8 @@
 //             by parameter, not by sample: its result cannot depend on the thread count.
 //   3. update: the same thread applies the optimizer to the units it summed, and
 //             refreshes the transposed weights the forward kernel reads.
-// Barriers separate the parts of 1 (gather, layer 0, the rest), 1 from 2, and 3 from the
+// Which rows and units each thread takes is the engine's business (src/engine/partition.ts);
+// barriers separate the parts of 1 (gather, layer 0, the rest), 1 from 2, and 3 from the
 // next step (src/engine/program.ts).
 
 import type { FloatArray, Kernel } from '../kernels/kernel.ts';
@@ -234,75 +235,4 @@ export function refreshTransposed<F extends FloatArray>(ws: Workspace<F>, kernel
 
 export function refreshAllTransposed<F extends FloatArray>(ws: Workspace<F>, kernel: Kernel<F>): void {
   ws.layout.layers.forEach((s, l) => refreshTransposed(ws, kernel, l, 0, s.units));
-}
-
-/** A block of output units of one layer: the unit of work in phases 2 and 3. */
-export interface UnitBlock {
-  readonly layer: number;
-  readonly j0: number;
-  readonly j1: number;
-  /** Relative cost: rows × inputs per unit × units. */
-  readonly cost: number;
-}
-
-/**
- * Split every layer into blocks of `size` units. Fixed for a model, whatever the thread
- * count. 16 units are one 64-byte line of b (and of each Wᵀ row when the layer's width is
- * a multiple of 16), so two threads never write the same cache line in phase 3.
- */
-export function unitBlocks(layout: ParamLayout, size = 16): UnitBlock[] {
-  const blocks: UnitBlock[] = [];
-  layout.layers.forEach((s, l) => {
-    for (let j0 = 0; j0 < s.units; j0 += size) {
-      const j1 = Math.min(s.units, j0 + size);
-      blocks.push({ layer: l, j0, j1, cost: (j1 - j0) * (s.inputs + 2) });
-    }
-  });
-  return blocks;
-}
-
-/**
- * The blocks each rank reduces and updates (indices into `blocks`), balanced by cost.
- * Every layer is split across the ranks, rather than whole layers handed out: the
- * weights of layers above the first are read by every thread in the backward pass, so
- * the thread that updates them must pull their cache lines back from the other cores
- * each step. Giving each thread its share of every layer makes that traffic the same for
- * all threads instead of slowing down the one that owns the upper layers. Within a layer
- * a rank's blocks are contiguous; a layer with fewer blocks than ranks gives its blocks
- * to the least-loaded ranks.
- */
-export function assignBlocks(blocks: readonly UnitBlock[], threads: number): number[][] {
-  const owned: number[][] = Array.from({ length: threads }, () => []);
-  const load = new Array<number>(threads).fill(0);
-  const lightestFirst = () => Array.from({ length: threads }, (_, t) => t).sort((a, b) => load[a]! - load[b]! || a - b);
-  for (let start = 0; start < blocks.length; ) {
-    let end = start;
-    while (end < blocks.length && blocks[end]!.layer === blocks[start]!.layer) end++;
-    const count = end - start;
-    const order = lightestFirst();
-    // Parts of floor/ceil(count / threads) blocks; the larger parts go to the lighter ranks.
-    let next = start;
-    for (let i = 0; i < threads && next < end; i++) {
-      const size = Math.floor(count / threads) + (i < count % threads ? 1 : 0);
-      const rank = order[i]!;
-      for (let k = 0; k < size; k++, next++) {
-        owned[rank]!.push(next);
-        load[rank]! += blocks[next]!.cost;
-      }
-    }
-    start = end;
-  }
-  return owned;
-}
-
-/**
- * Rows [r0, r1) of a batch of B rows for one rank. Splits fall on multiples of 8 rows:
- * whole SIMD tiles (4 rows), and for the common layer widths whole cache lines of the
- * per-row buffers, so neighbouring threads do not write the same line.
- */
-export function rowRange(B: number, threads: number, rank: number): [number, number] {
-  const groups = Math.ceil(B / 8);
-  const g0 = Math.floor((groups * rank) / threads);
-  const g1 = Math.floor((groups * (rank + 1)) / threads);
-  return [Math.min(B, g0 * 8), Math.min(B, g1 * 8)];
 }
