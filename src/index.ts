@@ -29,7 +29,7 @@ export type { ExportFormat, ExportedFile, ExportOptions } from './io/export.ts';
 export { weightsFromSafetensors, readSafetensorsWeights } from './io/safetensors.ts';
 export type { ExplicitLayerWeights } from './model/init.ts';
 export type { ModelSpec, LayerSpec, ActivationName, LossName, InitializerName } from './model/spec.ts';
-export type { Metrics } from './train/metrics.ts';
+export type { Metrics } from './model/metrics.ts';
 export type { OptimizerName } from './optim/optimizers.ts';
 export type { EpochRecord, StepRecord } from './report/log.ts';
 export type { Dataset, ClassificationDataset, RegressionDataset } from './data/dataset.ts';

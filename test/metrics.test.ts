@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { paramLayout } from '../src/model/layout.ts';
 import type { ModelSpec } from '../src/model/spec.ts';
-import { computeMetrics } from '../src/train/metrics.ts';
+import { computeMetrics } from '../src/model/metrics.ts';
 import { classification, regression } from './helpers/nets.ts';
 
 describe('computeMetrics', () => {

@@ -6,7 +6,7 @@ import { ThreadtrainError } from '../errors.ts';
 import type { ModelSpec } from '../model/spec.ts';
 import { formatLoss, formatRate } from '../report/progress.ts';
 import type { EpochRecord } from '../report/log.ts';
-import type { Metrics } from '../train/metrics.ts';
+import type { Metrics } from '../model/metrics.ts';
 
 export const out = (line = '') => process.stdout.write(`${line}\n`);
 export const err = (line: string) => process.stderr.write(`${line}\n`);

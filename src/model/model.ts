@@ -10,7 +10,7 @@ import { readEnvelopeFile, writeEnvelopeFile } from '../io/envelope.ts';
 import { jsKernel } from '../kernels/blocked.ts';
 import { Arena } from '../nn/arena.ts';
 import { allocateWorkspace, forwardRows, refreshAllTransposed, type Workspace } from '../nn/mlp.ts';
-import { computeMetrics, outputsFromLogits, predictedClasses, type Metrics } from '../train/metrics.ts';
+import { computeMetrics, outputsFromLogits, predictedClasses, type Metrics } from './metrics.ts';
 import { paramLayout, view, type ParamLayout } from './layout.ts';
 import { ACTIVATIONS, LOSSES, type LayerSpec, type LossName, type ModelSpec } from './spec.ts';
 

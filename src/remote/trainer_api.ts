@@ -4,7 +4,7 @@
 
 import type { ModelInfo } from '../model/model.ts';
 import type { EpochRecord } from '../report/log.ts';
-import type { Metrics } from '../train/metrics.ts';
+import type { Metrics } from '../model/metrics.ts';
 import type { TrainOptions } from '../options/schema.ts';
 import type { StopReason } from '../train/train.ts';
 

@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { Dataset } from '../data/dataset.ts';
 import { ConfigError, describe } from '../errors.ts';
 import { writeFileAtomic } from '../io/envelope.ts';
-import type { Metrics } from '../train/metrics.ts';
+import type { Metrics } from '../model/metrics.ts';
 import type { DataSplits } from '../data/load.ts';
 import { spawnTrainer, type RemoteTrainer } from '../remote/spawn.ts';
 import type { MetricKey } from '../options/sweep.ts';

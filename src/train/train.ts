@@ -25,7 +25,7 @@ import type { ModelSpec } from '../model/spec.ts';
 import { createRng } from '../rng.ts';
 import type { EpochRecord, StepRecord } from '../report/log.ts';
 import { checkResumable, dataFingerprint, readCheckpoint, writeCheckpoint, type CheckpointState } from './checkpoint.ts';
-import { computeMetrics, type Metrics } from './metrics.ts';
+import { computeMetrics, type Metrics } from '../model/metrics.ts';
 import { stateBuffers } from '../optim/optimizers.ts';
 import type { DataSplitsInput, ResolvedTrainOptions, RunOptions } from '../options/schema.ts';
 import { initialPlateauState, plateauAfterEpoch } from '../optim/schedules.ts';

@@ -4,8 +4,8 @@
 // outputs (in-process or sharded over threads).
 
 import type { Dataset } from '../data/dataset.ts';
-import { view, type ParamLayout } from '../model/layout.ts';
-import { layerAlpha, type ModelSpec } from '../model/spec.ts';
+import { view, type ParamLayout } from './layout.ts';
+import { layerAlpha, type ModelSpec } from './spec.ts';
 import { activationForward } from '../nn/activations.ts';
 import { isCorrect, rowLoss, targetCoding, type Targets } from '../nn/loss.ts';
 
