@@ -71,8 +71,10 @@ export function assignBlocks(blocks: readonly UnitBlock[], threads: number): num
  * per-row buffers, so neighbouring threads do not write the same line.
  */
 export function rowRange(B: number, threads: number, rank: number): [number, number] {
-  const groups = Math.ceil(B / 8);
-  const g0 = Math.floor((groups * rank) / threads);
-  const g1 = Math.floor((groups * (rank + 1)) / threads);
-  return [Math.min(B, g0 * 8), Math.min(B, g1 * 8)];
+  return [rowStart(B, threads, rank), rowStart(B, threads, rank + 1)];
+}
+
+/** r0 of rowRange, without the allocation: the step loop calls it for r0 and r1. */
+export function rowStart(B: number, threads: number, rank: number): number {
+  return Math.min(B, Math.floor((Math.ceil(B / 8) * rank) / threads) * 8);
 }

@@ -9,9 +9,9 @@ import {
 } from '../nn/mlp.ts';
 import { view } from '../model/layout.ts';
 import { applyRule, clipScale, updateRule, type OptimizerConfig } from '../optim/optimizers.ts';
-import { learningRateAt, type Schedule } from '../optim/schedules.ts';
+import { learningRateAt, type Schedule, type SchedulePosition } from '../optim/schedules.ts';
 import type { Barrier } from './barrier.ts';
-import { assignBlocks, rowRange, unitBlocks, type UnitBlock } from './partition.ts';
+import { assignBlocks, rowRange, rowStart, unitBlocks, type UnitBlock } from './partition.ts';
 import {
   cDivergedLoss, cEpochCorrect, cEpochLossSum, cEpochRows, cGradScale, cLastLoss, cLastLr, cPlateauScale,
   HALT_DIVERGED, HALT_NONE, HALT_STOP, kHalt, kHaltStep, kStep, kStopRequest,
@@ -37,6 +37,20 @@ export interface RunSettings {
   readonly timing?: boolean | undefined;
 }
 
+/** Where this thread is: written at the top of each step, read by the serial sections and by error reports. */
+export interface StepPosition {
+  /** Global step, 0-based (t − 1). */
+  step: number;
+  epoch: number;
+  /** Step within the epoch, and the end of the current command's range. */
+  local: number;
+  to: number;
+  /** Rows in this step's batch. */
+  rows: number;
+  lr: number;
+  wantNorms: boolean;
+}
+
 export interface ThreadContext {
   readonly views: SharedViews;
   readonly kernel: Kernel<Float32Array>;
@@ -47,12 +61,16 @@ export interface ThreadContext {
   readonly blocks: readonly UnitBlock[];
   /** Indices into `blocks`: the units this thread reduces and updates. */
   readonly myBlocks: readonly number[];
-  /** The global step this thread is working on, for error reports. */
-  readonly position: { step: number };
+  readonly position: StepPosition;
   /** Parameter index ranges [lo, hi) of each of this thread's blocks, computed once (no allocation per step). */
   readonly myRanges: readonly (readonly [number, number])[][];
   /** This thread's units of layer 0, [u0, u1): its blocks there are contiguous (assignBlocks). */
   readonly firstUnits: readonly [number, number];
+  /** The step's phases: plain, or wrapped in the benchmark clock (chosen once, here). */
+  readonly phases: StepPhases;
+  readonly clock: StepClock | undefined;
+  /** Reused every step by learningRateAt (no allocation per step). */
+  readonly schedulePosition: SchedulePosition;
 }
 
 export function threadContext(
@@ -63,11 +81,173 @@ export function threadContext(
   const myRanges = myBlocks.map((b) => unitParamRanges(views.layout, blocks[b]!.layer, blocks[b]!.j0, blocks[b]!.j1));
   const first = myBlocks.map((b) => blocks[b]!).filter((b) => b.layer === 0);
   const firstUnits: [number, number] = first.length === 0 ? [0, 0] : [first[0]!.j0, first[first.length - 1]!.j1];
-  return { views, kernel, rank, threads, barrier, settings, blocks, myBlocks, position: { step: 0 }, myRanges, firstUnits };
+  const clock = settings.timing && rank < TIMING_RANKS ? new StepClock(views.cells, timingCell(rank, 0)) : undefined;
+  return {
+    views, kernel, rank, threads, barrier, settings, blocks, myBlocks, myRanges, firstUnits,
+    position: { step: 0, epoch: 0, local: 0, to: 0, rows: 0, lr: 0, wantNorms: false },
+    phases: clock ? timedPhases(clock) : plainPhases, clock,
+    schedulePosition: { step: 0, epoch: 0, stepsPerEpoch: settings.stepsPerEpoch, totalSteps: settings.totalSteps },
+  };
 }
 
 export function batchRows(settings: RunSettings, step: number): number {
   return Math.min(settings.batchSize, settings.trainRows - step * settings.batchSize);
+}
+
+/**
+ * Run steps [from, to) of `epoch`. Returns the number of steps completed: fewer than
+ * asked when a stop was requested or the loss diverged (kHalt says which).
+ *
+ * Barriers, and what each guards (without clipping, three per step):
+ *   rows     every input row gathered before layer 0's forward reads all of them;
+ *   layer 0  all of layer 0's outputs before any thread's rows go through the layers above;
+ *   deltas   every row's deltas before the gradient sums over all rows (serial: the loss);
+ *   (norm    with clipping only: every block's norm before any update is scaled;)
+ *   update   every parameter and Wᵀ column updated before the next step's forward.
+ */
+export function runTrainSteps(ctx: ThreadContext, epoch: number, from: number, to: number): number {
+  const { views, settings, phases: p, position: pos } = ctx;
+  const { ctl } = views;
+  ctx.clock?.resume();
+  const clipping = settings.optimizer.clipNorm > 0;
+  for (let step = from; step < to; step++) {
+    const B = batchRows(settings, step);
+    const t = epoch * settings.stepsPerEpoch + step + 1;
+    pos.step = t - 1;
+    pos.epoch = epoch;
+    pos.local = step;
+    pos.to = to;
+    pos.rows = B;
+    if (settings.failAt && settings.failAt.rank === ctx.rank && settings.failAt.step === t - 1) {
+      throw new Error(`injected test failure in thread ${ctx.rank} at step ${t - 1}`);
+    }
+
+    // Phase 1: gather this thread's rows; once every row is in, layer 0's forward for this
+    // thread's units of it over all rows; once all of layer 0 is there, this thread's rows
+    // through the layers above, and backward. Layer 0 holds most of the weights, and this
+    // way its Wᵀ columns are read only by the thread that writes them in phase 3, so those
+    // lines never move between cores (the input rows, a quarter of that size, do instead).
+    const r0 = rowStart(B, ctx.threads, ctx.rank);
+    const r1 = rowStart(B, ctx.threads, ctx.rank + 1);
+    p.gather(ctx, step * settings.batchSize, r0, r1);
+    p.meet(ctx, T_WAIT_ROWS);
+    p.firstLayer(ctx, B);
+    p.meet(ctx, T_WAIT_ROWS);
+    p.rows(ctx, r0, r1, B);
+    p.meet(ctx, T_WAIT_ROWS, afterRows);
+    if (Atomics.load(ctl, kHalt) === HALT_DIVERGED) return step - from;
+
+    // Phases 2 and 3: this thread's units, gradients summed over every row of the batch, then
+    // the optimizer on the same units and a refresh of their transposed copy. Nothing read in
+    // phase 2 (activations, deltas) is written in phase 3 (parameters, Wᵀ, optimizer state),
+    // so without clipping, which needs every block's gradient first, each block is updated as
+    // soon as its gradient is summed, while that gradient is still in this core's cache.
+    pos.lr = stepLearningRate(ctx, t - 1, epoch);
+    pos.wantNorms = clipping || (settings.normEvery > 0 && t % settings.normEvery === 0) || step === settings.stepsPerEpoch - 1;
+    const mine = ctx.myBlocks.length;
+    for (let i = 0; i < mine; i++) {
+      p.reduce(ctx, i, B);
+      if (pos.wantNorms) p.norm(ctx, i);
+      if (!clipping) {
+        p.update(ctx, i, 1);
+        p.transpose(ctx, i);
+      }
+    }
+    if (clipping) {
+      p.meet(ctx, T_WAIT_NORM, afterNorms);
+      if (Atomics.load(ctl, kHalt) === HALT_DIVERGED) return step - from;
+      const gradScale = views.cells[cGradScale]!;
+      for (let i = 0; i < mine; i++) {
+        p.update(ctx, i, gradScale);
+        p.transpose(ctx, i);
+      }
+    }
+    p.meet(ctx, T_WAIT_UPDATE, afterUpdate);
+    if (Atomics.load(ctl, kHalt) !== HALT_NONE) return step + 1 - from;
+  }
+  return to - from;
+}
+
+function stepLearningRate(ctx: ThreadContext, step: number, epoch: number): number {
+  const at = ctx.schedulePosition;
+  at.step = step;
+  at.epoch = epoch;
+  return learningRateAt(ctx.settings.schedule, ctx.settings.baseLr, at, ctx.views.cells[cPlateauScale]!);
+}
+
+// ---- The phases of a step -------------------------------------------------------------
+
+/** One step's work, phase by phase; `meet` is a barrier whose `serial` runs once, in the last thread to arrive. */
+export interface StepPhases {
+  gather(ctx: ThreadContext, start: number, r0: number, r1: number): void;
+  firstLayer(ctx: ThreadContext, B: number): void;
+  rows(ctx: ThreadContext, r0: number, r1: number, B: number): void;
+  /** The i-th of this thread's blocks: its gradient, summed over all B rows. */
+  reduce(ctx: ThreadContext, i: number, B: number): void;
+  norm(ctx: ThreadContext, i: number): void;
+  update(ctx: ThreadContext, i: number, gradScale: number): void;
+  transpose(ctx: ThreadContext, i: number): void;
+  /** `slot` names the wait for the benchmark clock (control.ts); the plain phases ignore it. */
+  meet(ctx: ThreadContext, slot: number, serial?: (ctx: ThreadContext) => void): void;
+}
+
+const plainPhases: StepPhases = {
+  gather: gatherTrainRows,
+  firstLayer(ctx, B) {
+    forwardFirstLayerUnits(ctx.views.ws, ctx.kernel, B, ctx.firstUnits[0], ctx.firstUnits[1]);
+  },
+  rows(ctx, r0, r1, B) {
+    forwardRows(ctx.views.ws, ctx.kernel, r0, r1, true);
+    backwardRows(ctx.views.ws, ctx.kernel, r0, r1, B);
+  },
+  reduce(ctx, i, B) {
+    const blk = ctx.blocks[ctx.myBlocks[i]!]!;
+    paramGradsUnits(ctx.views.ws, ctx.kernel, B, blk.layer, blk.j0, blk.j1);
+  },
+  norm(ctx, i) {
+    const b = ctx.myBlocks[i]!;
+    const blk = ctx.blocks[b]!;
+    ctx.views.normCells[b] = gradSumSqUnits(ctx.views.ws, blk.layer, blk.j0, blk.j1);
+  },
+  update: updateBlock,
+  transpose(ctx, i) {
+    if (fusedUpdate(ctx.kernel)) return;
+    const blk = ctx.blocks[ctx.myBlocks[i]!]!;
+    refreshTransposed(ctx.views.ws, ctx.kernel, blk.layer, blk.j0, blk.j1);
+  },
+  meet(ctx, _slot, serial) {
+    ctx.barrier.wait(serial, ctx);
+  },
+};
+
+/**
+ * The same phases, each followed by a lap of the clock. Laps are contiguous, so the
+ * phases of a step add up to the step; a barrier's lap holds waiting only, and the serial
+ * section run inside it (by the last arriver) goes to T_SERIAL. The step ends at its last
+ * barrier (T_WAIT_UPDATE).
+ */
+function timedPhases(clock: StepClock): StepPhases {
+  const p = plainPhases;
+  const timedSerial = (serial: (ctx: ThreadContext) => void) => (ctx: ThreadContext) => {
+    const start = performance.now();
+    serial(ctx);
+    clock.serialMs += performance.now() - start;
+  };
+  const serials = new Map([afterRows, afterNorms, afterUpdate].map((s) => [s, timedSerial(s)]));
+  return {
+    gather(ctx, start, r0, r1) { p.gather(ctx, start, r0, r1); clock.lap(T_GATHER); },
+    firstLayer(ctx, B) { p.firstLayer(ctx, B); clock.lap(T_ROWS); },
+    rows(ctx, r0, r1, B) { p.rows(ctx, r0, r1, B); clock.lap(T_ROWS); },
+    reduce(ctx, i, B) { p.reduce(ctx, i, B); clock.lap(T_REDUCE); },
+    norm(ctx, i) { p.norm(ctx, i); clock.lap(T_NORM); },
+    update(ctx, i, gradScale) { p.update(ctx, i, gradScale); clock.lap(T_UPDATE); },
+    transpose(ctx, i) { p.transpose(ctx, i); clock.lap(T_TRANSPOSE); },
+    meet(ctx, slot, serial) {
+      p.meet(ctx, slot, serial && serials.get(serial));
+      clock.lapBarrier(slot);
+      if (slot === T_WAIT_UPDATE) clock.endStep();
+    },
+  };
 }
 
 /** Copy rows [r0, r1) of the batch that starts at `start` in this epoch's order into the workspace. */
@@ -88,132 +268,32 @@ function gatherTrainRows(ctx: ThreadContext, start: number, r0: number, r1: numb
 }
 
 /**
- * Run steps [from, to) of `epoch`. Returns the number of steps completed: fewer than
- * asked when a stop was requested or the loss diverged (kHalt says which).
+ * Phase 3 for the i-th of this thread's blocks: the optimizer on its parameters. A kernel with
+ * the fused update (wasm) also writes the weights' Wᵀ columns in the same call, so the
+ * transpose phase has nothing left to do; the others run applyRule here and transposeUnits
+ * there. Both give applyRule's bits.
  */
-export function runTrainSteps(ctx: ThreadContext, epoch: number, from: number, to: number): number {
-  const { views, settings, kernel, barrier } = ctx;
-  const { ws, ctl, cells } = views;
-  // Checked once per call (one call per step in-process): when off, every clock?.x() below is a null check.
-  const clock = settings.timing && ctx.rank < TIMING_RANKS ? new StepClock(cells, timingCell(ctx.rank, 0)) : undefined;
-  for (let step = from; step < to; step++) {
-    clock?.start();
-    const B = batchRows(settings, step);
-    const t = epoch * settings.stepsPerEpoch + step + 1;
-    ctx.position.step = t - 1;
-    if (settings.failAt && settings.failAt.rank === ctx.rank && settings.failAt.step === t - 1) {
-      throw new Error(`injected test failure in thread ${ctx.rank} at step ${t - 1}`);
-    }
-
-    // Phase 1: gather this thread's rows; once every row is in, layer 0's forward for this
-    // thread's units of it over all rows; once all of layer 0 is there, this thread's rows
-    // through the layers above, and backward. Layer 0 holds most of the weights, and this
-    // way its Wᵀ columns are read only by the thread that writes them in phase 3, so those
-    // lines never move between cores (the input rows, a quarter of that size, do instead).
-    const [r0, r1] = rowRange(B, ctx.threads, ctx.rank);
-    gatherTrainRows(ctx, step * settings.batchSize, r0, r1);
-    clock?.lap(T_GATHER);
-    barrier.wait();
-    clock?.lapBarrier(T_WAIT_ROWS);
-    forwardFirstLayerUnits(ws, kernel, B, ctx.firstUnits[0], ctx.firstUnits[1]);
-    clock?.lap(T_ROWS);
-    barrier.wait();
-    clock?.lapBarrier(T_WAIT_ROWS);
-    forwardRows(ws, kernel, r0, r1, true);
-    backwardRows(ws, kernel, r0, r1, B);
-    clock?.lap(T_ROWS);
-    barrier.wait(() => {
-      clock?.beginSerial();
-      accumulateStepLoss(views, B, t - 1);
-      clock?.endSerial();
-    });
-    clock?.lapBarrier(T_WAIT_ROWS);
-    if (Atomics.load(ctl, kHalt) === HALT_DIVERGED) return step - from;
-
-    // Phases 2 and 3: this thread's units, gradients summed over every row of the batch, then
-    // the optimizer on the same units and a refresh of their transposed copy. Nothing read in
-    // phase 2 (activations, deltas) is written in phase 3 (parameters, Wᵀ, optimizer state),
-    // so without clipping, which needs every block's gradient first, each block is updated as
-    // soon as its gradient is summed, while that gradient is still in this core's cache.
-    const lr = learningRateAt(
-      settings.schedule, settings.baseLr,
-      { step: t - 1, epoch, stepsPerEpoch: settings.stepsPerEpoch, totalSteps: settings.totalSteps },
-      cells[cPlateauScale]!,
-    );
-    const clipping = settings.optimizer.clipNorm > 0;
-    const wantNorms = clipping || (settings.normEvery > 0 && t % settings.normEvery === 0) || step === settings.stepsPerEpoch - 1;
-    const mine = ctx.myBlocks;
-    for (let i = 0; i < mine.length; i++) {
-      const blk = ctx.blocks[mine[i]!]!;
-      paramGradsUnits(ws, kernel, B, blk.layer, blk.j0, blk.j1);
-      clock?.lap(T_REDUCE);
-      if (wantNorms) {
-        views.normCells[mine[i]!] = gradSumSqUnits(ws, blk.layer, blk.j0, blk.j1);
-        clock?.lap(T_NORM);
-      }
-      if (!clipping) updateBlock(ctx, i, lr, t, 1, clock);
-    }
-    if (clipping) {
-      barrier.wait(() => {
-        clock?.beginSerial();
-        const total = sumNormCells(views);
-        cells[cGradScale] = clipScale(Math.sqrt(total), settings.optimizer.clipNorm);
-        if (!Number.isFinite(total)) markDiverged(views, t - 1, total);
-        clock?.endSerial();
-      });
-      clock?.lapBarrier(T_WAIT_NORM);
-      if (Atomics.load(ctl, kHalt) === HALT_DIVERGED) return step - from;
-      const gradScale = cells[cGradScale]!;
-      for (let i = 0; i < mine.length; i++) updateBlock(ctx, i, lr, t, gradScale, clock);
-    }
-    barrier.wait(() => {
-      clock?.beginSerial();
-      // Unclipped steps updated without a norm barrier: a gradient that overflowed shows here.
-      if (wantNorms && !clipping) {
-        const total = sumNormCells(views);
-        if (!Number.isFinite(total)) markDiverged(views, t - 1, total);
-      }
-      cells[cLastLr] = lr;
-      Atomics.store(ctl, kStep, step + 1);
-      if (Atomics.load(ctl, kStopRequest) !== 0 && step + 1 < to) {
-        Atomics.store(ctl, kHalt, HALT_STOP);
-        Atomics.store(ctl, kHaltStep, t);
-      }
-      clock?.endSerial();
-    });
-    clock?.lapBarrier(T_WAIT_UPDATE);
-    clock?.endStep();
-    if (Atomics.load(ctl, kHalt) !== HALT_NONE) return step + 1 - from;
-  }
-  return to - from;
-}
-
-/**
- * Phase 3 for the i-th of this thread's blocks: the optimizer on its parameters, then its Wᵀ
- * columns. A kernel with the fused update (wasm) does the weights and their Wᵀ columns in one
- * call and the rest (b, a) with its update; the others run applyRule and transposeUnits. Both
- * give applyRule's bits.
- */
-function updateBlock(ctx: ThreadContext, i: number, lr: number, t: number, gradScale: number, clock: StepClock | undefined): void {
+function updateBlock(ctx: ThreadContext, i: number, gradScale: number): void {
   const { views, kernel, settings } = ctx;
   const { ws, optState } = views;
-  const rule = ruleFor(settings.optimizer, lr, t, gradScale);
+  const rule = ruleFor(settings.optimizer, ctx.position.lr, ctx.position.step + 1, gradScale);
   const ranges = ctx.myRanges[i]!;
-  const blk = ctx.blocks[ctx.myBlocks[i]!]!;
-  if (kernel.updateUnits && kernel.update) {
+  if (fusedUpdate(kernel)) {
     // ranges[0] is the block's weights (unitParamRanges), the rest its biases and slopes.
+    const blk = ctx.blocks[ctx.myBlocks[i]!]!;
     const s = ws.layout.layers[blk.layer]!;
     const tensor = (a: Float32Array | undefined) => (a === undefined ? undefined : view(a, s.w));
-    kernel.updateUnits(rule, view(ws.params, s.w), view(ws.grads, s.w), tensor(optState[0]), tensor(optState[1]),
+    kernel.updateUnits!(rule, view(ws.params, s.w), view(ws.grads, s.w), tensor(optState[0]), tensor(optState[1]),
       view(ws.paramsT, s.w), s.inputs, s.units, blk.j0, blk.j1);
-    for (let r = 1; r < ranges.length; r++) kernel.update(rule, ws.params, ws.grads, optState[0], optState[1], ranges[r]![0], ranges[r]![1]);
-    clock?.lap(T_UPDATE);
+    for (let r = 1; r < ranges.length; r++) kernel.update!(rule, ws.params, ws.grads, optState[0], optState[1], ranges[r]![0], ranges[r]![1]);
     return;
   }
   for (let r = 0; r < ranges.length; r++) applyRule(rule, ws.params, ws.grads, optState[0], optState[1], ranges[r]![0], ranges[r]![1]);
-  clock?.lap(T_UPDATE);
-  refreshTransposed(ws, kernel, blk.layer, blk.j0, blk.j1);
-  clock?.lap(T_TRANSPOSE);
+}
+
+/** Whether the kernel's update also refreshes Wᵀ (then the transpose phase is empty). */
+function fusedUpdate(kernel: Kernel<Float32Array>): boolean {
+  return kernel.updateUnits !== undefined && kernel.update !== undefined;
 }
 
 /** updateRule, built once per step per thread, not once per block (its inputs change once per step). */
@@ -223,6 +303,38 @@ function ruleFor(cfg: OptimizerConfig, lr: number, t: number, gradScale: number)
   if (l !== undefined && l.cfg === cfg && l.lr === lr && l.t === t && Object.is(l.gradScale, gradScale)) return l.rule;
   lastRule = { cfg, lr, t, gradScale, rule: updateRule(cfg, lr, t, gradScale) };
   return lastRule.rule;
+}
+
+// ---- Serial sections (run by the last thread to arrive at a barrier) ----------------
+
+/** After the rows: the batch's losses, summed in row order. */
+function afterRows(ctx: ThreadContext): void {
+  accumulateStepLoss(ctx.views, ctx.position.rows, ctx.position.step);
+}
+
+/** With clipping: the global norm, from every block's Σg² in block order, and the scale it gives. */
+function afterNorms(ctx: ThreadContext): void {
+  const { views } = ctx;
+  const total = sumNormCells(views);
+  views.cells[cGradScale] = clipScale(Math.sqrt(total), ctx.settings.optimizer.clipNorm);
+  if (!Number.isFinite(total)) markDiverged(views, ctx.position.step, total);
+}
+
+/** End of a step: publish progress, and turn a stop request into a halt. */
+function afterUpdate(ctx: ThreadContext): void {
+  const { views, position: pos } = ctx;
+  const { ctl, cells } = views;
+  // Unclipped steps updated without a norm barrier: a gradient that overflowed shows here.
+  if (pos.wantNorms && !(ctx.settings.optimizer.clipNorm > 0)) {
+    const total = sumNormCells(views);
+    if (!Number.isFinite(total)) markDiverged(views, pos.step, total);
+  }
+  cells[cLastLr] = pos.lr;
+  Atomics.store(ctl, kStep, pos.local + 1);
+  if (Atomics.load(ctl, kStopRequest) !== 0 && pos.local + 1 < pos.to) {
+    Atomics.store(ctl, kHalt, HALT_STOP);
+    Atomics.store(ctl, kHaltStep, pos.step + 1);
+  }
 }
 
 /** Σ of every block's squared gradient norm, in block order (the same sum on any thread count). */
@@ -239,11 +351,11 @@ function sumNormCells(views: SharedViews): number {
 class StepClock {
   private stepStart = 0;
   private last = 0;
-  private serialStart = 0;
-  private serialMs = 0;
+  serialMs = 0;
   constructor(private readonly cells: Float64Array, private readonly base: number) {}
 
-  start(): void {
+  /** Start counting again after time spent outside the steps (between commands). */
+  resume(): void {
     this.stepStart = this.last = performance.now();
   }
 
@@ -266,17 +378,10 @@ class StepClock {
     this.last = now;
   }
 
-  beginSerial(): void {
-    this.serialStart = performance.now();
-  }
-
-  endSerial(): void {
-    this.serialMs += performance.now() - this.serialStart;
-  }
-
   endStep(): void {
     this.cells[this.base + T_STEPS] += 1;
     this.cells[this.base + T_STEP_MS] += this.last - this.stepStart;
+    this.stepStart = this.last;
   }
 }
 
