@@ -1,9 +1,10 @@
 // bench/scaling.ts — strong scaling of data-parallel training: the MNIST MLP 784-256-128-10
 // (ReLU, softmax cross-entropy, plain SGD lr 0.05 — or --optimizer NAME, the adaptive ones at lr
 // 0.001 — wasm kernel) on the 22,699 training images,
-// a fixed global batch (128 and 512) split over 1..N threads. It drives the Engine the way
-// train() does (same seed, initialisation, shuffling and one command per epoch; checked bit
-// for bit against train() itself) so that it can also switch on the engine's timing cells.
+// a fixed global batch (128 and 512) split over 1..N threads. It sets the run up with
+// train()'s own steps (prepareData, planRun, startEngine, beginEpoch) and drives the epochs
+// itself, one engine command each, so that it can time each epoch and switch on the engine's
+// timing cells (checked bit for bit against train() itself).
 //
 //   npx tsx bench/scaling.ts [--threads 1..N] [--batches 128,512] [--repeats 3] [--epochs 3] [--warmup 4]
 //                            [--max-foreign 0.05] [--probe yes|no|only] [--optimizer sgd] [--json FILE]
@@ -33,19 +34,17 @@ import os from 'node:os';
 import { isMainThread } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { sharedBarrier } from '../src/engine/barrier.ts';
-import { Engine } from '../src/engine/engine.ts';
 import {
   CONTROL_INTS, cPlateauScale, kBarrierGeneration, kRankCounter, T_GATHER, T_NORM, T_REDUCE, T_ROWS, T_SERIAL, T_STEP_MS, T_STEPS, T_TRANSPOSE, T_UPDATE,
   T_BARRIERS, T_WAIT_NORM, T_WAIT_ROWS, T_WAIT_UPDATE, T_WAITS_OVER_10US, T_WAITS_OVER_50US, timingCell,
 } from '../src/engine/control.ts';
-import type { RunSettings } from '../src/engine/program.ts';
 import type { ClassificationDataset } from '../src/data/dataset.ts';
-import { initializeParams } from '../src/model/init.ts';
-import type { ModelSpec } from '../src/model/spec.ts';
 import { createRng } from '../src/rng.ts';
-import { resolveOptimizer, resolveSchedule } from '../src/options/parse.ts';
-import { OPTIMIZERS, stateBuffers, type OptimizerConfig, type OptimizerName } from '../src/optim/optimizers.ts';
+import { parseTrainOptions, resolveOptimizer } from '../src/options/parse.ts';
+import type { TrainOptions } from '../src/options/schema.ts';
+import { OPTIMIZERS, type OptimizerConfig, type OptimizerName } from '../src/optim/optimizers.ts';
 import { train } from '../src/api.ts';
+import { beginEpoch, planRun, prepareData, startEngine } from '../src/train/train.ts';
 import { command, fixed, int, intList, JsonLines, load, loadMnist, machine, median, MNIST_LAYERS, MNIST_LR, parseFlags, revision, SEED, table } from './common.ts';
 // The bit comparison `threadtrain bench` makes too: one definition of "the same weights".
 import { assertSameBits } from '../src/train/scaling.ts';
@@ -165,42 +164,29 @@ function schedDelta(
 
 // ---- One run ---------------------------------------------------------------------------
 
-/**
- * This epoch's order, as train() makes it. A function of its own so that its 22,699-step loop
- * makes only this small function hot: were it inline, V8 would compile all of runOnce on a
- * helper thread in the middle of a timed epoch, taking a core from the threads being timed.
- */
-function reshuffle(perm: Int32Array, rng: ReturnType<typeof createRng>): void {
-  for (let i = 0; i < perm.length; i++) perm[i] = i;
-  rng.shuffle(perm);
-}
-
-const SPEC: ModelSpec = { inputs: 784, layers: MNIST_LAYERS, loss: 'cross_entropy' };
 
 /** --optimizer (default sgd, the MNIST reference setting); the adaptive ones at lr 0.001, the SGD family at MNIST_LR. */
 let OPTIMIZER: OptimizerConfig = resolveOptimizer({});
 const learningRate = (): number => (['adam', 'adamw', 'rmsprop'].includes(OPTIMIZER.name) ? 0.001 : MNIST_LR);
 
+/** The run both this benchmark's loop and the train() check make: no split or scaling. */
+function trainOptions(data: ClassificationDataset, batch: number, threads: number, epochs: number): TrainOptions {
+  return { model: { layers: MNIST_LAYERS }, data, epochs, batchSize: batch, lr: learningRate(), optimizer: OPTIMIZER, seed: SEED, threads, kernel: 'wasm' };
+}
+
 async function runOnce(data: ClassificationDataset, batch: number, threads: number, warmup: number, epochs: number, timing: boolean): Promise<RunResult> {
   const n = data.n;
-  const stepsPerEpoch = Math.ceil(n / batch);
   const totalEpochs = warmup + epochs;
-  const settings: RunSettings = {
-    batchSize: batch, trainRows: n, stepsPerEpoch, totalSteps: stepsPerEpoch * totalEpochs, baseLr: learningRate(),
-    optimizer: OPTIMIZER, schedule: resolveSchedule(undefined), normEvery: 0, failAt: undefined, timing,
-  };
+  // The engine as train() sets it up: same plan, memory, data and initial weights.
+  const { data: _data, model, resume: _resume, ...opts } = parseTrainOptions(trainOptions(data, batch, threads, totalEpochs));
+  const prepared = prepareData(data, opts);
+  const plan = planRun(model, opts, prepared, { timing });
+  const stepsPerEpoch = plan.stepsPerEpoch;
   const tidsBefore = linux ? new Set(taskTimes().keys()) : new Set<number>();
   const t0 = performance.now();
-  const engine = await Engine.create({
-    plan: { spec: SPEC, rule: 'backprop', targetKind: 'class', maxRows: Math.max(batch, 256), optimizerBuffers: stateBuffers(OPTIMIZER), splitRows: [n, 0, 0] },
-    settings, threads, kernel: 'wasm',
-  });
+  const engine = await startEngine(plan, prepared, { seed: opts.seed });
   try {
     const { views } = engine;
-    views.splits[0].x.set(data.x);
-    views.splits[0].y.set(data.y);
-    initializeParams(SPEC, views.layout, views.ws.params, createRng(SEED));
-    engine.syncParams();
     const startupMs = performance.now() - t0;
     // The threads that compute: the main thread in-process, else the pool's new threads.
     const computeTids = !linux ? [] : threads === 1 ? [process.pid] : [...taskTimes().keys()].filter((t) => !tidsBefore.has(t));
@@ -210,8 +196,7 @@ async function runOnce(data: ClassificationDataset, batch: number, threads: numb
     const epochSamplesPerSec: number[] = [];
     const epochOtherMs: number[] = [];
     for (let epoch = 0; epoch < totalEpochs; epoch++) {
-      reshuffle(views.perm, shuffleRng);
-      engine.resetEpochTotals();
+      beginEpoch(engine, shuffleRng);
       views.cells[cPlateauScale] = 1;
       const timed = epoch >= warmup;
       if (epoch === warmup) {
@@ -424,7 +409,7 @@ async function main(): Promise<void> {
       c.off.forEach((r, i) => assertSameBits(`batch ${batch}, ${c.threads} threads, repeat ${i + 1}`, ref, r.params));
       c.on.forEach((r, i) => assertSameBits(`batch ${batch}, ${c.threads} threads, repeat ${i + 1}, timing on`, ref, r.params));
     }
-    const viaTrain = await train({ model: { layers: MNIST_LAYERS }, data, epochs: warmup + epochs, batchSize: batch, lr: learningRate(), optimizer: OPTIMIZER, seed: SEED, threads: 1, kernel: 'wasm' });
+    const viaTrain = await train(trainOptions(data, batch, 1, warmup + epochs));
     assertSameBits(`batch ${batch}: this benchmark's loop against train()`, ref, viaTrain.model.params);
   }
   const loadEnd = load();
@@ -483,8 +468,8 @@ async function main(): Promise<void> {
   console.log('ms per step, from the timing-on runs (mean over threads, median over repeats): step = wall time of one step;');
   console.log('rows = phase 1 (gather own rows, layer 0 forward of own units over all rows, then forward and backward of own rows);');
   console.log('reduce = phase 2 (dW, db of own units over all rows); update = phase 3 (SGD on own units + refresh of Wᵀ, interleaved with');
-  console.log('phase 2 block by block unless clipping); barrier = waiting in the 4–5 barriers; serial = serial sections (all threads).');
-  console.log('"wait 1" in the per-thread table covers the three barriers of phase 1. In the per-thread table, "SGD" is the update call(s) and');
+  console.log('phase 2 run by run unless clipping); barrier = waiting in the 3–4 barriers (one more on a command\'s first step); serial = serial sections (all threads).');
+  console.log('"wait 1" in the per-thread table covers the barriers of phase 1 (two; three on a command\'s first step). In the per-thread table, "SGD" is the update call(s) and');
   console.log('"Wᵀ" a separate refresh: the wasm kernel refreshes Wᵀ inside its update call (kernel.updateUnits), so there "Wᵀ" is 0 and "SGD" has both.\n');
   console.log(table(
     ['batch', 'threads', 'samples/s', 'range', 'speedup', 'efficiency', 'rerun', 'step ms', 'rows ms', 'reduce ms', 'update ms', 'barrier ms', 'serial ms', 'samples/s timing on'],

@@ -1,8 +1,11 @@
-// train(): one training run from options to a trained model and its history. Prepares
-// the data (split, scale — fitted on the training split only), lays out the model,
-// initialises it from the seed, then drives the engine epoch by epoch: shuffling,
-// learning-rate plateaus, validation, early stopping, and the final test metrics.
-// The engine owns the threads; whatever happens, they are gone when train() settles.
+// runTraining() (train() in api.ts, once the options are parsed): one training run from
+// options to a trained model and its history, in named steps that benchmarks call too:
+// prepareData (split, scale — fitted on the training split only), planRun (the model spec,
+// thread count, kernel, batch, the engine's memory plan), startEngine (shared memory filled
+// with the data and the initial or resumed weights), runEpochs (shuffling, learning-rate
+// plateaus, validation, checkpoints, with the stop rules checked after each epoch),
+// finishRun (best weights back, test metrics).
+// The engine owns the threads; whatever happens, they are gone when runTraining() settles.
 //
 // Random streams: initialisation draws from createRng(seed), shuffling from
 // createRng(seed + 1), splits from seed + 2 — so changing the split does not change
@@ -20,15 +23,15 @@ import type { PlanInput } from '../engine/plan.ts';
 import type { RunSettings } from '../engine/program.ts';
 import { simdSupported } from '../kernels/select.ts';
 import { initializeParams } from '../model/init.ts';
+import { computeMetrics, type Metrics } from '../model/metrics.ts';
 import { Model } from '../model/model.ts';
 import type { ModelSpec } from '../model/spec.ts';
-import { createRng } from '../rng.ts';
+import { createRng, type Rng } from '../rng.ts';
 import type { EpochRecord, StepRecord } from '../report/log.ts';
 import { checkResumable, dataFingerprint, readCheckpoint, writeCheckpoint, type CheckpointState } from './checkpoint.ts';
-import { computeMetrics, type Metrics } from '../model/metrics.ts';
 import { stateBuffers } from '../optim/optimizers.ts';
+import { initialPlateauState, plateauAfterEpoch, type PlateauState } from '../optim/schedules.ts';
 import type { DataSplitsInput, ResolvedTrainOptions, RunOptions } from '../options/schema.ts';
-import { initialPlateauState, plateauAfterEpoch } from '../optim/schedules.ts';
 
 export interface TrainHooks {
   /** Called after every epoch with its record. */
@@ -120,6 +123,105 @@ function buildSpec(model: RunOptions['model'], train: Dataset): ModelSpec {
   return spec;
 }
 
+/** Everything decided before the engine starts: what runs, on how many threads, in what memory. */
+export interface RunPlan {
+  readonly spec: ModelSpec;
+  readonly threads: number;
+  readonly kernel: 'wasm' | 'js';
+  readonly batchSize: number;
+  readonly stepsPerEpoch: number;
+  /** Steps between step records (0: no onStep hook). */
+  readonly stepLogEvery: number;
+  /** What must match for a bit-for-bit resume: everything but epochs, threads and kernel. */
+  readonly settingsKey: string;
+  readonly settings: RunSettings;
+  readonly memory: PlanInput;
+  readonly warnings: string[];
+}
+
+/** What planRun takes besides the options: the hooks that change the engine's settings. */
+export interface PlanExtras {
+  /** Gradient norms for step records every `stepLogEvery` steps (default: once an epoch). */
+  readonly logSteps?: boolean | undefined;
+  readonly stepLogEvery?: number | undefined;
+  readonly failAt?: { rank: number; step: number } | undefined;
+  /** Benchmarks: per-phase timing cells (RunSettings.timing). */
+  readonly timing?: boolean | undefined;
+}
+
+/**
+ * The number of worker threads a run asks for: itself, or for "auto" the number of cores.
+ * The one place "auto" is decided (a planner that weighs the model's size can replace it).
+ */
+export function resolveThreadCount(threads: number | 'auto'): number {
+  return threads === 'auto' ? os.availableParallelism() : threads;
+}
+
+/** The plan of a run on prepared data; `threadtrain inspect` shows it without running anything. */
+export function planRun(model: RunOptions['model'], opts: ResolvedTrainOptions, data: PreparedData, extras: PlanExtras = {}): RunPlan {
+  const warnings: string[] = [];
+  const spec = buildSpec(model, data.train);
+  const threads = resolveThreadCount(opts.threads);
+  if (opts.rule !== 'backprop' && spec.layers.length !== 1) {
+    throw new ConfigError(`model.layers: expected one layer for rule "${opts.rule}" (it trains single-layer nets), found ${spec.layers.length}`, 'use one layer, or rule "backprop"');
+  }
+  const cores = os.availableParallelism();
+  if (threads > cores) warnings.push(`threads ${threads} is more than this machine's ${cores} cores: threads will wait on each other at every barrier`);
+  const kernel = opts.kernel === 'auto' ? (simdSupported() ? 'wasm' : 'js') : opts.kernel;
+  const batchSize = opts.batchSize === 'full' ? data.train.n : Math.min(opts.batchSize, data.train.n);
+  const stepsPerEpoch = Math.ceil(data.train.n / batchSize);
+  const stepLogEvery = extras.logSteps ? Math.max(1, Math.floor(extras.stepLogEvery ?? stepsPerEpoch)) : 0;
+  const settingsKey = JSON.stringify({
+    batchSize, lr: opts.lr, shuffle: opts.shuffle, seed: opts.seed, rule: opts.rule, optimizer: opts.optimizer, schedule: opts.schedule,
+    stop: opts.stop ?? null, earlyStopping: opts.earlyStopping ?? null, scale: opts.scale, split: opts.split,
+  });
+  const settings: RunSettings = {
+    batchSize, trainRows: data.train.n, stepsPerEpoch, totalSteps: stepsPerEpoch * opts.epochs, baseLr: opts.lr,
+    optimizer: opts.optimizer, schedule: opts.schedule, normEvery: stepLogEvery, failAt: extras.failAt, timing: extras.timing,
+  };
+  const memory: PlanInput = {
+    spec, rule: opts.rule, targetKind: data.train.task === 'classification' ? 'class' : 'vector',
+    maxRows: Math.max(batchSize, 256), optimizerBuffers: stateBuffers(opts.optimizer),
+    splitRows: [data.train.n, data.validation?.n ?? 0, data.test?.n ?? 0],
+  };
+  return { spec, threads, kernel, batchSize, stepsPerEpoch, stepLogEvery, settingsKey, settings, memory, warnings };
+}
+
+/** Where the weights come from: the seeded initializer (and any explicit layer weights), or a checkpoint. */
+export type StartingPoint =
+  | { readonly seed: number; readonly weights?: RunOptions['model']['weights'] }
+  | { readonly resume: CheckpointState };
+
+/** Start the engine's threads and fill its shared memory: the splits, then the starting weights. */
+export async function startEngine(plan: RunPlan, data: PreparedData, from: StartingPoint, onPool?: TrainHooks['onPool']): Promise<Engine> {
+  const engine = await Engine.create({ plan: plan.memory, settings: plan.settings, threads: plan.threads, kernel: plan.kernel, onPool });
+  try {
+    const { views } = engine;
+    copyDataset(views.splits[0], data.train);
+    if (data.validation) copyDataset(views.splits[1], data.validation);
+    if (data.test) copyDataset(views.splits[2], data.test);
+    if ('resume' in from) {
+      views.ws.params.set(from.resume.params);
+      from.resume.optState.forEach((s, i) => views.optState[i]!.set(s));
+    } else {
+      initializeParams(plan.spec, views.layout, views.ws.params, createRng(from.seed), from.weights);
+    }
+    engine.syncParams();
+    return engine;
+  } catch (error) {
+    await engine.close();
+    throw error;
+  }
+}
+
+/** A new epoch's row order (shuffled when asked) and zeroed loss totals. */
+export function beginEpoch(engine: Engine, shuffleRng: Rng | undefined): void {
+  const perm = engine.views.perm;
+  for (let i = 0; i < perm.length; i++) perm[i] = i;
+  if (shuffleRng) shuffleRng.shuffle(perm);
+  engine.resetEpochTotals();
+}
+
 function copyDataset(target: { x: Float32Array; y: Int32Array | Float32Array }, ds: Dataset): void {
   target.x.set(ds.x);
   target.y.set(ds.y as never);
@@ -132,45 +234,237 @@ function layerGradNorms(engine: Engine): number[] {
   return norms.map(Math.sqrt);
 }
 
-/**
- * The number of worker threads a run asks for: itself, or for "auto" the number of cores.
- * The one place "auto" is decided (a planner that weighs the model's size can replace it).
- */
-export function resolveThreadCount(threads: number | 'auto'): number {
-  return threads === 'auto' ? os.availableParallelism() : threads;
+/** A run in progress: the engine, and what the epochs carry from one to the next. */
+export interface Run {
+  readonly engine: Engine;
+  readonly plan: RunPlan;
+  readonly opts: ResolvedTrainOptions;
+  readonly data: PreparedData;
+  readonly hooks: TrainHooks;
+  readonly resume: CheckpointState | undefined;
+  readonly dataHash: string;
+  readonly shuffleRng: Rng;
+  readonly started: number;
+  plateau: PlateauState;
+  best: { loss: number; epoch: number; params: Float32Array | null };
+  trainBest: { loss: number; epoch: number };
+  history: EpochRecord[];
+  position: { epoch: number; step: number };
+  stopReason: StopReason;
+  validation: Metrics | undefined;
+  lastCheckpoint: string;
 }
 
-/** What a run is decided to be before its engine starts: the model, threads, kernel, batch, and the shared memory it will allocate. */
-export interface RunPlan {
-  readonly spec: ModelSpec;
-  readonly threads: number;
-  readonly kernel: 'wasm' | 'js';
-  readonly batchSize: number;
-  readonly stepsPerEpoch: number;
-  /** The engine's memory plan (engine/plan.ts lays it out and allocates it). */
-  readonly memory: PlanInput;
-  readonly warnings: string[];
-}
-
-/** The plan of a run on prepared data; inspect shows it without running anything. */
-export function planRun(model: RunOptions['model'], opts: ResolvedTrainOptions, data: PreparedData): RunPlan {
-  const warnings: string[] = [];
-  const spec = buildSpec(model, data.train);
-  const threads = resolveThreadCount(opts.threads);
-  if (opts.rule !== 'backprop' && spec.layers.length !== 1) {
-    throw new ConfigError(`model.layers: expected one layer for rule "${opts.rule}" (it trains single-layer nets), found ${spec.layers.length}`, 'use one layer, or rule "backprop"');
-  }
-  const cores = os.availableParallelism();
-  if (threads > cores) warnings.push(`threads ${threads} is more than this machine's ${cores} cores: threads will wait on each other at every barrier`);
-  const kernel = opts.kernel === 'auto' ? (simdSupported() ? 'wasm' : 'js') : opts.kernel;
-  const batchSize = opts.batchSize === 'full' ? data.train.n : Math.min(opts.batchSize, data.train.n);
-  const stepsPerEpoch = Math.ceil(data.train.n / batchSize);
-  const memory: PlanInput = {
-    spec, rule: opts.rule, targetKind: data.train.task === 'classification' ? 'class' : 'vector',
-    maxRows: Math.max(batchSize, 256), optimizerBuffers: stateBuffers(opts.optimizer),
-    splitRows: [data.train.n, data.validation?.n ?? 0, data.test?.n ?? 0],
+/** The state of a new run, or of a resumed one as its checkpoint left it. */
+export function openRun(
+  engine: Engine, plan: RunPlan, opts: ResolvedTrainOptions, data: PreparedData, hooks: TrainHooks, resume: CheckpointState | undefined, dataHash: string,
+): Run {
+  const run: Run = {
+    engine, plan, opts, data, hooks, resume, dataHash, shuffleRng: createRng(opts.seed + 1), started: performance.now(),
+    plateau: initialPlateauState(), best: { loss: Infinity, epoch: 0, params: null }, trainBest: { loss: Infinity, epoch: 0 },
+    history: [], position: { epoch: 0, step: 0 }, stopReason: 'epochs', validation: undefined, lastCheckpoint: '',
   };
-  return { spec, threads, kernel, batchSize, stepsPerEpoch, memory, warnings };
+  if (resume) {
+    run.shuffleRng.setState(resume.rngState);
+    run.plateau = { ...resume.plateau };
+    run.best = { ...resume.best };
+    run.trainBest = { ...resume.trainBest };
+    run.history = resume.history.slice();
+    run.position = { epoch: resume.epoch, step: resume.step };
+  }
+  return run;
+}
+
+async function evaluateSplit(run: Run, split: 1 | 2, ds: Dataset): Promise<Metrics> {
+  const { engine, plan } = run;
+  const { views } = engine;
+  const outUnits = plan.spec.layers[plan.spec.layers.length - 1]!.units;
+  await engine.evaluate(split);
+  return computeMetrics(plan.spec, views.layout, views.ws.params, views.evalOut.subarray(0, ds.n * outUnits), ds);
+}
+
+function checkpoint(run: Run, epoch: number, step: number): void {
+  const { opts, engine, plan, data } = run;
+  if (!opts.checkpoint || run.lastCheckpoint === `${epoch}:${step}`) return;
+  const { views } = engine;
+  const state: CheckpointState = {
+    spec: plan.spec, settings: plan.settingsKey, dataHash: run.dataHash, params: views.ws.params.slice(), optState: views.optState.map((s) => s.slice()),
+    epoch, step, perm: views.perm.slice(), rngState: run.shuffleRng.getState(),
+    totals: Float64Array.of(views.cells[cEpochLossSum]!, views.cells[cEpochCorrect]!, views.cells[cEpochRows]!),
+    plateau: run.plateau, best: run.best, trainBest: run.trainBest, history: run.history, task: data.train.task,
+    classNames: data.train.task === 'classification' ? data.train.classNames : null, scaler: data.scaler ?? null,
+  };
+  writeCheckpoint(opts.checkpoint.path, state);
+  run.lastCheckpoint = `${epoch}:${step}`;
+  run.hooks.onCheckpoint?.({ path: opts.checkpoint.path, epoch, step });
+}
+
+/**
+ * One epoch's steps, in chunks that end where a step record or a checkpoint is due.
+ * Returns the epoch's record, or undefined when it was interrupted before its end.
+ */
+async function runEpoch(run: Run, epoch: number): Promise<EpochRecord | undefined> {
+  const { engine, plan, opts, data, hooks, resume } = run;
+  const { views } = engine;
+  const { stepsPerEpoch, batchSize, stepLogEvery } = plan;
+  const resuming = resume !== undefined && epoch === resume.epoch && resume.step > 0;
+  if (resuming) {
+    views.perm.set(resume.perm);
+    views.cells[cEpochLossSum] = resume.totals[0]!;
+    views.cells[cEpochCorrect] = resume.totals[1]!;
+    views.cells[cEpochRows] = resume.totals[2]!;
+  } else {
+    beginEpoch(engine, opts.shuffle ? run.shuffleRng : undefined);
+  }
+  views.cells[cPlateauScale] = run.plateau.scale;
+  const epochStart = performance.now();
+  const firstStep = resuming ? resume.step : 0;
+  const timer = hooks.onProgress
+    ? setInterval(() => {
+        const step = engine.progressStep;
+        const secs = (performance.now() - epochStart) / 1000;
+        const rows = views.cells[cEpochRows]!;
+        hooks.onProgress!({
+          epoch: epoch + 1, step, stepsPerEpoch, samplesPerSec: secs > 0 ? Math.min((step - firstStep) * batchSize, data.train.n) / secs : 0,
+          loss: rows > 0 ? views.cells[cEpochLossSum]! / rows : NaN,
+        });
+      }, 100)
+    : undefined;
+  let step = firstStep;
+  let interrupted = false;
+  try {
+    while (step < stepsPerEpoch) {
+      if (engine.stopRequested) {
+        interrupted = true;
+        break;
+      }
+      const global = epoch * stepsPerEpoch + step;
+      let end = stepsPerEpoch;
+      for (const every of [stepLogEvery, opts.checkpoint?.everySteps ?? 0]) {
+        if (every > 0) end = Math.min(end, (Math.floor(global / every) + 1) * every - epoch * stepsPerEpoch);
+      }
+      const chunkStart = performance.now();
+      const result = await engine.train(epoch, step, end);
+      step += result.steps;
+      if (result.halt === HALT_DIVERGED) {
+        throw new TrainingError(
+          `training diverged at step ${result.haltStep} (epoch ${epoch + 1}): the loss became ${views.cells[cDivergedLoss]}`,
+          `lower the learning rate (now ${opts.lr}), or clip gradients with optimizer.clipNorm`,
+          result.haltStep,
+        );
+      }
+      const done = epoch * stepsPerEpoch + step;
+      if (stepLogEvery > 0 && done % stepLogEvery === 0 && step === end) {
+        const secs = (performance.now() - chunkStart) / 1000;
+        hooks.onStep?.({
+          type: 'step', epoch: epoch + 1, step: done, loss: views.cells[cLastLoss]!, lr: views.cells[cLastLr]!,
+          samplesPerSec: secs > 0 ? (result.steps * batchSize) / secs : 0, gradNorms: layerGradNorms(engine),
+          time: (performance.now() - run.started) / 1000,
+        });
+      }
+      if (step < stepsPerEpoch && step === end && opts.checkpoint && opts.checkpoint.everySteps > 0 && done % opts.checkpoint.everySteps === 0) {
+        checkpoint(run, epoch, step);
+      }
+      if (step < end) interrupted = true;
+      if (interrupted) break;
+    }
+  } finally {
+    if (timer) clearInterval(timer);
+  }
+  run.position = { epoch, step };
+  if (interrupted && step < stepsPerEpoch) return undefined;
+  run.position = { epoch: epoch + 1, step: 0 };
+  const seconds = (performance.now() - epochStart) / 1000;
+  const rows = views.cells[cEpochRows]!;
+  const record: EpochRecord = {
+    type: 'epoch', epoch: epoch + 1, step: (epoch + 1) * stepsPerEpoch,
+    loss: views.cells[cEpochLossSum]! / rows, lr: views.cells[cLastLr]!,
+    samplesPerSec: (Math.min(stepsPerEpoch * batchSize, data.train.n) - Math.min(firstStep * batchSize, data.train.n)) / seconds,
+    gradNorms: layerGradNorms(engine), time: (performance.now() - run.started) / 1000,
+  };
+  if (data.train.task === 'classification') record.accuracy = views.cells[cEpochCorrect]! / rows;
+  if (!views.ws.params.every(Number.isFinite)) {
+    throw new TrainingError(`training diverged in epoch ${epoch + 1}: a weight became NaN or infinite`, `lower the learning rate (now ${opts.lr})`, record.step);
+  }
+  if (data.validation) {
+    run.validation = await evaluateSplit(run, 1, data.validation);
+    record.valLoss = run.validation.loss;
+    if (run.validation.accuracy !== undefined) record.valAccuracy = run.validation.accuracy;
+  }
+  return record;
+}
+
+/**
+ * The stop rules after a finished epoch: early stopping on the validation loss (keeping the
+ * best weights when asked), then the training-loss rules. Returns why to stop, if so.
+ */
+export function stopRule(
+  opts: Pick<ResolvedTrainOptions, 'earlyStopping' | 'stop'>, record: EpochRecord, state: Pick<Run, 'best' | 'trainBest'>, params: Float32Array,
+): StopReason | undefined {
+  const epoch = record.epoch;
+  if (opts.earlyStopping && record.valLoss !== undefined) {
+    if (record.valLoss < state.best.loss - opts.earlyStopping.minDelta) {
+      state.best = { loss: record.valLoss, epoch, params: opts.earlyStopping.restoreBest ? params.slice() : null };
+    } else if (epoch - state.best.epoch >= opts.earlyStopping.patience) {
+      return 'early_stopping';
+    }
+  }
+  if (opts.stop) {
+    if (record.loss < opts.stop.lossBelow) return 'loss_below';
+    if (record.loss < state.trainBest.loss - opts.stop.minDelta) state.trainBest = { loss: record.loss, epoch };
+    else if (epoch - state.trainBest.epoch >= opts.stop.patience) return 'no_improvement';
+  }
+  return undefined;
+}
+
+/** Epochs until the last one, a stop rule, or a stop request; a checkpoint at the end. */
+export async function runEpochs(run: Run): Promise<void> {
+  const { engine, opts, hooks } = run;
+  if (hooks.signal?.aborted) engine.requestStop();
+  for (let epoch = run.position.epoch; epoch < opts.epochs; epoch++) {
+    const record = await runEpoch(run, epoch);
+    if (!record) {
+      run.stopReason = 'interrupted';
+      break;
+    }
+    run.history.push(record);
+    hooks.onEpoch?.(record);
+    run.plateau = plateauAfterEpoch(opts.schedule, run.plateau, record.valLoss ?? record.loss);
+    const stop = stopRule(opts, record, run, engine.views.ws.params);
+    if (opts.checkpoint && opts.checkpoint.everyEpochs > 0 && (epoch + 1) % opts.checkpoint.everyEpochs === 0) checkpoint(run, epoch + 1, 0);
+    if (stop) {
+      run.stopReason = stop;
+      break;
+    }
+    if (engine.stopRequested) {
+      run.stopReason = 'interrupted';
+      break;
+    }
+  }
+  checkpoint(run, run.position.epoch, run.position.step);
+}
+
+/** The best weights back when early stopping kept them, the test metrics, and the result. */
+export async function finishRun(run: Run): Promise<TrainResult> {
+  const { engine, plan, opts, data } = run;
+  const { views } = engine;
+  let bestEpoch: number | undefined;
+  let validation = run.validation;
+  if (run.best.params && run.stopReason !== 'interrupted' && run.best.epoch !== run.history.length) {
+    views.ws.params.set(run.best.params);
+    engine.syncParams();
+    bestEpoch = run.best.epoch;
+    if (data.validation) validation = await evaluateSplit(run, 1, data.validation);
+  }
+  const test = data.test && run.stopReason !== 'interrupted' ? await evaluateSplit(run, 2, data.test) : undefined;
+  const model = new Model({
+    spec: plan.spec, params: views.ws.params.slice(), task: data.train.task,
+    classNames: data.train.task === 'classification' ? data.train.classNames : undefined, featureNames: data.train.featureNames, scaler: data.scaler,
+  });
+  return {
+    model, history: run.history, stopReason: run.stopReason, ...(bestEpoch ? { bestEpoch } : {}), ...(validation ? { validation } : {}),
+    ...(test ? { test } : {}), options: opts, threads: plan.threads, kernel: plan.kernel, warnings: plan.warnings, position: run.position,
+  };
 }
 
 /**
@@ -180,217 +474,18 @@ export function planRun(model: RunOptions['model'], opts: ResolvedTrainOptions, 
 export async function runTraining(options: RunOptions, hooks: TrainHooks = {}): Promise<TrainResult> {
   const { data: input, model, resume: resumeFrom, ...opts } = options;
   const data = prepareData(input, opts);
-  const plan = planRun(model, opts, data);
-  const { spec, threads, kernel, batchSize, stepsPerEpoch } = plan;
-  const warnings = [...plan.warnings];
-  const stepLogEvery = hooks.onStep ? Math.max(1, Math.floor(hooks.stepLogEvery ?? stepsPerEpoch)) : 0;
-
-  // What must match for a bit-for-bit resume: everything but epochs, threads and kernel.
-  const settingsKey = JSON.stringify({
-    batchSize, lr: opts.lr, shuffle: opts.shuffle, seed: opts.seed, rule: opts.rule, optimizer: opts.optimizer, schedule: opts.schedule,
-    stop: opts.stop ?? null, earlyStopping: opts.earlyStopping ?? null, scale: opts.scale, split: opts.split,
-  });
+  const plan = planRun(model, opts, data, { logSteps: hooks.onStep !== undefined, stepLogEvery: hooks.stepLogEvery, failAt: hooks.failAt });
   const resumePath = typeof resumeFrom === 'string' ? resumeFrom : '(checkpoint)';
   const resume = resumeFrom === undefined ? undefined : typeof resumeFrom === 'string' ? readCheckpoint(resumeFrom) : resumeFrom;
   const dataHash = resume || opts.checkpoint ? dataFingerprint(data.train) : '';
-  if (resume) checkResumable(resumePath, resume, spec, settingsKey, dataHash);
-
-  const settings: RunSettings = {
-    batchSize, trainRows: data.train.n, stepsPerEpoch, totalSteps: stepsPerEpoch * opts.epochs, baseLr: opts.lr,
-    optimizer: opts.optimizer, schedule: opts.schedule, normEvery: stepLogEvery, failAt: hooks.failAt,
-  };
-  const engine = await Engine.create({ plan: plan.memory, settings, threads, kernel, onPool: hooks.onPool });
+  if (resume) checkResumable(resumePath, resume, plan.spec, plan.settingsKey, dataHash);
+  const engine = await startEngine(plan, data, resume ? { resume } : { seed: opts.seed, weights: model.weights }, hooks.onPool);
   const stopOnSignal = () => engine.requestStop();
   hooks.signal?.addEventListener('abort', stopOnSignal);
   try {
-    const { views } = engine;
-    copyDataset(views.splits[0], data.train);
-    if (data.validation) copyDataset(views.splits[1], data.validation);
-    if (data.test) copyDataset(views.splits[2], data.test);
-    const shuffleRng = createRng(opts.seed + 1);
-    let plateau = initialPlateauState();
-    let best = { loss: Infinity, epoch: 0, params: null as Float32Array | null };
-    let trainBest = { loss: Infinity, epoch: 0 };
-    let history: EpochRecord[] = [];
-    let startEpoch = 0;
-    let startStep = 0;
-    if (resume) {
-      views.ws.params.set(resume.params);
-      resume.optState.forEach((s, i) => views.optState[i]!.set(s));
-      shuffleRng.setState(resume.rngState);
-      plateau = { ...resume.plateau };
-      best = { ...resume.best };
-      trainBest = { ...resume.trainBest };
-      history = resume.history.slice();
-      startEpoch = resume.epoch;
-      startStep = resume.step;
-    } else {
-      initializeParams(spec, views.layout, views.ws.params, createRng(opts.seed), model.weights);
-    }
-    engine.syncParams();
-
-    const outUnits = spec.layers[spec.layers.length - 1]!.units;
-    const snapshot = () => new Model({ spec, params: views.ws.params.slice(), task: data.train.task, classNames: data.train.task === 'classification' ? data.train.classNames : undefined, featureNames: data.train.featureNames, scaler: data.scaler });
-    const evaluate = async (split: 1 | 2, ds: Dataset): Promise<Metrics> => {
-      await engine.evaluate(split);
-      return computeMetrics(spec, views.layout, views.ws.params, views.evalOut.subarray(0, ds.n * outUnits), ds);
-    };
-    let lastCheckpoint = '';
-    const checkpoint = (epoch: number, step: number) => {
-      if (!opts.checkpoint || lastCheckpoint === `${epoch}:${step}`) return;
-      const state: CheckpointState = {
-        spec, settings: settingsKey, dataHash, params: views.ws.params.slice(), optState: views.optState.map((s) => s.slice()),
-        epoch, step, perm: views.perm.slice(), rngState: shuffleRng.getState(),
-        totals: Float64Array.of(views.cells[cEpochLossSum]!, views.cells[cEpochCorrect]!, views.cells[cEpochRows]!),
-        plateau, best, trainBest, history, task: data.train.task,
-        classNames: data.train.task === 'classification' ? data.train.classNames : null, scaler: data.scaler ?? null,
-      };
-      writeCheckpoint(opts.checkpoint.path, state);
-      lastCheckpoint = `${epoch}:${step}`;
-      hooks.onCheckpoint?.({ path: opts.checkpoint.path, epoch, step });
-    };
-
-    let stopReason: StopReason = 'epochs';
-    let validation: Metrics | undefined;
-    let position = { epoch: startEpoch, step: startStep };
-    const started = performance.now();
-    if (hooks.signal?.aborted) engine.requestStop();
-
-    for (let epoch = startEpoch; epoch < opts.epochs; epoch++) {
-      const resuming = resume !== undefined && epoch === startEpoch && startStep > 0;
-      if (resuming) {
-        views.perm.set(resume.perm);
-        views.cells[cEpochLossSum] = resume.totals[0]!;
-        views.cells[cEpochCorrect] = resume.totals[1]!;
-        views.cells[cEpochRows] = resume.totals[2]!;
-      } else {
-        for (let i = 0; i < data.train.n; i++) views.perm[i] = i;
-        if (opts.shuffle) shuffleRng.shuffle(views.perm);
-        engine.resetEpochTotals();
-      }
-      views.cells[cPlateauScale] = plateau.scale;
-      const epochStart = performance.now();
-      const firstStep = resuming ? startStep : 0;
-      const timer = hooks.onProgress
-        ? setInterval(() => {
-            const step = engine.progressStep;
-            const secs = (performance.now() - epochStart) / 1000;
-            const rows = views.cells[cEpochRows]!;
-            hooks.onProgress!({
-              epoch: epoch + 1, step, stepsPerEpoch, samplesPerSec: secs > 0 ? Math.min((step - firstStep) * batchSize, data.train.n) / secs : 0,
-              loss: rows > 0 ? views.cells[cEpochLossSum]! / rows : NaN,
-            });
-          }, 100)
-        : undefined;
-      let step = firstStep;
-      let interrupted = false;
-      try {
-        // Run the epoch in chunks that end where a step record or a checkpoint is due.
-        while (step < stepsPerEpoch) {
-          if (engine.stopRequested) {
-            interrupted = true;
-            break;
-          }
-          const global = epoch * stepsPerEpoch + step;
-          let end = stepsPerEpoch;
-          for (const every of [stepLogEvery, opts.checkpoint?.everySteps ?? 0]) {
-            if (every > 0) end = Math.min(end, (Math.floor(global / every) + 1) * every - epoch * stepsPerEpoch);
-          }
-          const chunkStart = performance.now();
-          const result = await engine.train(epoch, step, end);
-          step += result.steps;
-          if (result.halt === HALT_DIVERGED) {
-            throw new TrainingError(
-              `training diverged at step ${result.haltStep} (epoch ${epoch + 1}): the loss became ${views.cells[cDivergedLoss]}`,
-              `lower the learning rate (now ${opts.lr}), or clip gradients with optimizer.clipNorm`,
-              result.haltStep,
-            );
-          }
-          const done = epoch * stepsPerEpoch + step;
-          if (stepLogEvery > 0 && done % stepLogEvery === 0 && step === end) {
-            const secs = (performance.now() - chunkStart) / 1000;
-            hooks.onStep?.({
-              type: 'step', epoch: epoch + 1, step: done, loss: views.cells[cLastLoss]!, lr: views.cells[cLastLr]!,
-              samplesPerSec: secs > 0 ? (result.steps * batchSize) / secs : 0, gradNorms: layerGradNorms(engine),
-              time: (performance.now() - started) / 1000,
-            });
-          }
-          if (step < stepsPerEpoch && step === end && opts.checkpoint && opts.checkpoint.everySteps > 0 && done % opts.checkpoint.everySteps === 0) {
-            checkpoint(epoch, step);
-          }
-          if (step < end) interrupted = true;
-          if (interrupted) break;
-        }
-      } finally {
-        if (timer) clearInterval(timer);
-      }
-      position = { epoch, step };
-      if (interrupted && step < stepsPerEpoch) {
-        stopReason = 'interrupted';
-        break;
-      }
-      position = { epoch: epoch + 1, step: 0 };
-      const seconds = (performance.now() - epochStart) / 1000;
-      const rows = views.cells[cEpochRows]!;
-      const record: EpochRecord = {
-        type: 'epoch', epoch: epoch + 1, step: (epoch + 1) * stepsPerEpoch,
-        loss: views.cells[cEpochLossSum]! / rows, lr: views.cells[cLastLr]!,
-        samplesPerSec: (Math.min(stepsPerEpoch * batchSize, data.train.n) - Math.min(firstStep * batchSize, data.train.n)) / seconds,
-        gradNorms: layerGradNorms(engine), time: (performance.now() - started) / 1000,
-      };
-      if (data.train.task === 'classification') record.accuracy = views.cells[cEpochCorrect]! / rows;
-      if (!views.ws.params.every(Number.isFinite)) {
-        throw new TrainingError(`training diverged in epoch ${epoch + 1}: a weight became NaN or infinite`, `lower the learning rate (now ${opts.lr})`, record.step);
-      }
-      if (data.validation) {
-        validation = await evaluate(1, data.validation);
-        record.valLoss = validation.loss;
-        if (validation.accuracy !== undefined) record.valAccuracy = validation.accuracy;
-      }
-      history.push(record);
-      hooks.onEpoch?.(record);
-
-      plateau = plateauAfterEpoch(opts.schedule, plateau, record.valLoss ?? record.loss);
-      let stopNow = false;
-      if (opts.earlyStopping && record.valLoss !== undefined) {
-        if (record.valLoss < best.loss - opts.earlyStopping.minDelta) {
-          best = { loss: record.valLoss, epoch: epoch + 1, params: opts.earlyStopping.restoreBest ? views.ws.params.slice() : null };
-        } else if (epoch + 1 - best.epoch >= opts.earlyStopping.patience) {
-          stopReason = 'early_stopping';
-          stopNow = true;
-        }
-      }
-      if (opts.stop && !stopNow) {
-        if (record.loss < opts.stop.lossBelow) {
-          stopReason = 'loss_below';
-          stopNow = true;
-        } else if (record.loss < trainBest.loss - opts.stop.minDelta) trainBest = { loss: record.loss, epoch: epoch + 1 };
-        else if (epoch + 1 - trainBest.epoch >= opts.stop.patience) {
-          stopReason = 'no_improvement';
-          stopNow = true;
-        }
-      }
-      if (opts.checkpoint && opts.checkpoint.everyEpochs > 0 && (epoch + 1) % opts.checkpoint.everyEpochs === 0) checkpoint(epoch + 1, 0);
-      if (stopNow) break;
-      if (engine.stopRequested) {
-        stopReason = 'interrupted';
-        break;
-      }
-    }
-    checkpoint(position.epoch, position.step);
-
-    let bestEpoch: number | undefined;
-    if (best.params && stopReason !== 'interrupted' && best.epoch !== history.length) {
-      views.ws.params.set(best.params);
-      engine.syncParams();
-      bestEpoch = best.epoch;
-      if (data.validation) validation = await evaluate(1, data.validation);
-    }
-    const test = data.test && stopReason !== 'interrupted' ? await evaluate(2, data.test) : undefined;
-    return {
-      model: snapshot(), history, stopReason, ...(bestEpoch ? { bestEpoch } : {}), ...(validation ? { validation } : {}),
-      ...(test ? { test } : {}), options: opts, threads, kernel, warnings, position,
-    };
+    const run = openRun(engine, plan, opts, data, hooks, resume, dataHash);
+    await runEpochs(run);
+    return await finishRun(run);
   } finally {
     hooks.signal?.removeEventListener('abort', stopOnSignal);
     await engine.close();
