@@ -1,0 +1,67 @@
+// train()'s named steps, driven by hand as bench/scaling.ts drives them: they give
+// train()'s bits, and the benchmark clock (RunSettings.timing) changes no bit while its
+// phase laps add up to each step's wall time and it counts every step and barrier.
+
+import { describe, expect, it } from 'vitest';
+import { blobs } from '../src/data/synthetic.ts';
+import { T_BARRIERS, T_GATHER, T_NORM, T_REDUCE, T_ROWS, T_SERIAL, T_STEP_MS, T_STEPS, T_TRANSPOSE, T_UPDATE, T_WAIT_NORM, T_WAIT_ROWS, T_WAIT_UPDATE, timingCell } from '../src/engine/control.ts';
+import { train } from '../src/api.ts';
+import { parseTrainOptions } from '../src/options/parse.ts';
+import type { TrainOptions } from '../src/options/schema.ts';
+import { beginEpoch, planRun, prepareData, startEngine } from '../src/train/train.ts';
+import { createRng } from '../src/rng.ts';
+
+const data = blobs({ n: 150, classes: 3, features: 6, spread: 0.5, seed: 9 });
+const options = (threads: number): TrainOptions => ({
+  model: { layers: [{ units: 20, activation: 'relu' }, { units: 3, activation: 'softmax' }] },
+  data, epochs: 2, batchSize: 24, lr: 0.1, seed: 3, threads, kernel: 'js',
+});
+const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
+
+async function byHand(threads: number, timing: boolean) {
+  const o = options(threads);
+  const { data, model, resume: _resume, ...opts } = parseTrainOptions(o);
+  const prepared = prepareData(data, opts);
+  const plan = planRun(model, opts, prepared, { timing });
+  const engine = await startEngine(plan, prepared, { seed: opts.seed });
+  try {
+    const rng = createRng(opts.seed + 1);
+    for (let epoch = 0; epoch < opts.epochs; epoch++) {
+      beginEpoch(engine, rng);
+      await engine.train(epoch, 0, plan.stepsPerEpoch);
+    }
+    return { params: engine.views.ws.params.slice(), cells: engine.views.cells.slice(), steps: plan.stepsPerEpoch * opts.epochs };
+  } finally {
+    await engine.close();
+  }
+}
+
+describe('train() in steps', () => {
+  it('prepareData → planRun → startEngine → beginEpoch + engine.train gives train()\'s bits, with the clock on or off', async () => {
+    const ref = await train(options(1));
+    for (const threads of [1, 2]) {
+      for (const timing of [false, true]) {
+        const run = await byHand(threads, timing);
+        expect(bits(run.params), `threads ${threads}, timing ${timing}`).toEqual(bits(ref.model.params));
+      }
+    }
+  });
+
+  it('the clock counts each step and barrier, and its phase laps add up to the steps\' time', async () => {
+    for (const threads of [1, 2]) {
+      const { cells, steps } = await byHand(threads, true);
+      for (let rank = 0; rank < threads; rank++) {
+        const c = (slot: number) => cells[timingCell(rank, slot)]!;
+        expect(c(T_STEPS)).toBe(steps);
+        // Four barriers a step without clipping: rows in, layer 0 done, deltas done, update done.
+        expect(c(T_BARRIERS)).toBe(4 * steps);
+        const laps = [T_GATHER, T_ROWS, T_WAIT_ROWS, T_REDUCE, T_NORM, T_WAIT_NORM, T_UPDATE, T_TRANSPOSE, T_WAIT_UPDATE, T_SERIAL]
+          .reduce((s, slot) => s + c(slot), 0);
+        expect(c(T_STEP_MS)).toBeGreaterThan(0);
+        expect(Math.abs(laps - c(T_STEP_MS))).toBeLessThan(1e-6 * Math.max(1, c(T_STEP_MS)));
+      }
+      // Nothing is written for a rank that does not exist.
+      expect(cells[timingCell(threads, T_STEPS)]).toBe(0);
+    }
+  });
+});
