@@ -10,6 +10,8 @@ import { parseTrainOptions } from '../src/options/parse.ts';
 import type { TrainOptions } from '../src/options/schema.ts';
 import { beginEpoch, planRun, prepareData, startEngine } from '../src/train/train.ts';
 import { createRng } from '../src/rng.ts';
+import os from 'node:os';
+import { planThreads, stepWork } from '../src/engine/threads.ts';
 
 const data = blobs({ n: 150, classes: 3, features: 6, spread: 0.5, seed: 9 });
 const options = (threads: number): TrainOptions => ({
@@ -63,5 +65,21 @@ describe('train() in steps', () => {
       // Nothing is written for a rank that does not exist.
       expect(cells[timingCell(threads, T_STEPS)]).toBe(0);
     }
+  });
+
+  it('threads default to "auto": planned from the step\'s work, reported with the reason, the same bits as one thread', async () => {
+    const wide = blobs({ n: 150, classes: 3, features: 64, spread: 0.5, seed: 2 });
+    const o: TrainOptions = {
+      model: { layers: [{ units: 256, activation: 'relu' }, { units: 3, activation: 'softmax' }] }, data: wide, epochs: 2, batchSize: 128, lr: 0.05, seed: 4,
+    };
+    const auto = await train(o);
+    const spec = { inputs: 64, layers: o.model.layers, loss: 'cross_entropy' as const };
+    const expected = planThreads(stepWork(spec, 128), os.availableParallelism());
+    expect(auto.threadPlan).toEqual(expected);
+    expect(auto.threads).toBe(expected.threads);
+    expect(auto.options.threads).toBe('auto');
+    const one = await train({ ...o, threads: 1 });
+    expect(one.threadPlan).toEqual({ threads: 1, reason: 'threads 1: as asked' });
+    expect(bits(auto.model.params)).toEqual(bits(one.model.params));
   });
 });

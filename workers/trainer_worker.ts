@@ -19,7 +19,7 @@ const api: TrainerApi = {
       return {
         model: { spec: m.spec, params: m.params, task: m.task, classNames: m.classNames, featureNames: m.featureNames, scaler: m.scaler },
         history: r.history, stopReason: r.stopReason, bestEpoch: r.bestEpoch, validation: r.validation, test: r.test,
-        position: r.position, threads: r.threads, kernel: r.kernel, warnings: r.warnings,
+        position: r.position, threads: r.threads, threadPlan: r.threadPlan, kernel: r.kernel, warnings: r.warnings,
       };
     } finally {
       controller = undefined;

@@ -17,7 +17,7 @@ import { loadConfigData, parseCommandLine, runOptionsOf, type Config } from '../
 import type { ResolvedTrainOptions } from '../options/schema.ts';
 import { openJsonlLog, type JsonlLog, type StepRecord } from '../report/log.ts';
 import { createProgress, formatDuration, formatLoss } from '../report/progress.ts';
-import { resolveThreadCount, runTraining, type TrainResult } from '../train/train.ts';
+import { runTraining, type TrainResult } from '../train/train.ts';
 import type { Command } from './command.ts';
 import { describeTask, err, formatEpoch, formatMetrics, formatTable, layerSizes, out, pct, printMetricsBlock } from './format.ts';
 
@@ -60,7 +60,7 @@ function configRows(config: Config, splits: DataSplits, opts: ResolvedTrainOptio
     rows.push(['early stopping', `patience ${e.patience}, min delta ${e.minDelta}${e.restoreBest ? ', restore best' : ''}`]);
   }
   rows.push(['shuffle', String(opts.shuffle)], ['seed', String(opts.seed)]);
-  rows.push(['threads', `${resolveThreadCount(opts.threads)}${opts.threads === 'auto' ? ' (auto)' : ''} (of ${os.availableParallelism()} cores)`]);
+  rows.push(['threads', `${opts.threads === 'auto' ? 'auto, planned from the step\'s work' : opts.threads} (of ${os.availableParallelism()} cores)`]);
   rows.push(['kernel', opts.kernel === 'auto' ? `auto (${simdSupported() ? 'wasm' : 'js'})` : opts.kernel]);
   if (opts.checkpoint) {
     const every = [opts.checkpoint.everyEpochs > 0 ? `every ${opts.checkpoint.everyEpochs} epochs` : '', opts.checkpoint.everySteps > 0 ? `every ${opts.checkpoint.everySteps} steps` : ''];
@@ -161,6 +161,7 @@ async function trainCommand(a: Record<string, unknown>): Promise<number> {
     out(`stopped: ${describeStop(result, stepsPerEpoch)}`);
     const partial = result.position.step > 0 ? ` and ${result.position.step} step${result.position.step === 1 ? '' : 's'}` : '';
     out(`trained ${epochsRun} epoch${epochsRun === 1 ? '' : 's'}${partial} in ${seconds < 60 ? `${seconds.toFixed(1)}s` : formatDuration(seconds)} on ${result.threads} thread${result.threads === 1 ? '' : 's'}, ${result.kernel} kernel`);
+    if (opts.threads === 'auto') out(result.threadPlan.reason);
     const classNames = result.model.classNames;
     const last = result.history.at(-1);
     if (last && !result.test) {

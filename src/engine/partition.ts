@@ -66,9 +66,12 @@ export function assignBlocks(blocks: readonly UnitBlock[], threads: number): num
 }
 
 /**
- * Rows [r0, r1) of a batch of B rows for one rank. Splits fall on multiples of 8 rows:
- * whole SIMD tiles (4 rows), and for the common layer widths whole cache lines of the
- * per-row buffers, so neighbouring threads do not write the same line.
+ * Rows [r0, r1) of a batch of B rows for one rank. Splits fall on multiples of 8 rows when
+ * every rank still gets a group of 8: whole SIMD tiles (4 rows), and for the common layer
+ * widths whole cache lines of the per-row buffers, so neighbouring threads do not write
+ * the same line. With fewer rows than that (many threads, a small batch) the groups
+ * shrink to 4 rows, then to 1, so that no thread sits idle while others work. Any split
+ * gives the same bits: rows are independent in phase 1.
  */
 export function rowRange(B: number, threads: number, rank: number): [number, number] {
   return [rowStart(B, threads, rank), rowStart(B, threads, rank + 1)];
@@ -76,5 +79,6 @@ export function rowRange(B: number, threads: number, rank: number): [number, num
 
 /** r0 of rowRange, without the allocation: the step loop calls it for r0 and r1. */
 export function rowStart(B: number, threads: number, rank: number): number {
-  return Math.min(B, Math.floor((Math.ceil(B / 8) * rank) / threads) * 8);
+  const group = B >= 8 * threads ? 8 : B >= 4 * threads ? 4 : 1;
+  return Math.min(B, Math.floor((Math.ceil(B / group) * rank) / threads) * group);
 }

@@ -3,6 +3,7 @@
 // and is turned back into a Model on the caller's side.
 
 import type { ModelInfo } from '../model/model.ts';
+import type { ThreadPlan } from '../engine/threads.ts';
 import type { EpochRecord } from '../report/log.ts';
 import type { Metrics } from '../model/metrics.ts';
 import type { TrainOptions } from '../options/schema.ts';
@@ -17,6 +18,7 @@ export interface RemoteTrainResult {
   readonly test?: Metrics | undefined;
   readonly position: { readonly epoch: number; readonly step: number };
   readonly threads: number;
+  readonly threadPlan: ThreadPlan;
   readonly kernel: 'wasm' | 'js';
   readonly warnings: string[];
 }

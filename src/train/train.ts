@@ -19,6 +19,7 @@ import { ConfigError, TrainingError } from '../errors.ts';
 import { Engine } from '../engine/engine.ts';
 import { cDivergedLoss, cEpochCorrect, cEpochLossSum, cEpochRows, cLastLoss, cLastLr, cPlateauScale, HALT_DIVERGED } from '../engine/control.ts';
 import { unitBlocks } from '../engine/partition.ts';
+import { planThreads, stepWork, type ThreadPlan } from '../engine/threads.ts';
 import type { PlanInput } from '../engine/plan.ts';
 import type { RunSettings } from '../engine/program.ts';
 import { simdSupported } from '../kernels/select.ts';
@@ -65,6 +66,8 @@ export interface TrainResult {
   /** Where training ended: completed epochs, and steps into the next when interrupted mid-epoch. */
   readonly position: { readonly epoch: number; readonly step: number };
   readonly threads: number;
+  /** Why this many threads, in one line the CLI can print. */
+  readonly threadPlan: ThreadPlan;
   readonly kernel: 'wasm' | 'js';
   readonly warnings: string[];
 }
@@ -127,6 +130,8 @@ function buildSpec(model: RunOptions['model'], train: Dataset): ModelSpec {
 export interface RunPlan {
   readonly spec: ModelSpec;
   readonly threads: number;
+  /** The thread count and why: planned from the step's work for "auto", else as asked. */
+  readonly threadPlan: ThreadPlan;
   readonly kernel: 'wasm' | 'js';
   readonly batchSize: number;
   readonly stepsPerEpoch: number;
@@ -149,26 +154,20 @@ export interface PlanExtras {
   readonly timing?: boolean | undefined;
 }
 
-/**
- * The number of worker threads a run asks for: itself, or for "auto" the number of cores.
- * The one place "auto" is decided (a planner that weighs the model's size can replace it).
- */
-export function resolveThreadCount(threads: number | 'auto'): number {
-  return threads === 'auto' ? os.availableParallelism() : threads;
-}
-
 /** The plan of a run on prepared data; `threadtrain inspect` shows it without running anything. */
 export function planRun(model: RunOptions['model'], opts: ResolvedTrainOptions, data: PreparedData, extras: PlanExtras = {}): RunPlan {
   const warnings: string[] = [];
   const spec = buildSpec(model, data.train);
-  const threads = resolveThreadCount(opts.threads);
   if (opts.rule !== 'backprop' && spec.layers.length !== 1) {
     throw new ConfigError(`model.layers: expected one layer for rule "${opts.rule}" (it trains single-layer nets), found ${spec.layers.length}`, 'use one layer, or rule "backprop"');
   }
   const cores = os.availableParallelism();
-  if (threads > cores) warnings.push(`threads ${threads} is more than this machine's ${cores} cores: threads will wait on each other at every barrier`);
   const kernel = opts.kernel === 'auto' ? (simdSupported() ? 'wasm' : 'js') : opts.kernel;
   const batchSize = opts.batchSize === 'full' ? data.train.n : Math.min(opts.batchSize, data.train.n);
+  const threadPlan: ThreadPlan = opts.threads === 'auto'
+    ? planThreads(stepWork(spec, batchSize), cores)
+    : { threads: opts.threads, reason: `threads ${opts.threads}: as asked` };
+  if (threadPlan.threads > cores) warnings.push(`threads ${threadPlan.threads} is more than this machine's ${cores} cores: threads will wait on each other at every barrier`);
   const stepsPerEpoch = Math.ceil(data.train.n / batchSize);
   const stepLogEvery = extras.logSteps ? Math.max(1, Math.floor(extras.stepLogEvery ?? stepsPerEpoch)) : 0;
   const settingsKey = JSON.stringify({
@@ -184,7 +183,7 @@ export function planRun(model: RunOptions['model'], opts: ResolvedTrainOptions, 
     maxRows: Math.max(batchSize, 256), optimizerBuffers: stateBuffers(opts.optimizer),
     splitRows: [data.train.n, data.validation?.n ?? 0, data.test?.n ?? 0],
   };
-  return { spec, threads, kernel, batchSize, stepsPerEpoch, stepLogEvery, settingsKey, settings, memory, warnings };
+  return { spec, threads: threadPlan.threads, threadPlan, kernel, batchSize, stepsPerEpoch, stepLogEvery, settingsKey, settings, memory, warnings };
 }
 
 /** Where the weights come from: the seeded initializer (and any explicit layer weights), or a checkpoint. */
@@ -463,7 +462,7 @@ export async function finishRun(run: Run): Promise<TrainResult> {
   });
   return {
     model, history: run.history, stopReason: run.stopReason, ...(bestEpoch ? { bestEpoch } : {}), ...(validation ? { validation } : {}),
-    ...(test ? { test } : {}), options: opts, threads: plan.threads, kernel: plan.kernel, warnings: plan.warnings, position: run.position,
+    ...(test ? { test } : {}), options: opts, threads: plan.threads, threadPlan: plan.threadPlan, kernel: plan.kernel, warnings: plan.warnings, position: run.position,
   };
 }
 
