@@ -35,6 +35,8 @@ export interface SharedViews {
   readonly cells: Float64Array;
   readonly layout: ParamLayout;
   readonly ws: Workspace<Float32Array>;
+  /** The two input buffers ws.input alternates between: step g's rows are in inputs[g & 1]. */
+  readonly inputs: readonly [Float32Array, Float32Array];
   readonly optState: Float32Array[];
   /** One Σg² cell per unit block (fixed blocks: the norm's summation order never changes). */
   readonly normCells: Float64Array;
@@ -53,6 +55,7 @@ export function layoutShared(buffer: ArrayBufferLike | undefined, input: PlanInp
   const cells = arena.f64(CELLS);
   const layout = paramLayout(input.spec);
   const ws = allocateWorkspace(arena, input.spec, layout, input.maxRows, input.targetKind, input.rule) as Workspace<Float32Array>;
+  const inputs = [ws.input, arena.f32(input.maxRows * input.spec.inputs)] as const;
   const optState: Float32Array[] = [];
   for (let i = 0; i < input.optimizerBuffers; i++) optState.push(arena.f32(layout.size));
   const normCells = arena.f64(unitBlocks(layout).length);
@@ -66,7 +69,7 @@ export function layoutShared(buffer: ArrayBufferLike | undefined, input: PlanInp
   const splits = [split(input.splitRows[0]), split(input.splitRows[1]), split(input.splitRows[2])] as const;
   const perm = arena.i32(input.splitRows[0]);
   const evalOut = arena.f32(Math.max(...input.splitRows) * outputs);
-  return { views: { ctl, cells, layout, ws, optState, normCells, splits, perm, evalOut }, bytes: arena.used };
+  return { views: { ctl, cells, layout, ws, inputs, optState, normCells, splits, perm, evalOut }, bytes: arena.used };
 }
 
 /** The size of the shared memory for `input`: the bytes the plan lays out, and the whole 64 KiB pages allocated for them. */

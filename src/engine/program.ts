@@ -98,12 +98,14 @@ export function batchRows(settings: RunSettings, step: number): number {
  * Run steps [from, to) of `epoch`. Returns the number of steps completed: fewer than
  * asked when a stop was requested or the loss diverged (kHalt says which).
  *
- * Barriers, and what each guards (without clipping, three per step):
- *   rows     every input row gathered before layer 0's forward reads all of them;
+ * Barriers, and what each guards (without clipping, three per step, plus one per command):
+ *   (rows    first step of a command only: every input row gathered before layer 0's
+ *            forward reads all of them; later steps' rows were gathered before `update`;)
  *   layer 0  all of layer 0's outputs before any thread's rows go through the layers above;
  *   deltas   every row's deltas before the gradient sums over all rows (serial: the loss);
  *   (norm    with clipping only: every block's norm before any update is scaled;)
- *   update   every parameter and Wᵀ column updated before the next step's forward.
+ *   update   every parameter and Wᵀ column updated, and the next step's rows gathered,
+ *            before the next step's forward.
  */
 export function runTrainSteps(ctx: ThreadContext, epoch: number, from: number, to: number): number {
   const { views, settings, phases: p, position: pos } = ctx;
@@ -129,8 +131,11 @@ export function runTrainSteps(ctx: ThreadContext, epoch: number, from: number, t
     // lines never move between cores (the input rows, a quarter of that size, do instead).
     const r0 = rowStart(B, ctx.threads, ctx.rank);
     const r1 = rowStart(B, ctx.threads, ctx.rank + 1);
-    p.gather(ctx, step * settings.batchSize, r0, r1);
-    p.meet(ctx, T_WAIT_ROWS);
+    views.ws.input = views.inputs[(t - 1) & 1];
+    if (step === from) {
+      p.gather(ctx, step, t - 1);
+      p.meet(ctx, T_WAIT_ROWS);
+    }
     p.firstLayer(ctx, B);
     p.meet(ctx, T_WAIT_ROWS);
     p.rows(ctx, r0, r1, B);
@@ -162,6 +167,11 @@ export function runTrainSteps(ctx: ThreadContext, epoch: number, from: number, t
         p.transpose(ctx, i);
       }
     }
+    // This thread's rows of the next step, into the other input buffer: this step reads only
+    // its own buffer, and the next reads the other after the barrier below. One barrier a
+    // step fewer than gathering at the top of each step. Labels need no second buffer: they
+    // are read only by the thread that owns their row, before the deltas barrier.
+    if (step + 1 < to) p.gather(ctx, step + 1, t);
     p.meet(ctx, T_WAIT_UPDATE, afterUpdate);
     if (Atomics.load(ctl, kHalt) !== HALT_NONE) return step + 1 - from;
   }
@@ -179,7 +189,8 @@ function stepLearningRate(ctx: ThreadContext, step: number, epoch: number): numb
 
 /** One step's work, phase by phase; `meet` is a barrier whose `serial` runs once, in the last thread to arrive. */
 export interface StepPhases {
-  gather(ctx: ThreadContext, start: number, r0: number, r1: number): void;
+  /** This thread's rows of step `step` of the epoch (global step `global`) into inputs[global & 1]. */
+  gather(ctx: ThreadContext, step: number, global: number): void;
   firstLayer(ctx: ThreadContext, B: number): void;
   rows(ctx: ThreadContext, r0: number, r1: number, B: number): void;
   /** The i-th of this thread's blocks: its gradient, summed over all B rows. */
@@ -235,7 +246,7 @@ function timedPhases(clock: StepClock): StepPhases {
   };
   const serials = new Map([afterRows, afterNorms, afterUpdate].map((s) => [s, timedSerial(s)]));
   return {
-    gather(ctx, start, r0, r1) { p.gather(ctx, start, r0, r1); clock.lap(T_GATHER); },
+    gather(ctx, step, global) { p.gather(ctx, step, global); clock.lap(T_GATHER); },
     firstLayer(ctx, B) { p.firstLayer(ctx, B); clock.lap(T_ROWS); },
     rows(ctx, r0, r1, B) { p.rows(ctx, r0, r1, B); clock.lap(T_ROWS); },
     reduce(ctx, i, B) { p.reduce(ctx, i, B); clock.lap(T_REDUCE); },
@@ -250,15 +261,20 @@ function timedPhases(clock: StepClock): StepPhases {
   };
 }
 
-/** Copy rows [r0, r1) of the batch that starts at `start` in this epoch's order into the workspace. */
-function gatherTrainRows(ctx: ThreadContext, start: number, r0: number, r1: number): void {
-  const { ws, perm, splits } = ctx.views;
+/** Copy this thread's rows of a step's batch, in this epoch's order, into the step's input buffer and targets. */
+function gatherTrainRows(ctx: ThreadContext, step: number, global: number): void {
+  const { ws, perm, splits, inputs } = ctx.views;
+  const B = batchRows(ctx.settings, step);
+  const r0 = rowStart(B, ctx.threads, ctx.rank);
+  const r1 = rowStart(B, ctx.threads, ctx.rank + 1);
+  const start = step * ctx.settings.batchSize;
+  const input = inputs[global & 1];
   const train = splits[0];
   const d = ws.spec.inputs;
   const t = ws.targets;
   for (let r = r0; r < r1; r++) {
     const src = perm[start + r]!;
-    ws.input.set(train.x.subarray(src * d, src * d + d), r * d);
+    input.set(train.x.subarray(src * d, src * d + d), r * d);
     if (t.kind === 'class') t.labels[r] = (train.y as Int32Array)[src]!;
     else {
       const o = t.values.length / ws.maxRows;

@@ -32,8 +32,12 @@ export interface Workspace<F extends FloatArray = Float32Array> {
   readonly grads: F;
   /** Same layout as params; each W slot holds that layer's Wᵀ (IN, OUT) for the forward kernel. */
   readonly paramsT: F;
-  /** (maxRows, inputs): the batch's input rows, gathered. */
-  readonly input: F;
+  /**
+   * (maxRows, inputs): the batch's input rows, gathered. Not readonly: the engine points it
+   * at one of two buffers each step, so that the next step's rows can be gathered while
+   * this step's are still being read (engine/program.ts).
+   */
+  input: F;
   /** Per layer (maxRows, units): pre-activations z and outputs a. */
   readonly z: F[];
   readonly a: F[];
