@@ -4,7 +4,7 @@
 // MNIST net gives every thread rows, layer-0 units and unit blocks to reduce and update.
 
 import { describe, expect, it } from 'vitest';
-import { assignBlocks, rowRange, unitBlocks } from '../src/engine/partition.ts';
+import { assignBlocks, MAX_RUN_WEIGHTS, rowRange, unitBlocks, unitRuns } from '../src/engine/partition.ts';
 import { MIN_FLOPS_PER_THREAD, planThreads, stepWork } from '../src/engine/threads.ts';
 import { paramLayout } from '../src/model/layout.ts';
 import type { ModelSpec } from '../src/model/spec.ts';
@@ -37,6 +37,33 @@ describe('work split at many threads', () => {
     expect(Math.max(...loads)).toBe(16 * 786 + 16 * 258);
     expect(owned.filter((list) => list.some((b) => blocks[b]!.layer === 2)).length).toBe(1);
     expect(owned.findIndex((list) => list.some((b) => blocks[b]!.layer === 2))).toBeGreaterThanOrEqual(8);
+  });
+
+  it('a thread\'s adjacent blocks of a layer merge into runs of at most MAX_RUN_WEIGHTS weights, each block in one run', () => {
+    const layout = paramLayout(mnist);
+    const blocks = unitBlocks(layout);
+    const one = unitRuns(blocks, assignBlocks(blocks, 1)[0]!, layout);
+    // Layer 0: 32 units × 784 inputs = 25,088 weights fit, 48 × 784 do not: 8 runs of 2 blocks.
+    // Layer 1: 128 × 256 = 32,768, exactly the cap: one run. Layer 2: one block.
+    expect(one.map((r) => [r.layer, r.j0, r.j1])).toEqual([
+      ...Array.from({ length: 8 }, (_, k) => [0, 32 * k, 32 * k + 32]), [1, 0, 128], [2, 0, 10],
+    ]);
+    for (const threads of [1, 2, 3, 16]) {
+      const owned = assignBlocks(blocks, threads);
+      const covered: number[] = [];
+      owned.forEach((mine) => {
+        for (const run of unitRuns(blocks, mine, layout)) {
+          expect(run.blocks.map((b) => blocks[b]!.layer).every((l) => l === run.layer)).toBe(true);
+          expect(blocks[run.blocks[0]!]!.j0).toBe(run.j0);
+          expect(blocks[run.blocks[run.blocks.length - 1]!]!.j1).toBe(run.j1);
+          if (run.blocks.length > 1) expect((run.j1 - run.j0) * layout.layers[run.layer]!.inputs).toBeLessThanOrEqual(MAX_RUN_WEIGHTS);
+          covered.push(...run.blocks);
+        }
+      });
+      expect(covered.sort((a, b) => a - b)).toEqual(blocks.map((_, i) => i));
+    }
+    const small = paramLayout(tabular);
+    expect(unitRuns(unitBlocks(small), assignBlocks(unitBlocks(small), 1)[0]!, small).map((r) => [r.layer, r.j0, r.j1])).toEqual([[0, 0, 128], [1, 0, 64], [2, 0, 26]]);
   });
 
   it('row splits cover the batch in order, on 8-row groups when each thread gets one, else smaller', () => {

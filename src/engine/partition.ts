@@ -65,6 +65,44 @@ export function assignBlocks(blocks: readonly UnitBlock[], threads: number): num
   return owned;
 }
 
+/** Consecutive blocks of one layer owned by one thread, merged for phases 2 and 3. */
+export interface UnitRun {
+  readonly layer: number;
+  readonly j0: number;
+  readonly j1: number;
+  /** Indices into the model's blocks: the gradient norms are still summed block by block. */
+  readonly blocks: readonly number[];
+}
+
+/**
+ * Weights per run at most (128 KiB of float32 gradients): a run's gradient is summed, then
+ * updated, then transposed, and should still be in the core's L2 cache for the last two.
+ */
+export const MAX_RUN_WEIGHTS = 32 * 1024;
+
+/**
+ * A thread's blocks (`mine`, in order) merged into runs of adjacent units of one layer, so
+ * that phases 2 and 3 call each kernel once per run instead of once per 16-unit block: on a
+ * small net the calls, not the arithmetic, are most of a step. The bits do not change: every
+ * gradient element is the same fixed-order sum over rows whatever unit range it is computed
+ * in, and the update and the transpose work element by element.
+ */
+export function unitRuns(blocks: readonly UnitBlock[], mine: readonly number[], layout: ParamLayout): UnitRun[] {
+  const runs: { layer: number; j0: number; j1: number; blocks: number[] }[] = [];
+  for (const b of mine) {
+    const blk = blocks[b]!;
+    const last = runs[runs.length - 1];
+    const inputs = layout.layers[blk.layer]!.inputs;
+    if (last && last.layer === blk.layer && last.j1 === blk.j0 && (blk.j1 - last.j0) * inputs <= MAX_RUN_WEIGHTS) {
+      last.j1 = blk.j1;
+      last.blocks.push(b);
+    } else {
+      runs.push({ layer: blk.layer, j0: blk.j0, j1: blk.j1, blocks: [b] });
+    }
+  }
+  return runs;
+}
+
 /**
  * Rows [r0, r1) of a batch of B rows for one rank. Splits fall on multiples of 8 rows when
  * every rank still gets a group of 8: whole SIMD tiles (4 rows), and for the common layer

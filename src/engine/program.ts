@@ -11,7 +11,7 @@ import { view } from '../model/layout.ts';
 import { applyRule, clipScale, updateRule, type OptimizerConfig } from '../optim/optimizers.ts';
 import { learningRateAt, type Schedule, type SchedulePosition } from '../optim/schedules.ts';
 import type { Barrier } from './barrier.ts';
-import { assignBlocks, rowRange, rowStart, unitBlocks, type UnitBlock } from './partition.ts';
+import { assignBlocks, rowRange, rowStart, unitBlocks, unitRuns, type UnitBlock, type UnitRun } from './partition.ts';
 import {
   cDivergedLoss, cEpochCorrect, cEpochLossSum, cEpochRows, cGradScale, cLastLoss, cLastLr, cPlateauScale,
   HALT_DIVERGED, HALT_NONE, HALT_STOP, kHalt, kHaltStep, kStep, kStopRequest,
@@ -59,10 +59,10 @@ export interface ThreadContext {
   readonly barrier: Barrier;
   readonly settings: RunSettings;
   readonly blocks: readonly UnitBlock[];
-  /** Indices into `blocks`: the units this thread reduces and updates. */
-  readonly myBlocks: readonly number[];
+  /** The units this thread reduces and updates: its blocks, merged into runs of adjacent units. */
+  readonly myRuns: readonly UnitRun[];
   readonly position: StepPosition;
-  /** Parameter index ranges [lo, hi) of each of this thread's blocks, computed once (no allocation per step). */
+  /** Parameter index ranges [lo, hi) of each of this thread's runs, computed once (no allocation per step). */
   readonly myRanges: readonly (readonly [number, number])[][];
   /** This thread's units of layer 0, [u0, u1): its blocks there are contiguous (assignBlocks). */
   readonly firstUnits: readonly [number, number];
@@ -78,12 +78,13 @@ export function threadContext(
 ): ThreadContext {
   const blocks = unitBlocks(views.layout);
   const myBlocks = assignBlocks(blocks, threads)[rank]!;
-  const myRanges = myBlocks.map((b) => unitParamRanges(views.layout, blocks[b]!.layer, blocks[b]!.j0, blocks[b]!.j1));
+  const myRuns = unitRuns(blocks, myBlocks, views.layout);
+  const myRanges = myRuns.map((r) => unitParamRanges(views.layout, r.layer, r.j0, r.j1));
   const first = myBlocks.map((b) => blocks[b]!).filter((b) => b.layer === 0);
   const firstUnits: [number, number] = first.length === 0 ? [0, 0] : [first[0]!.j0, first[first.length - 1]!.j1];
   const clock = settings.timing && rank < TIMING_RANKS ? new StepClock(views.cells, timingCell(rank, 0)) : undefined;
   return {
-    views, kernel, rank, threads, barrier, settings, blocks, myBlocks, myRanges, firstUnits,
+    views, kernel, rank, threads, barrier, settings, blocks, myRuns, myRanges, firstUnits,
     position: { step: 0, epoch: 0, local: 0, to: 0, rows: 0, lr: 0, wantNorms: false },
     phases: clock ? timedPhases(clock) : plainPhases, clock,
     schedulePosition: { step: 0, epoch: 0, stepsPerEpoch: settings.stepsPerEpoch, totalSteps: settings.totalSteps },
@@ -145,11 +146,11 @@ export function runTrainSteps(ctx: ThreadContext, epoch: number, from: number, t
     // Phases 2 and 3: this thread's units, gradients summed over every row of the batch, then
     // the optimizer on the same units and a refresh of their transposed copy. Nothing read in
     // phase 2 (activations, deltas) is written in phase 3 (parameters, Wᵀ, optimizer state),
-    // so without clipping, which needs every block's gradient first, each block is updated as
-    // soon as its gradient is summed, while that gradient is still in this core's cache.
+    // so without clipping, which needs every block's gradient first, each run of blocks is updated
+    // as soon as its gradient is summed, while that gradient is still in this core's cache.
     pos.lr = stepLearningRate(ctx, t - 1, epoch);
     pos.wantNorms = clipping || (settings.normEvery > 0 && t % settings.normEvery === 0) || step === settings.stepsPerEpoch - 1;
-    const mine = ctx.myBlocks.length;
+    const mine = ctx.myRuns.length;
     for (let i = 0; i < mine; i++) {
       p.reduce(ctx, i, B);
       if (pos.wantNorms) p.norm(ctx, i);
@@ -193,8 +194,9 @@ export interface StepPhases {
   gather(ctx: ThreadContext, step: number, global: number): void;
   firstLayer(ctx: ThreadContext, B: number): void;
   rows(ctx: ThreadContext, r0: number, r1: number, B: number): void;
-  /** The i-th of this thread's blocks: its gradient, summed over all B rows. */
+  /** The i-th of this thread's runs: its gradient, summed over all B rows. */
   reduce(ctx: ThreadContext, i: number, B: number): void;
+  /** Σg² of each block of the i-th run, in its norm cell. */
   norm(ctx: ThreadContext, i: number): void;
   update(ctx: ThreadContext, i: number, gradScale: number): void;
   transpose(ctx: ThreadContext, i: number): void;
@@ -212,19 +214,21 @@ const plainPhases: StepPhases = {
     backwardRows(ctx.views.ws, ctx.kernel, r0, r1, B);
   },
   reduce(ctx, i, B) {
-    const blk = ctx.blocks[ctx.myBlocks[i]!]!;
-    paramGradsUnits(ctx.views.ws, ctx.kernel, B, blk.layer, blk.j0, blk.j1);
+    const run = ctx.myRuns[i]!;
+    paramGradsUnits(ctx.views.ws, ctx.kernel, B, run.layer, run.j0, run.j1);
   },
   norm(ctx, i) {
-    const b = ctx.myBlocks[i]!;
-    const blk = ctx.blocks[b]!;
-    ctx.views.normCells[b] = gradSumSqUnits(ctx.views.ws, blk.layer, blk.j0, blk.j1);
+    const run = ctx.myRuns[i]!;
+    for (const b of run.blocks) {
+      const blk = ctx.blocks[b]!;
+      ctx.views.normCells[b] = gradSumSqUnits(ctx.views.ws, blk.layer, blk.j0, blk.j1);
+    }
   },
   update: updateBlock,
   transpose(ctx, i) {
     if (fusedUpdate(ctx.kernel)) return;
-    const blk = ctx.blocks[ctx.myBlocks[i]!]!;
-    refreshTransposed(ctx.views.ws, ctx.kernel, blk.layer, blk.j0, blk.j1);
+    const run = ctx.myRuns[i]!;
+    refreshTransposed(ctx.views.ws, ctx.kernel, run.layer, run.j0, run.j1);
   },
   meet(ctx, _slot, serial) {
     ctx.barrier.wait(serial, ctx);
@@ -284,7 +288,7 @@ function gatherTrainRows(ctx: ThreadContext, step: number, global: number): void
 }
 
 /**
- * Phase 3 for the i-th of this thread's blocks: the optimizer on its parameters. A kernel with
+ * Phase 3 for the i-th of this thread's runs: the optimizer on its parameters. A kernel with
  * the fused update (wasm) also writes the weights' Wᵀ columns in the same call, so the
  * transpose phase has nothing left to do; the others run applyRule here and transposeUnits
  * there. Both give applyRule's bits.
@@ -295,12 +299,12 @@ function updateBlock(ctx: ThreadContext, i: number, gradScale: number): void {
   const rule = ruleFor(settings.optimizer, ctx.position.lr, ctx.position.step + 1, gradScale);
   const ranges = ctx.myRanges[i]!;
   if (fusedUpdate(kernel)) {
-    // ranges[0] is the block's weights (unitParamRanges), the rest its biases and slopes.
-    const blk = ctx.blocks[ctx.myBlocks[i]!]!;
-    const s = ws.layout.layers[blk.layer]!;
+    // ranges[0] is the run's weights (unitParamRanges), the rest its biases and slopes.
+    const run = ctx.myRuns[i]!;
+    const s = ws.layout.layers[run.layer]!;
     const tensor = (a: Float32Array | undefined) => (a === undefined ? undefined : view(a, s.w));
     kernel.updateUnits!(rule, view(ws.params, s.w), view(ws.grads, s.w), tensor(optState[0]), tensor(optState[1]),
-      view(ws.paramsT, s.w), s.inputs, s.units, blk.j0, blk.j1);
+      view(ws.paramsT, s.w), s.inputs, s.units, run.j0, run.j1);
     for (let r = 1; r < ranges.length; r++) kernel.update!(rule, ws.params, ws.grads, optState[0], optState[1], ranges[r]![0], ranges[r]![1]);
     return;
   }
