@@ -109,11 +109,20 @@ export function sigmoid(x: number): number {
   return e / (1 + e);
 }
 
+/** float64 exponentials of one softmax row, kept between the sum and the division (one Math.exp per value). */
+let expScratch = new Float64Array(64);
+
 /** Stable softmax of one row (subtract the max; logits of ±1e4 stay finite). */
 export function softmaxRow(out: FloatArray, z: FloatArray, offset: number, units: number): void {
+  if (expScratch.length < units) expScratch = new Float64Array(units);
+  const e = expScratch;
   let max = -Infinity;
   for (let j = 0; j < units; j++) if (z[offset + j]! > max) max = z[offset + j]!;
   let sum = 0;
-  for (let j = 0; j < units; j++) sum += Math.exp(z[offset + j]! - max);
-  for (let j = 0; j < units; j++) out[offset + j] = Math.exp(z[offset + j]! - max) / sum;
+  for (let j = 0; j < units; j++) {
+    const v = Math.exp(z[offset + j]! - max);
+    e[j] = v;
+    sum += v;
+  }
+  for (let j = 0; j < units; j++) out[offset + j] = e[j]! / sum;
 }

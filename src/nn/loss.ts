@@ -73,10 +73,21 @@ export function rowLoss(loss: LossName, z: FloatArray, y: FloatArray, targets: T
       return sum;
     case 'cross_entropy': {
       let max = -Infinity;
-      for (let j = 0; j < units; j++) if (z[o + j]! > max) max = z[o + j]!;
+      let finite = true;
+      for (let j = 0; j < units; j++) {
+        const v = z[o + j]!;
+        if (v > max) max = v;
+        if (v - v !== 0) finite = false;
+      }
       let s = 0;
       for (let j = 0; j < units; j++) s += Math.exp(z[o + j]! - max);
       const lse = max + Math.log(s);
+      if (targets.kind === 'class' && units > 1 && coding.low === 0 && finite) {
+        // One-hot targets: every other term of the sum below is 0·(finite) = ±0, which leaves
+        // the sum as it is, so this is the sum's exact value with one term instead of `units`.
+        const c = targets.labels[r]!;
+        if (c >= 0 && c < units) return 0 - (z[o + c]! - lse);
+      }
       for (let j = 0; j < units; j++) sum -= targetValue(targets, coding, r, j, units) * (z[o + j]! - lse);
       return sum;
     }
@@ -113,6 +124,15 @@ export function outputLossAndGrad(
     // Error signal straight on z: (p − t) for the fused losses, (y − t) for the
     // perceptron, (z − t) for adaline.
     const out = info.rule === 'adaline' ? z : y;
+    if (targets.kind === 'class' && units > 1) {
+      // targetValue's numbers, without a call per value: 1 for the row's class, `low` elsewhere.
+      const low = info.coding.low;
+      for (let r = r0; r < r1; r++) {
+        const c = targets.labels[r]!;
+        for (let j = 0, i = r * units; j < units; j++, i++) dz[i] = (out[i]! - (j === c ? 1 : low)) * scale;
+      }
+      return;
+    }
     for (let r = r0; r < r1; r++)
       for (let j = 0; j < units; j++) {
         const i = r * units + j;
