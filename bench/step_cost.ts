@@ -6,16 +6,16 @@
 //
 // Each round, interleaved: (a) the engine as train() runs it (planRun, startEngine, one
 // engine.train command per epoch, in-process on one thread), µs per step = the epoch's wall
-// time / its steps, median over the epochs after the first; (b) the same step's kernel
-// calls alone, back to back on the same workspace and wasm kernel — forward and backward
-// for all rows, each layer's dW and db, one SGD update over every parameter, each layer's
-// Wᵀ — with nothing between them, over as many steps as an epoch. (a) − (b) is the part of a
-// step outside the kernels: gathering rows, the engine's loop, barriers, bookkeeping, and
-// the calls' own JS. Medians over rounds.
+// time / its steps, median over the epochs after the first; (b) the same step's wasm kernel
+// calls alone, back to back on the same workspace — each layer's forward product (ReLU
+// fused), dX (ReLU mask fused) and dW with db, one SGD update over every parameter, each
+// layer's Wᵀ — with nothing between them, over as many steps as an epoch. (a) − (b) is the
+// part of a step outside the kernels: gathering rows, the softmax and the loss (JS), the
+// engine's loop, barriers, bookkeeping, and the calls' own JS. Medians over rounds.
 
 import { blobs } from '../src/data/synthetic.ts';
 import { createKernel } from '../src/kernels/select.ts';
-import { backwardRows, forwardRows, paramGradsUnits, refreshAllTransposed } from '../src/nn/mlp.ts';
+import { view } from '../src/model/layout.ts';
 import { createRng } from '../src/rng.ts';
 import { parseTrainOptions } from '../src/options/parse.ts';
 import type { TrainOptions } from '../src/options/schema.ts';
@@ -64,12 +64,24 @@ async function main(): Promise<void> {
       stepUs.push(median(perStep));
       // The kernels alone, on the last batch the engine gathered (the same shapes and sizes).
       const size = ws.layout.size;
+      const L = layers.length;
+      const slots = ws.layout.layers;
       const replay = () => {
-        forwardRows(ws, kernel, 0, batch);
-        backwardRows(ws, kernel, 0, batch, batch);
-        for (let l = 0; l < layers.length; l++) paramGradsUnits(ws, kernel, batch, l, 0, layers[l]!.units);
-        kernel.sgdUpdate!(ws.params, ws.grads, undefined, 0, size, 1e-9, 1, 0, 0, 0);
-        refreshAllTransposed(ws, kernel);
+        for (let l = 0; l < L; l++) {
+          const s = slots[l]!;
+          const relu = layers[l]!.activation === 'relu';
+          kernel.linearForward(ws.z[l]!, l === 0 ? ws.input : ws.a[l - 1]!, view(ws.paramsT, s.w), view(ws.params, s.b), batch, s.inputs, s.units, relu ? ws.a[l] : undefined);
+        }
+        for (let l = L - 1; l >= 1; l--) {
+          const s = slots[l]!;
+          kernel.linearBackwardInput(ws.delta[l - 1]!, ws.delta[l]!, view(ws.params, s.w), batch, s.inputs, s.units, ws.z[l - 1]);
+        }
+        for (let l = 0; l < L; l++) {
+          const s = slots[l]!;
+          kernel.linearBackwardWeights(view(ws.grads, s.w), view(ws.grads, s.b), ws.delta[l]!, l === 0 ? ws.input : ws.a[l - 1]!, batch, s.inputs, s.units, 0, s.units);
+        }
+        kernel.sgdUpdate!(ws.params, ws.grads, undefined, 0, size, 0, 1, 0, 0, 0);
+        for (let l = 0; l < L; l++) kernel.transposeUnits(view(ws.paramsT, slots[l]!.w), view(ws.params, slots[l]!.w), slots[l]!.inputs, slots[l]!.units, 0, slots[l]!.units);
       };
       for (let i = 0; i < steps; i++) replay(); // warm
       const t0 = performance.now();
