@@ -49,25 +49,69 @@ interface Runner {
 export class Engine {
   readonly views: SharedViews;
   readonly memory: WebAssembly.Memory;
-  readonly threads: number;
-  private readonly runner: Runner;
+  private runner: Runner;
+  private pool: Runner | undefined;
+  private solo: InProcessRunner | undefined;
 
-  private constructor(memory: WebAssembly.Memory, views: SharedViews, threads: number, runner: Runner) {
+  private constructor(memory: WebAssembly.Memory, views: SharedViews, private readonly options: EngineOptions, runner: Runner) {
     this.memory = memory;
     this.views = views;
-    this.threads = threads;
     this.runner = runner;
+    if (options.threads > 1) this.pool = runner;
+    else this.solo = runner as InProcessRunner;
   }
 
   /** Allocate the shared memory; the caller fills data and parameters, then calls start(). */
   static async create(options: EngineOptions): Promise<Engine> {
     const { memory, views } = createSharedMemory(options.plan);
     views.cells[cPlateauScale] = 1;
-    const runner =
-      options.threads === 1
-        ? new InProcessRunner(threadContext(views, createKernel(options.kernel, memory), 0, 1, soloBarrier, options.settings))
-        : await PoolRunner.start(memory, views, options);
-    return new Engine(memory, views, options.threads, runner);
+    const runner = options.threads === 1 ? soloRunner(memory, views, options) : await PoolRunner.start(memory, views, options);
+    return new Engine(memory, views, options, runner);
+  }
+
+  /** Threads the commands run on: the pool's, or 1 once the run has gone in-process (useOneThread). */
+  get threads(): number {
+    return this.runner === this.pool ? this.options.threads : 1;
+  }
+
+  /**
+   * Wall milliseconds per step of steps [0, steps) of epoch 0, on the pool or (`alone`) on
+   * this thread in-process. For choosing the thread count: it changes the weights and
+   * optimizer state, so the caller saves and restores them (saveState).
+   */
+  async timeSteps(steps: number, alone: boolean): Promise<number> {
+    const previous = this.runner;
+    if (alone) this.runner = (this.solo ??= soloRunner(this.memory, this.views, this.options));
+    try {
+      const t0 = performance.now();
+      const result = await this.train(0, 0, steps);
+      return (performance.now() - t0) / Math.max(1, result.steps);
+    } finally {
+      this.runner = previous;
+    }
+  }
+
+  /** A copy of what steps change (weights, optimizer state, the loss totals); calling the result puts it back. */
+  saveState(): () => void {
+    const { ws, optState, cells } = this.views;
+    const params = ws.params.slice();
+    const opt = optState.map((s) => s.slice());
+    const saved = cells.slice();
+    return () => {
+      ws.params.set(params);
+      opt.forEach((s, i) => optState[i]!.set(s));
+      cells.set(saved);
+      this.syncParams();
+    };
+  }
+
+  /** Run every later command on this thread alone and shut the pool down (its threads did not pay). */
+  async useOneThread(): Promise<void> {
+    if (!this.pool || this.runner !== this.pool) return;
+    this.runner = (this.solo ??= soloRunner(this.memory, this.views, this.options));
+    const pool = this.pool;
+    this.pool = undefined;
+    await pool.close();
   }
 
   /** Call after writing parameters into views.ws.params: rebuilds the transposed weights. */
@@ -115,8 +159,12 @@ export class Engine {
   }
 
   async close(): Promise<void> {
-    await this.runner.close();
+    await this.pool?.close();
   }
+}
+
+function soloRunner(memory: WebAssembly.Memory, views: SharedViews, options: EngineOptions): InProcessRunner {
+  return new InProcessRunner(threadContext(views, createKernel(options.kernel, memory), 0, 1, soloBarrier, options.settings));
 }
 
 class InProcessRunner implements Runner {

@@ -3,11 +3,14 @@
 // a thread pays for itself only when its share of a step's work is larger than what
 // the step's barriers cost it. The plan reads the step's work — FLOPs, rows per thread,
 // layer-0 unit blocks per thread — and takes the most threads for which every thread
-// still gets a worthwhile share; it never takes more threads than cores.
+// still gets a worthwhile share; it never takes more threads than cores. Then, for a run
+// long enough to afford it, the first steps are timed on those threads and on one, and the
+// faster is kept (tuneThreads).
 
-import type { ModelSpec } from '../model/spec.ts';
-import { unitBlocks } from './partition.ts';
 import { paramLayout } from '../model/layout.ts';
+import type { ModelSpec } from '../model/spec.ts';
+import type { Engine } from './engine.ts';
+import { unitBlocks } from './partition.ts';
 
 /** What one training step asks of the threads. */
 export interface StepWork {
@@ -62,4 +65,53 @@ export function planThreads(work: StepWork, cores: number): ThreadPlan {
   if (work.firstLayerBlocks < cores && threads === work.firstLayerBlocks) limits.push(`the first layer has ${work.firstLayerBlocks} unit block(s) to share`);
   const why = threads === cores ? `one per core (${cores})` : `not ${cores} (one per core): ${limits.join('; ')}`;
   return { threads, reason: `threads auto: ${threads} — ${mflops} MFLOP a step, ${per}; ${why}` };
+}
+
+/** Milliseconds of steps each candidate runs per timed round: long enough to see past a barrier's noise. */
+export const TRIAL_MS = 40;
+/** The trial may cost at most this share of the run's expected time; shorter runs keep the plan untimed. */
+export const TRIAL_SHARE = 0.05;
+/** More threads are kept only when they are at least this much faster than one (one is the safe choice). */
+export const TRIAL_MARGIN = 0.95;
+
+/**
+ * Time the first steps on the planned threads and on this thread alone, interleaved, and
+ * keep the faster. The plan reads the step's work but not what else the machine is doing
+ * (other processes on the cores turn every barrier into a wait for a descheduled thread).
+ * Same bits either way: the trial's steps are undone (saveState) and the run starts at step 0.
+ */
+export async function tuneThreads(engine: Engine, plan: ThreadPlan, stepsPerEpoch: number, totalSteps: number): Promise<ThreadPlan> {
+  if (plan.threads === 1 || engine.threads === 1) return plan;
+  const perm = engine.views.perm;
+  for (let i = 0; i < perm.length; i++) perm[i] = i;
+  const restore = engine.saveState();
+  try {
+    const warm = Math.min(stepsPerEpoch, 4);
+    const estimate = Math.max(await engine.timeSteps(warm, true), await engine.timeSteps(warm, false));
+    const steps = Math.max(3, Math.min(stepsPerEpoch, Math.round(TRIAL_MS / estimate)));
+    const rounds = 3;
+    if (2 * rounds * steps * estimate > TRIAL_SHARE * totalSteps * estimate) {
+      return { threads: plan.threads, reason: `${plan.reason}; not timed (the run is too short to pay for a trial)` };
+    }
+    const one: number[] = [];
+    const many: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      one.push(await engine.timeSteps(steps, true));
+      many.push(await engine.timeSteps(steps, false));
+    }
+    const t1 = median(one);
+    const tn = median(many);
+    const timed = `timed ${steps} steps ×${rounds}: ${t1.toFixed(2)} ms a step on 1 thread, ${tn.toFixed(2)} on ${plan.threads}`;
+    if (tn <= TRIAL_MARGIN * t1) return { threads: plan.threads, reason: `${plan.reason}; ${timed}: kept ${plan.threads}` };
+    await engine.useOneThread();
+    return { threads: 1, reason: `${plan.reason}; ${timed}: 1 thread is as fast or faster here, so 1` };
+  } finally {
+    restore();
+  }
+}
+
+function median(values: readonly number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }

@@ -19,7 +19,7 @@ import { ConfigError, TrainingError } from '../errors.ts';
 import { Engine } from '../engine/engine.ts';
 import { cDivergedLoss, cEpochCorrect, cEpochLossSum, cEpochRows, cLastLoss, cLastLr, cPlateauScale, HALT_DIVERGED } from '../engine/control.ts';
 import { unitBlocks } from '../engine/partition.ts';
-import { planThreads, stepWork, type ThreadPlan } from '../engine/threads.ts';
+import { planThreads, stepWork, tuneThreads, type ThreadPlan } from '../engine/threads.ts';
 import type { PlanInput } from '../engine/plan.ts';
 import type { RunSettings } from '../engine/program.ts';
 import { simdSupported } from '../kernels/select.ts';
@@ -482,7 +482,8 @@ export async function runTraining(options: RunOptions, hooks: TrainHooks = {}): 
   const stopOnSignal = () => engine.requestStop();
   hooks.signal?.addEventListener('abort', stopOnSignal);
   try {
-    const run = openRun(engine, plan, opts, data, hooks, resume, dataHash);
+    const threadPlan = opts.threads === 'auto' ? await tuneThreads(engine, plan.threadPlan, plan.stepsPerEpoch, plan.settings.totalSteps) : plan.threadPlan;
+    const run = openRun(engine, { ...plan, threads: threadPlan.threads, threadPlan }, opts, data, hooks, resume, dataHash);
     await runEpochs(run);
     return await finishRun(run);
   } finally {
