@@ -11,7 +11,7 @@ import type { TrainOptions } from '../src/options/schema.ts';
 import { beginEpoch, planRun, prepareData, startEngine } from '../src/train/train.ts';
 import { createRng } from '../src/rng.ts';
 import os from 'node:os';
-import { planThreads, stepWork, tuneThreads } from '../src/engine/threads.ts';
+import { planThreads, stepWork } from '../src/engine/threads.ts';
 
 const data = blobs({ n: 150, classes: 3, features: 6, spread: 0.5, seed: 9 });
 const options = (threads: number): TrainOptions => ({
@@ -78,8 +78,8 @@ describe('train() in steps', () => {
     const auto = await train(o);
     const spec = { inputs: 64, layers: o.model.layers, loss: 'cross_entropy' as const };
     const expected = planThreads(stepWork(spec, 128), os.availableParallelism());
-    // 2 steps an epoch, 2 epochs: too short a run to time a trial, so the plan stands.
-    expect(auto.threadPlan).toEqual(expected.threads === 1 ? expected : { threads: expected.threads, reason: `${expected.reason}; not timed (the run is too short to pay for a trial)` });
+    // 2 steps an epoch, 2 epochs: the run ends before the timing trial does, so the plan stands.
+    expect(auto.threadPlan).toEqual(expected.threads === 1 ? expected : { threads: expected.threads, reason: `${expected.reason}; the run ended before the timing trial did` });
     expect(auto.threads).toBe(expected.threads);
     expect(auto.options.threads).toBe('auto');
     const one = await train({ ...o, threads: 1 });
@@ -87,24 +87,24 @@ describe('train() in steps', () => {
     expect(bits(auto.model.params)).toEqual(bits(one.model.params));
   });
 
-  it('the timed trial keeps the faster of 1 and N threads, undoes its steps, and the run then gives train()\'s bits', async () => {
-    const o = options(2);
+  it('the timed trial runs the first steps alternately on 1 and N threads, keeps the faster, and gives train()\'s bits', async () => {
+    const o = { ...options(2), epochs: 4 };
     const { data: d, model, resume: _resume, ...opts } = parseTrainOptions(o);
     const prepared = prepareData(d, opts);
     const plan = planRun(model, opts, prepared);
     const engine = await startEngine(plan, prepared, { seed: opts.seed });
     try {
-      const before = engine.views.ws.params.slice();
-      const tuned = await tuneThreads(engine, { threads: 2, reason: 'planned 2' }, plan.stepsPerEpoch, 1e9);
-      expect(tuned.reason).toMatch(/^planned 2; timed \d+ steps ×3: [\d.]+ ms a step on 1 thread, [\d.]+ on 2: (kept 2|1 thread is as fast or faster here, so 1)$/);
-      expect(engine.threads).toBe(tuned.threads);
-      expect(bits(engine.views.ws.params)).toEqual(bits(before));
+      // Chunks of 2 steps (trialMs ≈ 0): 4 + 4 warm-up steps and 3 rounds of 2 + 2, 20 of the run's 28 steps.
+      engine.startThreadTrial({ threads: 2, reason: 'planned 2' }, 1e-6);
       const rng = createRng(opts.seed + 1);
       for (let epoch = 0; epoch < opts.epochs; epoch++) {
         beginEpoch(engine, rng);
-        await engine.train(epoch, 0, plan.stepsPerEpoch);
+        expect((await engine.train(epoch, 0, plan.stepsPerEpoch)).steps).toBe(plan.stepsPerEpoch);
       }
-      expect(bits(engine.views.ws.params)).toEqual(bits((await train(options(1))).model.params));
+      const chosen = engine.threadPlan!;
+      expect(chosen.reason).toMatch(/^planned 2; timed 3 chunks of 2 steps each way: [\d.]+ ms a step on 1 thread, [\d.]+ on 2: (kept 2|1 thread is as fast or faster here, so 1)$/);
+      expect(engine.threads).toBe(chosen.threads);
+      expect(bits(engine.views.ws.params)).toEqual(bits((await train({ ...options(1), epochs: 4 })).model.params));
     } finally {
       await engine.close();
     }

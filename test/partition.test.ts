@@ -5,7 +5,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { assignBlocks, MAX_RUN_WEIGHTS, rowRange, unitBlocks, unitRuns } from '../src/engine/partition.ts';
-import { MIN_FLOPS_PER_THREAD, planThreads, stepWork } from '../src/engine/threads.ts';
+import { MIN_FLOPS_PER_THREAD, planThreads, stepWork, ThreadTrial } from '../src/engine/threads.ts';
 import { paramLayout } from '../src/model/layout.ts';
 import type { ModelSpec } from '../src/model/spec.ts';
 
@@ -107,5 +107,28 @@ describe('threads "auto"', () => {
     const plan = planThreads(stepWork(narrow, 4096), 8);
     expect(plan.threads).toBe(2);
     expect(plan.reason).toContain('the first layer has 2 unit block(s) to share');
+  });
+
+  it('the timing trial alternates 1 thread and N, sizes its chunks from the warm-up, and keeps N only when 5 % faster', () => {
+    const run = (alone: number, many: number) => {
+      const trial = new ThreadTrial({ threads: 2, reason: 'plan' });
+      const seen: [boolean, number][] = [];
+      while (!trial.finished) {
+        const steps = trial.chunkSteps;
+        seen.push([trial.alone, steps]);
+        const perStep = trial.alone ? alone : many;
+        // Cut every chunk in two, as an epoch's end would: the halves add up to one chunk.
+        const half = Math.floor(steps / 2);
+        trial.record(half, half * perStep);
+        trial.record(steps - half, (steps - half) * perStep);
+      }
+      return { seen, plan: trial.decide() };
+    };
+    const fast = run(1, 0.6);
+    // Warm-up chunks of 4 steps; then 30 ms / max(1, 0.6) ms = 30 steps a chunk.
+    expect(fast.seen).toEqual([[true, 4], [false, 4], [true, 30], [false, 30], [true, 30], [false, 30], [true, 30], [false, 30]]);
+    expect(fast.plan).toEqual({ threads: 2, reason: 'plan; timed 3 chunks of 30 steps each way: 1.00 ms a step on 1 thread, 0.60 on 2: kept 2' });
+    expect(run(1, 0.96).plan).toEqual({ threads: 1, reason: 'plan; timed 3 chunks of 30 steps each way: 1.00 ms a step on 1 thread, 0.96 on 2: 1 thread is as fast or faster here, so 1' });
+    expect(run(0.01, 0.02).plan.threads).toBe(1);
   });
 });

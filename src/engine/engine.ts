@@ -20,6 +20,7 @@ import {
   kHalt, kHaltStep, kReady, kStep, kStopRequest,
 } from './control.ts';
 import { createSharedMemory, type PlanInput, type SharedViews } from './plan.ts';
+import { ThreadTrial, TRIAL_MS, type ThreadPlan } from './threads.ts';
 import { runEval, runTrainSteps, threadContext, type RunSettings, type ThreadContext } from './program.ts';
 
 export type KernelChoice = 'auto' | 'wasm' | 'js';
@@ -52,6 +53,8 @@ export class Engine {
   private runner: Runner;
   private pool: Runner | undefined;
   private solo: InProcessRunner | undefined;
+  private trial: ThreadTrial | undefined;
+  private chosen: ThreadPlan | undefined;
 
   private constructor(memory: WebAssembly.Memory, views: SharedViews, private readonly options: EngineOptions, runner: Runner) {
     this.memory = memory;
@@ -75,34 +78,18 @@ export class Engine {
   }
 
   /**
-   * Wall milliseconds per step of steps [0, steps) of epoch 0, on the pool or (`alone`) on
-   * this thread in-process. For choosing the thread count: it changes the weights and
-   * optimizer state, so the caller saves and restores them (saveState).
+   * Time the next steps on this engine's threads against this thread alone (threads
+   * "auto"), and keep the faster; see ThreadTrial. Only for an engine started with a pool.
    */
-  async timeSteps(steps: number, alone: boolean): Promise<number> {
-    const previous = this.runner;
-    if (alone) this.runner = (this.solo ??= soloRunner(this.memory, this.views, this.options));
-    try {
-      const t0 = performance.now();
-      const result = await this.train(0, 0, steps);
-      return (performance.now() - t0) / Math.max(1, result.steps);
-    } finally {
-      this.runner = previous;
-    }
+  startThreadTrial(plan: ThreadPlan, trialMs = TRIAL_MS): void {
+    if (this.pool) this.trial = new ThreadTrial(plan, trialMs);
+    this.chosen = plan;
   }
 
-  /** A copy of what steps change (weights, optimizer state, the loss totals); calling the result puts it back. */
-  saveState(): () => void {
-    const { ws, optState, cells } = this.views;
-    const params = ws.params.slice();
-    const opt = optState.map((s) => s.slice());
-    const saved = cells.slice();
-    return () => {
-      ws.params.set(params);
-      opt.forEach((s, i) => optState[i]!.set(s));
-      cells.set(saved);
-      this.syncParams();
-    };
+  /** The thread count and why: the trial's outcome once it has finished, else the plan it started from. */
+  get threadPlan(): ThreadPlan | undefined {
+    if (this.trial && this.chosen) return { ...this.chosen, reason: `${this.chosen.reason}; the run ended before the timing trial did` };
+    return this.chosen;
   }
 
   /** Run every later command on this thread alone and shut the pool down (its threads did not pay). */
@@ -128,6 +115,31 @@ export class Engine {
 
   /** Run steps [from, to) of `epoch` with the current permutation. */
   async train(epoch: number, from: number, to: number): Promise<TrainResult> {
+    let step = from;
+    // A thread trial runs the first steps in chunks, alternating between the pool and this
+    // thread alone; they are the run's own steps, so nothing is repeated.
+    while (this.trial && step < to) {
+      const trial = this.trial;
+      this.runner = trial.alone ? (this.solo ??= soloRunner(this.memory, this.views, this.options)) : this.pool!;
+      const t0 = performance.now();
+      const r = await this.command(epoch, step, Math.min(to, step + trial.chunkSteps));
+      trial.record(r.steps, performance.now() - t0);
+      step += r.steps;
+      if (trial.finished) {
+        this.trial = undefined;
+        this.chosen = trial.decide();
+        this.runner = this.pool!;
+        if (this.chosen.threads === 1) await this.useOneThread();
+      }
+      if (r.halt !== HALT_NONE) return { ...r, steps: step - from };
+    }
+    if (this.trial) this.runner = this.pool!;
+    if (step === to) return { steps: to - from, halt: HALT_NONE, haltStep: 0 };
+    const r = await this.command(epoch, step, to);
+    return { ...r, steps: step - from + r.steps };
+  }
+
+  private async command(epoch: number, from: number, to: number): Promise<TrainResult> {
     const ctl = this.views.ctl;
     Atomics.store(ctl, kHalt, HALT_NONE);
     Atomics.store(ctl, kStep, from);

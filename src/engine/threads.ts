@@ -3,13 +3,11 @@
 // a thread pays for itself only when its share of a step's work is larger than what
 // the step's barriers cost it. The plan reads the step's work — FLOPs, rows per thread,
 // layer-0 unit blocks per thread — and takes the most threads for which every thread
-// still gets a worthwhile share; it never takes more threads than cores. Then, for a run
-// long enough to afford it, the first steps are timed on those threads and on one, and the
-// faster is kept (tuneThreads).
+// still gets a worthwhile share; it never takes more threads than cores. Then the run's
+// first steps are timed on those threads and on one, and the faster is kept (ThreadTrial).
 
 import { paramLayout } from '../model/layout.ts';
 import type { ModelSpec } from '../model/spec.ts';
-import type { Engine } from './engine.ts';
 import { unitBlocks } from './partition.ts';
 
 /** What one training step asks of the threads. */
@@ -68,45 +66,69 @@ export function planThreads(work: StepWork, cores: number): ThreadPlan {
 }
 
 /** Milliseconds of steps each candidate runs per timed round: long enough to see past a barrier's noise. */
-export const TRIAL_MS = 40;
-/** The trial may cost at most this share of the run's expected time; shorter runs keep the plan untimed. */
-export const TRIAL_SHARE = 0.05;
-/** More threads are kept only when they are at least this much faster than one (one is the safe choice). */
+export const TRIAL_MS = 30;
+/** Timed rounds per candidate (after one warm-up round each); the median decides. */
+export const TRIAL_ROUNDS = 3;
+/** More threads are kept only when at least this much faster than one (one is the safe choice). */
 export const TRIAL_MARGIN = 0.95;
 
 /**
- * Time the first steps on the planned threads and on this thread alone, interleaved, and
- * keep the faster. The plan reads the step's work but not what else the machine is doing
- * (other processes on the cores turn every barrier into a wait for a descheduled thread).
- * Same bits either way: the trial's steps are undone (saveState) and the run starts at step 0.
+ * The timed part of "auto": the run's first steps alternate between the planned threads
+ * and this thread alone, in chunks (a warm-up chunk each, then TRIAL_ROUNDS timed rounds),
+ * and the faster is kept. The plan reads the step's work but not what else the machine is
+ * doing (other processes on the cores turn every barrier into a wait for a descheduled
+ * thread). The trial's steps are the run's own first steps — nothing is repeated or undone,
+ * and the bits are the same whichever thread count runs them. Engine.train drives it.
  */
-export async function tuneThreads(engine: Engine, plan: ThreadPlan, stepsPerEpoch: number, totalSteps: number): Promise<ThreadPlan> {
-  if (plan.threads === 1 || engine.threads === 1) return plan;
-  const perm = engine.views.perm;
-  for (let i = 0; i < perm.length; i++) perm[i] = i;
-  const restore = engine.saveState();
-  try {
-    const warm = Math.min(stepsPerEpoch, 4);
-    const estimate = Math.max(await engine.timeSteps(warm, true), await engine.timeSteps(warm, false));
-    const steps = Math.max(3, Math.min(stepsPerEpoch, Math.round(TRIAL_MS / estimate)));
-    const rounds = 3;
-    if (2 * rounds * steps * estimate > TRIAL_SHARE * totalSteps * estimate) {
-      return { threads: plan.threads, reason: `${plan.reason}; not timed (the run is too short to pay for a trial)` };
-    }
-    const one: number[] = [];
-    const many: number[] = [];
-    for (let r = 0; r < rounds; r++) {
-      one.push(await engine.timeSteps(steps, true));
-      many.push(await engine.timeSteps(steps, false));
-    }
-    const t1 = median(one);
-    const tn = median(many);
-    const timed = `timed ${steps} steps ×${rounds}: ${t1.toFixed(2)} ms a step on 1 thread, ${tn.toFixed(2)} on ${plan.threads}`;
-    if (tn <= TRIAL_MARGIN * t1) return { threads: plan.threads, reason: `${plan.reason}; ${timed}: kept ${plan.threads}` };
-    await engine.useOneThread();
-    return { threads: 1, reason: `${plan.reason}; ${timed}: 1 thread is as fast or faster here, so 1` };
-  } finally {
-    restore();
+export class ThreadTrial {
+  private readonly times: [number[], number[]] = [[], []];
+  private chunk = 0;
+  private steps: number;
+  /** Steps and milliseconds of the current chunk so far: a chunk may span several commands (an epoch's end cuts it). */
+  private doneSteps = 0;
+  private doneMs = 0;
+  private warmPerStep = 0;
+
+  constructor(readonly plan: ThreadPlan, private readonly trialMs = TRIAL_MS, warmSteps = 4) {
+    this.steps = warmSteps;
+  }
+
+  /** Whether the current chunk runs on this thread alone (else on the planned threads). */
+  get alone(): boolean {
+    return this.chunk % 2 === 0;
+  }
+
+  /** Steps left in the current chunk. */
+  get chunkSteps(): number {
+    return this.steps - this.doneSteps;
+  }
+
+  get finished(): boolean {
+    return this.chunk >= 2 * (TRIAL_ROUNDS + 1);
+  }
+
+  /** Part of the current chunk ran: `steps` steps in `ms`. After the warm-up pair the chunk size is set from the slower of the two. */
+  record(steps: number, ms: number): void {
+    this.doneSteps += steps;
+    this.doneMs += ms;
+    if (this.doneSteps < this.steps) return;
+    const perStep = this.doneMs / this.doneSteps;
+    if (this.chunk >= 2) this.times[this.alone ? 0 : 1].push(perStep);
+    else if (this.chunk === 1) this.steps = Math.max(2, Math.round(this.trialMs / Math.max(perStep, this.warmPerStep)));
+    else this.warmPerStep = perStep;
+    this.chunk++;
+    this.doneSteps = 0;
+    this.doneMs = 0;
+  }
+
+  /** The outcome once finished: the thread count to keep, and the plan's reason with what was timed. */
+  decide(): ThreadPlan {
+    const one = median(this.times[0]);
+    const many = median(this.times[1]);
+    const n = this.plan.threads;
+    const timed = `timed ${TRIAL_ROUNDS} chunks of ${this.steps} steps each way: ${one.toFixed(2)} ms a step on 1 thread, ${many.toFixed(2)} on ${n}`;
+    if (many <= TRIAL_MARGIN * one) return { threads: n, reason: `${this.plan.reason}; ${timed}: kept ${n}` };
+    return { threads: 1, reason: `${this.plan.reason}; ${timed}: 1 thread is as fast or faster here, so 1` };
   }
 }
 

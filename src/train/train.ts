@@ -19,7 +19,7 @@ import { ConfigError, TrainingError } from '../errors.ts';
 import { Engine } from '../engine/engine.ts';
 import { cDivergedLoss, cEpochCorrect, cEpochLossSum, cEpochRows, cLastLoss, cLastLr, cPlateauScale, HALT_DIVERGED } from '../engine/control.ts';
 import { unitBlocks } from '../engine/partition.ts';
-import { planThreads, stepWork, tuneThreads, type ThreadPlan } from '../engine/threads.ts';
+import { planThreads, stepWork, type ThreadPlan } from '../engine/threads.ts';
 import type { PlanInput } from '../engine/plan.ts';
 import type { RunSettings } from '../engine/program.ts';
 import { simdSupported } from '../kernels/select.ts';
@@ -462,7 +462,7 @@ export async function finishRun(run: Run): Promise<TrainResult> {
   });
   return {
     model, history: run.history, stopReason: run.stopReason, ...(bestEpoch ? { bestEpoch } : {}), ...(validation ? { validation } : {}),
-    ...(test ? { test } : {}), options: opts, threads: plan.threads, threadPlan: plan.threadPlan, kernel: plan.kernel, warnings: plan.warnings, position: run.position,
+    ...(test ? { test } : {}), options: opts, threads: engine.threads, threadPlan: engine.threadPlan ?? plan.threadPlan, kernel: plan.kernel, warnings: plan.warnings, position: run.position,
   };
 }
 
@@ -482,8 +482,8 @@ export async function runTraining(options: RunOptions, hooks: TrainHooks = {}): 
   const stopOnSignal = () => engine.requestStop();
   hooks.signal?.addEventListener('abort', stopOnSignal);
   try {
-    const threadPlan = opts.threads === 'auto' ? await tuneThreads(engine, plan.threadPlan, plan.stepsPerEpoch, plan.settings.totalSteps) : plan.threadPlan;
-    const run = openRun(engine, { ...plan, threads: threadPlan.threads, threadPlan }, opts, data, hooks, resume, dataHash);
+    if (opts.threads === 'auto') engine.startThreadTrial(plan.threadPlan);
+    const run = openRun(engine, plan, opts, data, hooks, resume, dataHash);
     await runEpochs(run);
     return await finishRun(run);
   } finally {
