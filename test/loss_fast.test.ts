@@ -1,9 +1,10 @@
 // The class-label fast paths of the softmax + cross-entropy output (one Math.exp per value
-// in softmax; the one-hot loss as its single non-zero term; dz without a call per value)
-// give exactly the bits of the general path, which one-hot *vector* targets still take.
+// in softmax; the one-hot loss as its single non-zero term, from the forward pass's lse or
+// its own; dz without a call per value) give exactly the bits of the general path, which
+// one-hot *vector* targets still take.
 
 import { describe, expect, it } from 'vitest';
-import { activationForward } from '../src/nn/activations.ts';
+import { activationForward, softmaxRow } from '../src/nn/activations.ts';
 import { outputLossAndGrad, rowLoss, targetCoding, type OutputLayerInfo, type Targets } from '../src/nn/loss.ts';
 import { createRng } from '../src/rng.ts';
 
@@ -56,17 +57,24 @@ describe('softmax + cross-entropy fast paths', () => {
       z[4 * units + 7] = NaN;
       const y = new Float32Array(z.length);
       activationForward('softmax', y, z, rows, units, 0, undefined);
-      const run = (t: Targets) => {
+      // The forward pass's lse per row, as the engine keeps it (NaN where a logit is not finite).
+      const lse = Float64Array.from({ length: rows }, (_, r) => softmaxRow(new Float32Array(z.length), z, r * units, units));
+      expect(Number.isNaN(lse[3]) && Number.isNaN(lse[4]) && Number.isFinite(lse[0])).toBe(true);
+      const run = (t: Targets, withLse?: Float64Array) => {
         const dz = new Float32Array(z.length);
         const loss = new Float64Array(rows);
         const correct = new Uint8Array(rows);
-        outputLossAndGrad(info, dz, z, y, undefined, t, 0, rows, units, 1 / rows, loss, correct);
+        outputLossAndGrad(info, dz, z, y, undefined, t, 0, rows, units, 1 / rows, loss, correct, withLse);
         return { dz, loss, correct };
       };
       const fast = run(cls);
       const general = run(oneHot);
+      const cached = run(cls, lse);
       expect(bits(fast.dz)).toEqual(bits(general.dz));
       expect(bits64(fast.loss)).toEqual(bits64(general.loss));
+      expect(bits(cached.dz)).toEqual(bits(general.dz));
+      expect(bits64(cached.loss)).toEqual(bits64(general.loss));
+      expect(Array.from(cached.correct)).toEqual(Array.from(fast.correct));
       expect(Number.isNaN(fast.loss[3])).toBe(true);
       expect(Number.isNaN(fast.loss[4])).toBe(true);
       expect(Number.isFinite(fast.loss[0])).toBe(true);

@@ -112,12 +112,21 @@ export function sigmoid(x: number): number {
 /** float64 exponentials of one softmax row, kept between the sum and the division (one Math.exp per value). */
 let expScratch = new Float64Array(64);
 
-/** Stable softmax of one row (subtract the max; logits of ±1e4 stay finite). */
-export function softmaxRow(out: FloatArray, z: FloatArray, offset: number, units: number): void {
+/**
+ * Stable softmax of one row (subtract the max; logits of ±1e4 stay finite). Returns the
+ * row's logsumexp, max + log Σ exp(z − max) — the cross-entropy loss's exact lse, from the
+ * same sum — or NaN when a logit is not finite (the loss must then take its general path).
+ */
+export function softmaxRow(out: FloatArray, z: FloatArray, offset: number, units: number): number {
   if (expScratch.length < units) expScratch = new Float64Array(units);
   const e = expScratch;
   let max = -Infinity;
-  for (let j = 0; j < units; j++) if (z[offset + j]! > max) max = z[offset + j]!;
+  let finite = true;
+  for (let j = 0; j < units; j++) {
+    const v = z[offset + j]!;
+    if (v > max) max = v;
+    if (v - v !== 0) finite = false;
+  }
   let sum = 0;
   for (let j = 0; j < units; j++) {
     const v = Math.exp(z[offset + j]! - max);
@@ -125,4 +134,5 @@ export function softmaxRow(out: FloatArray, z: FloatArray, offset: number, units
     sum += v;
   }
   for (let j = 0; j < units; j++) out[offset + j] = e[j]! / sum;
+  return finite ? max + Math.log(sum) : NaN;
 }

@@ -106,15 +106,21 @@ export interface OutputLayerInfo {
  * Loss and gradient for rows [r0, r1) of the output layer. Writes dz (the gradient of
  * the batch-mean loss with respect to z) for those rows, the per-row loss into
  * `losses[r]` and 1/0 into `correct[r]`. `scale` is 1/B for the whole batch.
- * dz may not alias z or y.
+ * dz may not alias z or y. `lse`, when given, holds each row's logsumexp from the softmax
+ * forward pass (softmaxRow; NaN where not usable).
  */
 export function outputLossAndGrad(
   info: OutputLayerInfo, dz: FloatArray, z: FloatArray, y: FloatArray, slopes: FloatArray | undefined,
   targets: Targets, r0: number, r1: number, units: number, scale: number,
-  losses: Float64Array, correct: Uint8Array | Int32Array,
+  losses: Float64Array, correct: Uint8Array | Int32Array, lse?: Float64Array,
 ): void {
+  // Class labels on softmax + cross-entropy: the loss is lse − z_c exactly (see rowLoss),
+  // and the forward pass already summed the exponentials for lse.
+  const fromLse = lse !== undefined && info.loss === 'cross_entropy' && targets.kind === 'class' && units > 1 && info.coding.low === 0;
   for (let r = r0; r < r1; r++) {
-    losses[r] = rowLoss(info.loss, z, y, targets, info.coding, r, units);
+    const c = fromLse ? (targets as { labels: Int32Array }).labels[r]! : -1;
+    const l = fromLse ? lse[r]! : NaN;
+    losses[r] = Number.isFinite(l) && c >= 0 && c < units ? 0 - (z[r * units + c]! - l) : rowLoss(info.loss, z, y, targets, info.coding, r, units);
     correct[r] = isCorrect(y, targets, info.coding, r, units) ? 1 : 0;
   }
   const o0 = r0 * units;

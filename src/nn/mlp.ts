@@ -20,7 +20,7 @@
 import type { FloatArray, Kernel } from '../kernels/kernel.ts';
 import { view, type ParamLayout } from '../model/layout.ts';
 import { layerAlpha, type ModelSpec } from '../model/spec.ts';
-import { activationBackward, activationForward } from './activations.ts';
+import { activationBackward, activationForward, softmaxRow } from './activations.ts';
 import type { Arena } from './arena.ts';
 import { outputLossAndGrad, targetCoding, targetValue, type OutputLayerInfo, type Targets, type TrainingRule } from './loss.ts';
 
@@ -46,6 +46,8 @@ export interface Workspace<F extends FloatArray = Float32Array> {
   /** Per prelu layer: dA kept for the slope gradients (dZ alone cannot give them back). */
   readonly preluDa: (F | undefined)[];
   readonly rowLoss: Float64Array;
+  /** Per row, a softmax output's logsumexp from the forward pass (NaN: not usable), so the loss needs no second exp pass. */
+  readonly rowLse: Float64Array;
   readonly rowCorrect: Uint8Array;
   readonly targets: Targets;
   readonly output: OutputLayerInfo;
@@ -74,6 +76,7 @@ export function allocateWorkspace(
     preluDa.push(layer.activation === 'prelu' ? fl(maxRows * layer.units) : undefined);
   }
   const rowLoss = arena.f64(maxRows);
+  const rowLse = arena.f64(maxRows);
   const rowCorrect = arena.u8(maxRows);
   const outUnits = spec.layers[spec.layers.length - 1]!.units;
   const targets: Targets =
@@ -84,7 +87,7 @@ export function allocateWorkspace(
   const output: OutputLayerInfo = {
     loss: spec.loss, rule, activation: last.activation, alpha: layerAlpha(last), coding: targetCoding(last.activation),
   };
-  return { spec, layout, maxRows, params, grads, paramsT, input, z, a, delta, preluDa, rowLoss, rowCorrect, targets, output };
+  return { spec, layout, maxRows, params, grads, paramsT, input, z, a, delta, preluDa, rowLoss, rowLse, rowCorrect, targets, output };
 }
 
 function rows<F extends FloatArray>(buf: F, r0: number, r1: number, width: number): F {
@@ -109,15 +112,19 @@ export function forwardRows<F extends FloatArray>(ws: Workspace<F>, kernel: Kern
       // For ReLU the kernel writes z and relu(z) from its registers: no second pass over memory.
       kernel.linearForward(z, x, view(ws.paramsT, s.w), view(ws.params, s.b), m, s.inputs, s.units, relu ? a : undefined);
     }
-    if (!relu) activate(ws, l, a, z, m);
+    if (!relu) activate(ws, l, a, z, r0, m);
     x = a;
   }
 }
 
-/** a = f(z) for `m` rows of layer l (any activation but the fused ReLU). */
-function activate<F extends FloatArray>(ws: Workspace<F>, l: number, a: F, z: F, m: number): void {
+/** a = f(z) for `m` rows from row r0 of layer l (any activation but the fused ReLU); a softmax output keeps each row's lse. */
+function activate<F extends FloatArray>(ws: Workspace<F>, l: number, a: F, z: F, r0: number, m: number): void {
   const layer = ws.spec.layers[l]!;
   const s = ws.layout.layers[l]!;
+  if (layer.activation === 'softmax') {
+    for (let r = 0; r < m; r++) ws.rowLse[r0 + r] = softmaxRow(a, z, r * s.units, s.units);
+    return;
+  }
   activationForward(layer.activation, a, z, m, s.units, layerAlpha(layer), s.a ? view(ws.params, s.a) : undefined);
 }
 
@@ -146,7 +153,7 @@ export function backwardRows<F extends FloatArray>(ws: Workspace<F>, kernel: Ker
   const last = ws.layout.layers[L - 1]!;
   outputLossAndGrad(
     ws.output, ws.delta[L - 1]!, ws.z[L - 1]!, ws.a[L - 1]!, last.a ? view(ws.params, last.a) : undefined,
-    ws.targets, r0, r1, last.units, 1 / B, ws.rowLoss, ws.rowCorrect,
+    ws.targets, r0, r1, last.units, 1 / B, ws.rowLoss, ws.rowCorrect, ws.rowLse,
   );
   if (ws.output.rule === 'backprop' && ws.preluDa[L - 1]) {
     // An mse output through prelu: keep dA for the slope gradient. y − t scaled is dA.
