@@ -78,9 +78,11 @@ describe('train() in steps', () => {
     const auto = await train(o);
     const spec = { inputs: 64, layers: o.model.layers, loss: 'cross_entropy' as const };
     const expected = planThreads(stepWork(spec, 128), os.availableParallelism());
-    // 2 steps an epoch, 2 epochs: the run ends before the timing trial does, so the plan stands.
-    expect(auto.threadPlan).toEqual(expected.threads === 1 ? expected : { threads: expected.threads, reason: `${expected.reason}; the run ended before the timing trial did` });
-    expect(auto.threads).toBe(expected.threads);
+    // 2 steps an epoch, 2 epochs: the run ends before the timing trial does (its steps ran here while the pool started).
+    expect(auto.threadPlan).toEqual(
+      expected.threads === 1 ? expected : { threads: 1, reason: `${expected.reason}; the run ended before the timing trial did (its last steps ran on 1)` },
+    );
+    expect(auto.threads).toBe(1);
     expect(auto.options.threads).toBe('auto');
     const one = await train({ ...o, threads: 1 });
     expect(one.threadPlan).toEqual({ threads: 1, reason: 'threads 1: as asked' });
@@ -91,11 +93,13 @@ describe('train() in steps', () => {
     const o = { ...options(2), epochs: 4 };
     const { data: d, model, resume: _resume, ...opts } = parseTrainOptions(o);
     const prepared = prepareData(d, opts);
-    const plan = planRun(model, opts, prepared);
+    // Chunks of 2 steps (trialMs ≈ 0): 4 + 4 warm-up steps and 3 rounds of 2 + 2, 20 of the run's 28 steps
+    // (waiting for the pool first: steps would otherwise run here until it is up).
+    const plan = { ...planRun(model, opts, prepared), trial: { plan: { threads: 2, reason: 'planned 2' }, trialMs: 1e-6 } };
     const engine = await startEngine(plan, prepared, { seed: opts.seed });
     try {
-      // Chunks of 2 steps (trialMs ≈ 0): 4 + 4 warm-up steps and 3 rounds of 2 + 2, 20 of the run's 28 steps.
-      engine.startThreadTrial({ threads: 2, reason: 'planned 2' }, 1e-6);
+      expect(engine.threads).toBe(1);
+      await engine.poolStarted();
       const rng = createRng(opts.seed + 1);
       for (let epoch = 0; epoch < opts.epochs; epoch++) {
         beginEpoch(engine, rng);

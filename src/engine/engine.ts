@@ -32,6 +32,12 @@ export interface EngineOptions {
   readonly kernel: 'wasm' | 'js';
   /** Test hook: sees the pool right after it is made (to check no thread outlives a run). */
   readonly onPool?: ((pool: Piscina) => void) | undefined;
+  /**
+   * Time the first steps on the pool against this thread alone and keep the faster
+   * (threads "auto"; see ThreadTrial): the pool then starts in the background while the
+   * first steps run here, so a run that ends up on one thread does not wait for it.
+   */
+  readonly trial?: { readonly plan: ThreadPlan; readonly trialMs?: number } | undefined;
 }
 
 export interface TrainResult {
@@ -55,19 +61,34 @@ export class Engine {
   private solo: InProcessRunner | undefined;
   private trial: ThreadTrial | undefined;
   private chosen: ThreadPlan | undefined;
+  /** A pool starting in the background (trial), and why it failed to, if it did. */
+  private poolStarting: Promise<void> | undefined;
+  private poolError: unknown;
+  /** Steps per command while the first steps run here and the pool starts (about 25 ms of them). */
+  private waitChunk = 1;
 
   private constructor(memory: WebAssembly.Memory, views: SharedViews, private readonly options: EngineOptions, runner: Runner) {
     this.memory = memory;
     this.views = views;
     this.runner = runner;
-    if (options.threads > 1) this.pool = runner;
-    else this.solo = runner as InProcessRunner;
+    if (runner instanceof InProcessRunner) this.solo = runner;
+    else this.pool = runner;
   }
 
-  /** Allocate the shared memory; the caller fills data and parameters, then calls start(). */
+  /** Allocate the shared memory; the caller fills data and parameters, then calls train(). */
   static async create(options: EngineOptions): Promise<Engine> {
     const { memory, views } = createSharedMemory(options.plan);
     views.cells[cPlateauScale] = 1;
+    if (options.threads > 1 && options.trial) {
+      const engine = new Engine(memory, views, options, soloRunner(memory, views, options));
+      engine.trial = new ThreadTrial(options.trial.plan, options.trial.trialMs ?? TRIAL_MS);
+      engine.chosen = options.trial.plan;
+      engine.poolStarting = PoolRunner.start(memory, views, options).then(
+        (pool) => void (engine.pool = pool),
+        (error: unknown) => void (engine.poolError = error),
+      );
+      return engine;
+    }
     const runner = options.threads === 1 ? soloRunner(memory, views, options) : await PoolRunner.start(memory, views, options);
     return new Engine(memory, views, options, runner);
   }
@@ -77,18 +98,17 @@ export class Engine {
     return this.runner === this.pool ? this.options.threads : 1;
   }
 
-  /**
-   * Time the next steps on this engine's threads against this thread alone (threads
-   * "auto"), and keep the faster; see ThreadTrial. Only for an engine started with a pool.
-   */
-  startThreadTrial(plan: ThreadPlan, trialMs = TRIAL_MS): void {
-    if (this.pool) this.trial = new ThreadTrial(plan, trialMs);
-    this.chosen = plan;
+  /** Settles once a pool started in the background (trial) is up, or has failed to start. */
+  async poolStarted(): Promise<void> {
+    await this.poolStarting;
   }
 
   /** The thread count and why: the trial's outcome once it has finished, else the plan it started from. */
   get threadPlan(): ThreadPlan | undefined {
-    if (this.trial && this.chosen) return { ...this.chosen, reason: `${this.chosen.reason}; the run ended before the timing trial did` };
+    if (this.trial && this.chosen) {
+      const threads = this.threads;
+      return { threads, reason: `${this.chosen.reason}; the run ended before the timing trial did (its last steps ran on ${threads})` };
+    }
     return this.chosen;
   }
 
@@ -116,11 +136,24 @@ export class Engine {
   /** Run steps [from, to) of `epoch` with the current permutation. */
   async train(epoch: number, from: number, to: number): Promise<TrainResult> {
     let step = from;
-    // A thread trial runs the first steps in chunks, alternating between the pool and this
-    // thread alone; they are the run's own steps, so nothing is repeated.
+    // A thread trial runs the first steps here while the pool starts, then in chunks that
+    // alternate between the pool and this thread alone; they are the run's own steps, so
+    // nothing is repeated.
     while (this.trial && step < to) {
+      if (this.poolError !== undefined) throw this.poolError;
+      if (!this.pool) {
+        this.runner = this.solo!;
+        const t0 = performance.now();
+        const r = await this.command(epoch, step, Math.min(to, step + this.waitChunk));
+        step += r.steps;
+        if (r.halt !== HALT_NONE) return { ...r, steps: step - from };
+        this.waitChunk = Math.max(1, Math.min(1000, Math.round((25 * r.steps) / Math.max(0.01, performance.now() - t0))));
+        // A turn of the event loop, so that the pool's start (Atomics.waitAsync) can complete.
+        await new Promise((resolve) => setImmediate(resolve));
+        continue;
+      }
       const trial = this.trial;
-      this.runner = trial.alone ? (this.solo ??= soloRunner(this.memory, this.views, this.options)) : this.pool!;
+      this.runner = trial.alone ? this.solo! : this.pool;
       const t0 = performance.now();
       const r = await this.command(epoch, step, Math.min(to, step + trial.chunkSteps));
       trial.record(r.steps, performance.now() - t0);
@@ -133,7 +166,7 @@ export class Engine {
       }
       if (r.halt !== HALT_NONE) return { ...r, steps: step - from };
     }
-    if (this.trial) this.runner = this.pool!;
+    if (this.trial) this.runner = this.pool ?? this.solo!;
     if (step === to) return { steps: to - from, halt: HALT_NONE, haltStep: 0 };
     const r = await this.command(epoch, step, to);
     return { ...r, steps: step - from + r.steps };
@@ -171,6 +204,7 @@ export class Engine {
   }
 
   async close(): Promise<void> {
+    await this.poolStarting;
     await this.pool?.close();
   }
 }

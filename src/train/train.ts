@@ -16,7 +16,7 @@ import { outputWidth, type Dataset } from '../data/dataset.ts';
 import { applyScaler, fitScaler, type Scaler } from '../data/scaling.ts';
 import { splitForRun } from '../data/split.ts';
 import { ConfigError, TrainingError } from '../errors.ts';
-import { Engine } from '../engine/engine.ts';
+import { Engine, type EngineOptions } from '../engine/engine.ts';
 import { cDivergedLoss, cEpochCorrect, cEpochLossSum, cEpochRows, cLastLoss, cLastLr, cPlateauScale, HALT_DIVERGED } from '../engine/control.ts';
 import { unitBlocks } from '../engine/partition.ts';
 import { planThreads, stepWork, type ThreadPlan } from '../engine/threads.ts';
@@ -132,6 +132,8 @@ export interface RunPlan {
   readonly threads: number;
   /** The thread count and why: planned from the step's work for "auto", else as asked. */
   readonly threadPlan: ThreadPlan;
+  /** "auto" with more than one thread planned: time the first steps against one thread (Engine.create). */
+  readonly trial: EngineOptions['trial'];
   readonly kernel: 'wasm' | 'js';
   readonly batchSize: number;
   readonly stepsPerEpoch: number;
@@ -183,7 +185,8 @@ export function planRun(model: RunOptions['model'], opts: ResolvedTrainOptions, 
     maxRows: Math.max(batchSize, 256), optimizerBuffers: stateBuffers(opts.optimizer),
     splitRows: [data.train.n, data.validation?.n ?? 0, data.test?.n ?? 0],
   };
-  return { spec, threads: threadPlan.threads, threadPlan, kernel, batchSize, stepsPerEpoch, stepLogEvery, settingsKey, settings, memory, warnings };
+  const trial = opts.threads === 'auto' && threadPlan.threads > 1 ? { plan: threadPlan } : undefined;
+  return { spec, threads: threadPlan.threads, threadPlan, trial, kernel, batchSize, stepsPerEpoch, stepLogEvery, settingsKey, settings, memory, warnings };
 }
 
 /** Where the weights come from: the seeded initializer (and any explicit layer weights), or a checkpoint. */
@@ -193,7 +196,7 @@ export type StartingPoint =
 
 /** Start the engine's threads and fill its shared memory: the splits, then the starting weights. */
 export async function startEngine(plan: RunPlan, data: PreparedData, from: StartingPoint, onPool?: TrainHooks['onPool']): Promise<Engine> {
-  const engine = await Engine.create({ plan: plan.memory, settings: plan.settings, threads: plan.threads, kernel: plan.kernel, onPool });
+  const engine = await Engine.create({ plan: plan.memory, settings: plan.settings, threads: plan.threads, kernel: plan.kernel, onPool, trial: plan.trial });
   try {
     const { views } = engine;
     copyDataset(views.splits[0], data.train);
@@ -482,7 +485,6 @@ export async function runTraining(options: RunOptions, hooks: TrainHooks = {}): 
   const stopOnSignal = () => engine.requestStop();
   hooks.signal?.addEventListener('abort', stopOnSignal);
   try {
-    if (opts.threads === 'auto') engine.startThreadTrial(plan.threadPlan);
     const run = openRun(engine, plan, opts, data, hooks, resume, dataHash);
     await runEpochs(run);
     return await finishRun(run);
