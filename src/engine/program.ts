@@ -125,8 +125,9 @@ export function runTrainSteps(ctx: ThreadContext, epoch: number, from: number, t
       throw new Error(`injected test failure in thread ${ctx.rank} at step ${t - 1}`);
     }
 
-    // Phase 1: gather this thread's rows; once every row is in, layer 0's forward for this
-    // thread's units of it over all rows; once all of layer 0 is there, this thread's rows
+    // Phase 1: this thread's rows are in (gathered at the end of the previous step, or here
+    // for a command's first step); layer 0's forward for this thread's units of it over all
+    // rows; once all of layer 0 is there, this thread's rows
     // through the layers above, and backward. Layer 0 holds most of the weights, and this
     // way its Wᵀ columns are read only by the thread that writes them in phase 3, so those
     // lines never move between cores (the input rows, a quarter of that size, do instead).
