@@ -90,10 +90,10 @@ describe('train() in steps', () => {
   });
 
   it('the timed trial runs the first steps alternately on 1 and N threads, keeps the faster, and gives train()\'s bits', async () => {
-    const o = { ...options(2), epochs: 4 };
+    const o = { ...options(2), epochs: 7 };
     const { data: d, model, resume: _resume, ...opts } = parseTrainOptions(o);
     const prepared = prepareData(d, opts);
-    // Chunks of 2 steps (trialMs ≈ 0): 4 + 4 warm-up steps and 3 rounds of 2 + 2, 20 of the run's 28 steps
+    // Chunks of 4 steps (trialMs ≈ 0): 8 + 8 warm-up steps and 3 rounds of 4 + 4, 40 of the run's 49 steps
     // (waiting for the pool first: steps would otherwise run here until it is up).
     const plan = { ...planRun(model, opts, prepared), trial: { plan: { threads: 2, reason: 'planned 2' }, trialMs: 1e-6 } };
     const engine = await startEngine(plan, prepared, { seed: opts.seed });
@@ -106,9 +106,9 @@ describe('train() in steps', () => {
         expect((await engine.train(epoch, 0, plan.stepsPerEpoch)).steps).toBe(plan.stepsPerEpoch);
       }
       const chosen = engine.threadPlan!;
-      expect(chosen.reason).toMatch(/^planned 2; timed 3 chunks of 2 steps each way: [\d.]+ ms a step on 1 thread, [\d.]+ on 2: (kept 2|1 thread is as fast or faster here, so 1)$/);
+      expect(chosen.reason).toMatch(/^planned 2; timed 3 chunks of 4 steps each way: [\d.]+ ms a step on 1 thread, [\d.]+ on 2: (kept 2|1 thread is as fast or faster here, so 1)$/);
       expect(engine.threads).toBe(chosen.threads);
-      expect(bits(engine.views.ws.params)).toEqual(bits((await train({ ...options(1), epochs: 4 })).model.params));
+      expect(bits(engine.views.ws.params)).toEqual(bits((await train({ ...options(1), epochs: 7 })).model.params));
     } finally {
       await engine.close();
     }

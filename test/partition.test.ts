@@ -125,10 +125,14 @@ describe('threads "auto"', () => {
       return { seen, plan: trial.decide() };
     };
     const fast = run(1, 0.6);
-    // Warm-up chunks of 4 steps; then 30 ms / max(1, 0.6) ms = 30 steps a chunk.
-    expect(fast.seen).toEqual([[true, 4], [false, 4], [true, 30], [false, 30], [true, 30], [false, 30], [true, 30], [false, 30]]);
-    expect(fast.plan).toEqual({ threads: 2, reason: 'plan; timed 3 chunks of 30 steps each way: 1.00 ms a step on 1 thread, 0.60 on 2: kept 2' });
-    expect(run(1, 0.96).plan).toEqual({ threads: 1, reason: 'plan; timed 3 chunks of 30 steps each way: 1.00 ms a step on 1 thread, 0.96 on 2: 1 thread is as fast or faster here, so 1' });
+    // Warm-up chunks of 8 steps; then 50 ms / max(1, 0.6) ms = 50 steps a chunk.
+    expect(fast.seen).toEqual([[true, 8], [false, 8], [true, 50], [false, 50], [true, 50], [false, 50], [true, 50], [false, 50]]);
+    expect(fast.plan).toEqual({ threads: 2, reason: 'plan; timed 3 chunks of 50 steps each way: 1.00 ms a step on 1 thread, 0.60 on 2: kept 2' });
+    expect(run(1, 0.96).plan).toEqual({ threads: 1, reason: 'plan; timed 3 chunks of 50 steps each way: 1.00 ms a step on 1 thread, 0.96 on 2: 1 thread is as fast or faster here, so 1' });
+    // Slow steps (100 ms): chunks never go below 4 steps.
+    const slow = run(100, 40);
+    expect(slow.seen[2]).toEqual([true, 4]);
+    expect(slow.plan.threads).toBe(2);
     expect(run(0.01, 0.02).plan.threads).toBe(1);
   });
 });

@@ -66,7 +66,11 @@ export function planThreads(work: StepWork, cores: number): ThreadPlan {
 }
 
 /** Milliseconds of steps each candidate runs per timed round: long enough to see past a barrier's noise. */
-export const TRIAL_MS = 30;
+export const TRIAL_MS = 50;
+/** Steps of each warm-up chunk: new worker threads compile the step code during their first steps. */
+export const TRIAL_WARM_STEPS = 8;
+/** The fewest steps in a timed chunk: fewer, and one slow step (a page fault, a preempted thread) decides. */
+export const TRIAL_MIN_STEPS = 4;
 /** Timed rounds per candidate (after one warm-up round each); the median decides. */
 export const TRIAL_ROUNDS = 3;
 /** More threads are kept only when at least this much faster than one (one is the safe choice). */
@@ -89,7 +93,7 @@ export class ThreadTrial {
   private doneMs = 0;
   private warmPerStep = 0;
 
-  constructor(readonly plan: ThreadPlan, private readonly trialMs = TRIAL_MS, warmSteps = 4) {
+  constructor(readonly plan: ThreadPlan, private readonly trialMs = TRIAL_MS, warmSteps = TRIAL_WARM_STEPS) {
     this.steps = warmSteps;
   }
 
@@ -114,7 +118,7 @@ export class ThreadTrial {
     if (this.doneSteps < this.steps) return;
     const perStep = this.doneMs / this.doneSteps;
     if (this.chunk >= 2) this.times[this.alone ? 0 : 1].push(perStep);
-    else if (this.chunk === 1) this.steps = Math.max(2, Math.round(this.trialMs / Math.max(perStep, this.warmPerStep)));
+    else if (this.chunk === 1) this.steps = Math.max(TRIAL_MIN_STEPS, Math.round(this.trialMs / Math.max(perStep, this.warmPerStep)));
     else this.warmPerStep = perStep;
     this.chunk++;
     this.doneSteps = 0;
