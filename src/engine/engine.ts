@@ -113,7 +113,7 @@ export class Engine {
   }
 
   /** Run every later command on this thread alone and shut the pool down (its threads did not pay). */
-  async useOneThread(): Promise<void> {
+  private async useOneThread(): Promise<void> {
     if (!this.pool || this.runner !== this.pool) return;
     this.runner = (this.solo ??= soloRunner(this.memory, this.views, this.options));
     const pool = this.pool;
