@@ -28,11 +28,13 @@ export interface ThreadPlan {
 
 /**
  * The least work, in FLOPs per step, that one more thread must get to be worth its
- * barriers. Each step meets at three or four barriers; on the 2-core Xeon of bench/RESULTS.md
- * a barrier where one thread arrives late costs it 10–30 µs of spinning or waking, and the
- * kernels run at 10–20 GFLOP/s: 4 MFLOP is 0.2–0.4 ms of work, several times the barriers'
- * cost (the small 16-128-64-26 net at batch 32, 2.3 MFLOP a step, is 1.5× slower on two
- * threads than on one; MNIST at batch 32, 45 MFLOP, is faster on two).
+ * barriers. A step meets at three barriers (four with clipping); the barrier probe of
+ * bench/RESULTS.md measured 6–36 µs of overhead per barrier on 2 cores, and the kernels run
+ * at roughly 10–20 GFLOP/s on these shapes, so 4 MFLOP (0.2–0.4 ms) is several times what a
+ * thread's barriers cost it. Issue 11 measured the two ends: the 16-128-64-26 net at batch
+ * 32 (2.2 MFLOP a step) ran 1.5× slower on 2 threads than on 1, while MNIST at batch 32
+ * (32 MFLOP) ran faster on 2 in bench/scaling.ts. The timing trial (ThreadTrial) checks
+ * the plan on the machine as it is.
  */
 export const MIN_FLOPS_PER_THREAD = 4e6;
 /** Rows are split in groups of 8 (engine/partition.ts rowRange): fewer leave a thread without rows. */
