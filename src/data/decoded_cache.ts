@@ -119,7 +119,7 @@ export function withDecodedCache<D extends Dataset>(
 }
 
 /** One file per source path(s) + options: a changed source overwrites its old entry rather than adding one. */
-export function cacheFile(kind: string, key: Key, root: string = cacheRoot()): string {
+function cacheFile(kind: string, key: Key, root: string = cacheRoot()): string {
   const identity = JSON.stringify({ kind, options: key.options, paths: key.sources.map((s) => s.path) });
   const name = createHash('sha256').update(identity).digest('hex').slice(0, 32);
   return path.join(root, 'decoded', `${kind}-${name}.bin`);
