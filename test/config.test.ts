@@ -138,7 +138,7 @@ describe('loadConfig: a valid file', () => {
 
   it('accepts every config in configs/ (mnist.json when ../shared/data is present)', () => {
     const files = fs.readdirSync(path.join(repo, 'configs')).filter((f) => f.endsWith('.json') && f !== 'threadtrain.schema.json');
-    expect(files.sort()).toEqual(['default.json', 'mnist.json', 'parabola.json', 'spirals.json', 'xor.json']);
+    expect(files.sort()).toEqual(['default.json', 'mnist.json', 'parabola-lesson-shuffled.json', 'parabola-lesson-unshuffled.json', 'parabola.json', 'spirals.json', 'xor.json']);
     for (const f of files) {
       if (f === 'mnist.json' && !sharedMnist) continue;
       expect(() => loadConfig(path.join(repo, 'configs', f))).not.toThrow();

@@ -6,7 +6,7 @@
 // every command and the table follow from it) and its reader in data/load.ts's LOADERS.
 
 import { z } from 'zod';
-import { BUILTIN_DATASETS, type BuiltinName } from '../data/synthetic.ts';
+import { BUILTIN_DATASETS, PARABOLA_GEOMETRIES, PARABOLA_ORDERS, type BuiltinName, type BuiltinOptions } from '../data/synthetic.ts';
 import { displayPath } from '../errors.ts';
 import { field, nonNegative, positiveInt, seedSchema } from './fields.ts';
 
@@ -19,6 +19,8 @@ const builtinOption = {
   classes: () => field(z.number().int().min(2).optional(), 'number of blobs', 'the number of blobs, at least 2 (one class leaves nothing to classify), e.g. 3'),
   features: () => field(positiveInt().optional(), 'input dimension', 'the input dimension, e.g. 2'),
   spread: () => field(nonNegative().optional(), 'standard deviation of each blob', 'the standard deviation of each blob, e.g. 0.15'),
+  order: () => field(z.enum(PARABOLA_ORDERS).optional(), 'row order: interleaved, or the classes in blocks (the shuffle lesson)', 'e.g. "parabola-first", with shuffle false to see why training shuffles'),
+  geometry: () => field(z.enum(PARABOLA_GEOMETRIES).optional(), 'where the points lie: x in [-1, 1], or the lecture\'s x in [0, 100] with y = x²', 'e.g. "lecture"'),
   // The dataset's own seed, not the run's: it names one exact set of rows.
   seed: () => field(seedSchema().default(1), 'the seed the rows are generated from (not the run\'s)', 'the seed the dataset is generated from, e.g. 1'),
 };
@@ -29,7 +31,7 @@ const BUILTIN_OPTIONS: Record<BuiltinName, readonly BuiltinOptionKey[]> = {
   spirals: ['n', 'noise', 'turns', 'seed'],
   blobs: ['n', 'classes', 'features', 'spread', 'seed'],
   sine: ['n', 'noise', 'seed'],
-  parabola: ['n', 'noise', 'seed'],
+  parabola: ['n', 'noise', 'order', 'geometry', 'seed'],
 };
 
 const builtinSchema = z
@@ -43,7 +45,7 @@ const builtinSchema = z
     ) as unknown as [z.ZodObject, ...z.ZodObject[]],
   )
   .transform((d) => {
-    const { builtin, ...options } = d as { builtin: BuiltinName } & Partial<Record<BuiltinOptionKey, number>>;
+    const { builtin, ...options } = d as { builtin: BuiltinName } & Omit<BuiltinOptions, 'seed'> & { seed?: number };
     return { kind: 'builtin' as const, name: builtin, ...options };
   });
 
