@@ -43,8 +43,11 @@ function corrupted(body: Buffer): Buffer {
   return copy;
 }
 
-/** What the server does with a file: serve it, drop the first response halfway, or send other bytes. */
-type Behaviour = 'serve' | 'drop-once' | 'wrong';
+/**
+ * What the server does with a file: serve it, drop the first response halfway, send other
+ * bytes, or answer a Range request with a 206 that starts at byte 0 anyway.
+ */
+type Behaviour = 'serve' | 'drop-once' | 'wrong' | 'ignore-range-start';
 
 interface Request {
   mirror: string;
@@ -71,7 +74,7 @@ beforeAll(async () => {
     const mode = mirror === 'bad' ? 'wrong' : behaviour.get(file) ?? 'serve';
     const served = mode === 'wrong' ? corrupted(body) : body;
     const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
-    const from = range ? Number(range[1]) : 0;
+    const from = range && mode !== 'ignore-range-start' ? Number(range[1]) : 0;
     if (from >= served.length) {
       res.writeHead(416, { 'content-range': `bytes */${served.length}` }).end();
       return;
@@ -184,6 +187,28 @@ describe('downloadDataset', () => {
     expect(result.fetched).toHaveLength(4);
     for (const [file, body] of Object.entries(FIXTURES)) expect(fs.readFileSync(path.join(tmp, file)).equals(body)).toBe(true);
     expect(requests.filter((r) => r.file === 'train-labels-idx1-ubyte.gz').map((r) => r.mirror)).toEqual(['nothing-here', 'bad', 'data']);
+  });
+
+  it('refuses a 206 that does not start where the .part file ends, instead of splicing wrong bytes', async () => {
+    behaviour.set('t10k-images-idx3-ubyte.gz', 'ignore-range-start');
+    const part = path.join(tmp, 't10k-images-idx3-ubyte.gz.part');
+    fs.writeFileSync(part, FIXTURES['t10k-images-idx3-ubyte.gz']!.subarray(0, 1000));
+    const error = await downloadDataset('mnist', { dir: tmp, spec: fixtureSpec() }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DataError);
+    const size = FIXTURES['t10k-images-idx3-ubyte.gz']!.length;
+    expect((error as DataError).message).toBe(
+      `${base}t10k-images-idx3-ubyte.gz: asked for the bytes from 1000 on, the server sent a range starting at bytes 0-${size - 1}/${size}\n`
+      + `hint: delete ${part} to download the file from the start`,
+    );
+    expect(fs.existsSync(path.join(tmp, 't10k-images-idx3-ubyte.gz'))).toBe(false);
+  });
+
+  it('says which folder it cannot create', async () => {
+    fs.writeFileSync(path.join(tmp, 'a-file'), '');
+    const dir = path.join(tmp, 'a-file', 'mnist');
+    await expect(downloadDataset('mnist', { dir, spec: fixtureSpec() })).rejects.toThrow(
+      new RegExp(`^cannot create the dataset folder ${dir.replace(/[.\\/]/g, '\\$&')}: ENOTDIR: .*\nhint: pass --dir with a folder you can write to, or set THREADTRAIN_CACHE_DIR$`),
+    );
   });
 
   it('says in one line that it cannot connect when the mirror is unreachable (offline)', async () => {

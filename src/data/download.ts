@@ -140,7 +140,11 @@ export async function downloadDataset(name: string, options: DownloadOptions = {
   const spec = options.spec ?? datasetSpec(name);
   const dir = options.dir ?? datasetDir(spec.name);
   const log = options.log ?? (() => {});
-  fs.mkdirSync(dir, { recursive: true });
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+  } catch (error) {
+    throw new DataError(`cannot create the dataset folder ${dir}: ${(error as Error).message}`, 'pass --dir with a folder you can write to, or set THREADTRAIN_CACHE_DIR');
+  }
   const fetched: string[] = [];
   for (const role of ROLES) {
     const { file, md5 } = spec.files[role];
@@ -213,7 +217,16 @@ async function fetchToPart(url: string, part: string, attempts: number): Promise
       await response.body?.cancel();
       throw new DataError(`${url}: HTTP ${response.status} ${response.statusText}`.trimEnd(), 'the mirror may be down; try again later');
     }
-    // 200 to a Range request means the server sends the whole file: start the part over.
+    // 200 to a Range request means the server sends the whole file: start the part over. A
+    // 206 must start where the part ends; one that starts elsewhere would splice wrong bytes.
+    const start = Number(/^bytes (\d+)-/.exec(response.headers.get('content-range') ?? '')?.[1] ?? NaN);
+    if (response.status === 206 && start !== have) {
+      await response.body?.cancel();
+      throw new DataError(
+        `${url}: asked for the bytes from ${have} on, the server sent a range starting at ${response.headers.get('content-range') ?? 'an unknown offset'}`,
+        `delete ${part} to download the file from the start`,
+      );
+    }
     const append = response.status === 206;
     const total = lengthOf(response, append ? have : 0);
     const out = fs.openSync(part, append ? 'a' : 'w');
