@@ -13,7 +13,7 @@ import { builtinDataset } from '../src/data/synthetic.ts';
 import { MATMUL_WASM_BASE64 } from '../src/kernels/matmul_wasm.generated.ts';
 import { Model } from '../src/model/model.ts';
 import { train } from '../src/api.ts';
-import { npmVersion, packAndInstall, run } from './helpers/pack.ts';
+import { npmVersion, packAndInstall, repo, run } from './helpers/pack.ts';
 
 const npm = await npmVersion();
 if (npm === undefined) {
@@ -67,6 +67,24 @@ describe.skipIf(npm === undefined)('the npm package (npm pack, offline install, 
     expect(shipped.MATMUL_WASM_BASE64).toBe(MATMUL_WASM_BASE64);
     // tsx is a devDependency: nothing TypeScript can run in the install.
     expect(fs.existsSync(path.join(installed, 'node_modules/tsx'))).toBe(false);
+  });
+
+  it('ships declarations a strict TypeScript app type-checks against (and they are not `any`)', async () => {
+    fs.writeFileSync(path.join(installed, 'typed.ts'), `import { train, builtinDataset, type TrainResult } from 'threadtrain';
+const data = builtinDataset('xor', { seed: 1 });
+const result: TrainResult = await train({ model: { layers: [{ units: 1, activation: 'sigmoid' }], loss: 'bce' }, data, epochs: 1 });
+const threads: number = result.threads;
+// @ts-expect-error: epochs is a number; were the declarations missing or \`any\`, this line would be an unused directive
+await train({ model: { layers: [] }, data, epochs: 'ten' });
+console.log(threads);
+`);
+    // No skipLibCheck: the shipped .d.ts files are checked too. @types/node comes from the repository.
+    const tsc = await run(path.join(repo, 'node_modules/.bin/tsc'), [
+      '--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022',
+      '--types', 'node', '--typeRoots', path.join(repo, 'node_modules/@types'), 'typed.ts',
+    ], installed);
+    expect(tsc.stdout + tsc.stderr).toBe('');
+    expect(tsc.code).toBe(0);
   });
 
   it('trains on 2 threads from `import { train } from "threadtrain"` with plain Node, bit for bit as the sources on 1', async () => {
