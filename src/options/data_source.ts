@@ -7,6 +7,7 @@
 
 import { z } from 'zod';
 import { BUILTIN_DATASETS, PARABOLA_GEOMETRIES, PARABOLA_ORDERS, type BuiltinName, type BuiltinOptions } from '../data/synthetic.ts';
+import { DATASET_NAMES, datasetDir, type DatasetName } from '../data/download.ts';
 import { displayPath } from '../errors.ts';
 import { field, nonNegative, positiveInt, seedSchema } from './fields.ts';
 
@@ -92,6 +93,18 @@ const idxSchema = z
   })
   .transform(({ idx }) => ({ kind: 'idx' as const, ...idx }));
 
+const datasetSchema = z
+  .strictObject({
+    dataset: field(
+      z.enum(DATASET_NAMES as [DatasetName, ...DatasetName[]]),
+      'a public dataset, downloaded by `threadtrain datasets download NAME`; its test files are the test split',
+      'threadtrain datasets list shows the names, e.g. "mnist"',
+    ),
+    // Not an input file: a folder, checked (with the download hint) when the data is loaded.
+    dir: field(z.string().min(1).optional(), 'the folder the dataset was downloaded into (default: its folder in the cache)', 'the folder given to datasets download --dir', { path: 'output' }),
+  })
+  .transform(({ dataset, dir }) => ({ kind: 'dataset' as const, name: dataset, ...(dir !== undefined ? { dir } : {}) }));
+
 /** One kind of data source. */
 interface SourceKind {
   /** The key that names this kind in a config's data section, and the prefix of its --data form. */
@@ -116,21 +129,24 @@ export function parseScalar(text: string): unknown {
   }
 }
 
+/** "NAME,k=v,…" as the config object { [key]: NAME, k: v, … }. */
+function nameWithOptions(key: string, text: string): Record<string, unknown> {
+  const [name = '', ...parts] = text.split(',');
+  const options: Record<string, unknown> = {};
+  for (const part of parts) {
+    const eq = part.indexOf('=');
+    // A part without "=" is kept as a key with no value, which the schema reports by name.
+    if (eq < 0) options[part.trim()] = undefined;
+    else options[part.slice(0, eq).trim()] = parseScalar(part.slice(eq + 1).trim());
+  }
+  return { [key]: name, ...options };
+}
+
 const SOURCE_KINDS: readonly SourceKind[] = [
   {
     key: 'builtin',
     schema: builtinSchema,
-    fromText: (text) => {
-      const [name = '', ...parts] = text.split(',');
-      const options: Record<string, unknown> = {};
-      for (const part of parts) {
-        const eq = part.indexOf('=');
-        // A part without "=" is kept as a key with no value, which the schema reports by name.
-        if (eq < 0) options[part.trim()] = undefined;
-        else options[part.slice(0, eq).trim()] = parseScalar(part.slice(eq + 1).trim());
-      }
-      return { builtin: name, ...options };
-    },
+    fromText: (text) => nameWithOptions('builtin', text),
     example: 'builtin:spirals,n=500,seed=2',
     heldOut: () => ({}),
     regression: (s) => s.kind === 'builtin' && s.name === 'sine',
@@ -156,6 +172,18 @@ const SOURCE_KINDS: readonly SourceKind[] = [
     },
   },
   {
+    key: 'dataset',
+    schema: datasetSchema,
+    fromText: (text) => nameWithOptions('dataset', text),
+    example: 'dataset:mnist',
+    heldOut: (s) => (s.kind === 'dataset' ? { test: `data.dataset (the test files of ${s.name})` } : {}),
+    regression: () => false,
+    describe: (s) => {
+      const d = s as DatasetSource;
+      return `dataset ${d.name} (${displayPath(d.dir ?? datasetDir(d.name))})`;
+    },
+  },
+  {
     key: 'csv',
     schema: csvSchema,
     fromText: undefined,
@@ -176,17 +204,18 @@ const SOURCE_KINDS: readonly SourceKind[] = [
   },
 ];
 
-export type DataSource = z.output<typeof builtinSchema> | z.output<typeof csvSchema> | z.output<typeof idxSchema>;
+export type DataSource = z.output<typeof builtinSchema> | z.output<typeof csvSchema> | z.output<typeof idxSchema> | z.output<typeof datasetSchema>;
 export type BuiltinSource = z.output<typeof builtinSchema>;
 export type CsvSource = z.output<typeof csvSchema>;
 export type IdxSource = z.output<typeof idxSchema>;
+export type DatasetSource = z.output<typeof datasetSchema>;
 
 export const DATA_SOURCE_KEYS: readonly string[] = SOURCE_KINDS.map((k) => k.key);
 
 const dataSchema = field(
   z.union(SOURCE_KINDS.map((k) => k.schema) as unknown as [z.ZodType<DataSource>, ...z.ZodType<DataSource>[]]),
-  'the training data: exactly one of builtin, csv or idx',
-  'e.g. { "builtin": "spirals" }, { "csv": "data.csv", "label": "species" } or { "idx": { "images": "...", "labels": "..." } }',
+  'the training data: exactly one of builtin, csv, idx or dataset',
+  'e.g. { "builtin": "spirals" }, { "csv": "data.csv", "label": "species" }, { "idx": { "images": "...", "labels": "..." } } or { "dataset": "mnist" }',
   // Tells the error formatter which member to report: the one whose key the input has.
   { unionKeys: SOURCE_KINDS.map((k) => k.key) },
 );
