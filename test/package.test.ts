@@ -57,11 +57,14 @@ describe.skipIf(npm === undefined)('the npm package (npm pack, offline install, 
 
   it('ships compiled JavaScript, declarations and the wasm bytes, and no TypeScript sources or tests', async () => {
     for (const file of ['dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/main.js', 'dist/workers/train_worker.js',
-      'dist/workers/trainer_worker.js', 'dist/src/kernels/matmul_wasm.generated.js', 'src/bin.js', 'package.json']) {
+      'dist/workers/trainer_worker.js', 'dist/src/kernels/matmul_wasm.generated.js', 'src/bin.js', 'package.json',
+      'configs/threadtrain.schema.json']) {
       expect(tarballFiles).toContain(file);
     }
     expect(tarballFiles.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
     expect(tarballFiles.filter((f) => /^(test|bench|dist\/test|dist\/bench)\//.test(f))).toEqual([]);
+    // The build scripts stay in the checkout.
+    expect(tarballFiles.filter((f) => /build_wasm|write_json_schema/.test(f))).toEqual([]);
     // The kernel the installed package instantiates is the one the sources build.
     const shipped = await import(path.join(installed, 'node_modules/threadtrain/dist/src/kernels/matmul_wasm.generated.js'));
     expect(shipped.MATMUL_WASM_BASE64).toBe(MATMUL_WASM_BASE64);
