@@ -123,7 +123,7 @@ describe('threadtrain datasets', () => {
       const dir = path.join(cache, 'bad-mirror');
       const run = await cli(['datasets', 'download', 'fashion-mnist', '--dir', dir, '--mirror', base], cache);
       expect(run.code).toBe(1);
-      expect(run.stdout).toBe('');
+      expect(run.stdout).toBe(`fashion-mnist: fetching ${base}/train-images-idx3-ubyte.gz\n`);
       expect(run.stderr).toMatch(new RegExp(
         `^error: ${base}/train-images-idx3-ubyte\\.gz: checksum mismatch, md5 [0-9a-f]{32}, expected ${DATASETS['fashion-mnist'].files.images.md5} \\(the published value\\); the file was removed\\nhint: .*\\n$`,
       ));

@@ -129,9 +129,10 @@ describe('downloadDataset', () => {
     expect(result.paths).toEqual(datasetFiles('mnist', tmp));
     const train = loadIdx(result.paths.images, result.paths.labels);
     expect([train.n, train.features]).toEqual([400, 64]);
-    expect(lines).toHaveLength(4);
+    expect(lines).toHaveLength(8);
+    expect(lines.filter((l) => l.includes(': fetching '))).toEqual(Object.keys(FIXTURES).map((f) => `mnist: fetching ${base}${f}`));
     const kib = (FIXTURES['train-images-idx3-ubyte.gz']!.length / 1024).toFixed(1);
-    expect(lines[0]).toBe(`mnist: train-images-idx3-ubyte.gz ${kib} KiB from ${base}train-images-idx3-ubyte.gz, md5 ok`);
+    expect(lines[1]).toBe(`mnist: train-images-idx3-ubyte.gz ${kib} KiB from ${base}train-images-idx3-ubyte.gz, md5 ok`);
 
     // A second call finds every file in place and fetches nothing.
     requests.length = 0;
@@ -163,7 +164,7 @@ describe('downloadDataset', () => {
     await downloadDataset('mnist', { dir: tmp, spec: fixtureSpec(), log: (l) => lines.push(l) });
     expect(requests.find((r) => r.file === 't10k-images-idx3-ubyte.gz')!.range).toBe('bytes=1000-');
     expect(fs.readFileSync(path.join(tmp, 't10k-images-idx3-ubyte.gz')).equals(body)).toBe(true);
-    expect(lines.find((l) => l.includes('t10k-images'))).toMatch(/ from .*t10k-images-idx3-ubyte\.gz \(resumed at 1\.0 KiB\), md5 ok$/);
+    expect(lines.find((l) => l.includes('t10k-images') && !l.includes('fetching'))).toMatch(/ from .*t10k-images-idx3-ubyte\.gz \(resumed at 1\.0 KiB\), md5 ok$/);
   });
 
   it('refuses bytes that do not match the checksum: one error line, the file removed, nothing renamed into place', async () => {

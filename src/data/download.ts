@@ -116,7 +116,7 @@ export interface DownloadOptions {
   readonly spec?: DatasetSpec;
   /** Tries per file and mirror while each try makes progress (a dropped connection resumes). */
   readonly attempts?: number;
-  /** One line per file: where it came from, or that it was already in place. */
+  /** A line as each file starts, and one when it is in place (or was already there). */
   readonly log?: (line: string) => void;
 }
 
@@ -171,6 +171,8 @@ async function fetchVerified(spec: DatasetSpec, file: string, md5: string, targe
   let lastError: DataError | undefined;
   for (const mirror of spec.mirrors) {
     const url = new URL(file, mirror).href;
+    // A line before the bytes flow: a large file on a slow link must not look like a hang.
+    log(`${spec.name}: fetching ${url}`);
     try {
       const resumedFrom = await fetchToPart(url, part, attempts);
       const got = md5File(part);
