@@ -216,7 +216,7 @@ describe('threadtrain errors and usage', () => {
     expect(none.code).toBe(2);
     // Every command is named, in --help's order.
     const names = COMMANDS.map((c) => c.command.split(' ')[0]!);
-    expect(names).toEqual(expect.arrayContaining(['train', 'sweep', 'evaluate', 'predict', 'export', 'plot', 'inspect', 'bench']));
+    expect(names).toEqual(expect.arrayContaining(['train', 'sweep', 'evaluate', 'predict', 'export', 'plot', 'inspect', 'bench', 'datasets']));
     expect(none.stderr.trim().split('\n').at(-1)).toBe(`error: give a command: ${names.slice(0, -1).join(', ')} or ${names.at(-1)}`);
   });
 
@@ -248,7 +248,7 @@ describe('threadtrain errors and usage', () => {
   it('--help lists every command, and a command\'s --help every flag with its default', async () => {
     const top = await cli(['--help']);
     expect(top.code).toBe(0);
-    for (const command of ['train', 'evaluate', 'predict', 'plot <log>']) expect(top.stdout).toContain(`threadtrain ${command} `);
+    for (const command of ['train', 'evaluate', 'predict', 'plot <log>', 'datasets <action> [name]']) expect(top.stdout).toContain(`threadtrain ${command} `);
     const train = await cli(['train', '--help']);
     for (const flag of ['--config', '--data', '--set', '--epochs', '--lr', '--batch-size', '--seed', '--threads', '--kernel', '--out', '--log', '--optimizer', '--warmup-steps', '--schedule']) {
       expect(train.stdout).toContain(flag);

@@ -138,7 +138,7 @@ describe('loadConfig: a valid file', () => {
 
   it('accepts every config in configs/ (mnist.json when ../shared/data is present)', () => {
     const files = fs.readdirSync(path.join(repo, 'configs')).filter((f) => f.endsWith('.json') && f !== 'threadtrain.schema.json');
-    expect(files.sort()).toEqual(['default.json', 'mnist.json', 'parabola.json', 'spirals.json', 'xor.json']);
+    expect(files.sort()).toEqual(['default.json', 'mnist.json', 'parabola-lesson-shuffled.json', 'parabola-lesson-unshuffled.json', 'parabola.json', 'spirals.json', 'xor.json']);
     for (const f of files) {
       if (f === 'mnist.json' && !sharedMnist) continue;
       expect(() => loadConfig(path.join(repo, 'configs', f))).not.toThrow();
@@ -320,8 +320,8 @@ describe('loadConfig: messages', () => {
     ['an unknown top-level key, without one', { ...BASE, banana: 1 }, 'banana: unknown option'],
     ['data missing', { model: MODEL }, 'data: expected an object, found nothing'],
     ['data not an object', { data: 'spirals', model: MODEL }, 'data: expected an object, found "spirals"'],
-    ['data naming no source', { data: { bultin: 'xor' }, model: MODEL }, 'data: expected exactly one of builtin, idx, csv, found only bultin; did you mean data.builtin?'],
-    ['data naming two sources', { data: { builtin: 'xor', csv: 'data/train.csv' }, model: MODEL }, 'data: expected exactly one of builtin, idx, csv, found builtin and csv'],
+    ['data naming no source', { data: { bultin: 'xor' }, model: MODEL }, 'data: expected exactly one of builtin, idx, dataset, csv, found only bultin; did you mean data.builtin?'],
+    ['data naming two sources', { data: { builtin: 'xor', csv: 'data/train.csv' }, model: MODEL }, 'data: expected exactly one of builtin, idx, dataset, csv, found builtin and csv'],
     ['an unknown built-in dataset', { data: { builtin: 'spiral' }, model: MODEL }, 'data.builtin: expected one of xor, and, spirals, blobs, sine, parabola, found "spiral"; did you mean "spirals"?'],
     ['an option the built-in dataset ignores', { data: { builtin: 'xor', n: 10 }, model: MODEL }, 'data.n: unknown option'],
     ['an unknown key in a built-in source', { data: { builtin: 'spirals', nosie: 0.1 }, model: MODEL }, 'data.nosie: unknown option; did you mean data.noise?'],

@@ -62,7 +62,7 @@ describe('flags derived from the schema', () => {
     });
     // The data section has its own grammar (--data), one entry per source kind.
     expect(FLAGS.some((f) => f.path[0] === 'data')).toBe(false);
-    expect(DATA_SOURCES.keys).toEqual(['builtin', 'idx', 'csv']);
+    expect(DATA_SOURCES.keys).toEqual(['builtin', 'idx', 'dataset', 'csv']);
   });
 });
 

@@ -3,6 +3,7 @@
 
 import { bench } from './bench.ts';
 import type { Command } from './command.ts';
+import { datasets } from './datasets.ts';
 import { evaluate } from './evaluate.ts';
 import { exportModelCommand } from './export.ts';
 import { inspect } from './inspect.ts';
@@ -11,4 +12,4 @@ import { predict } from './predict.ts';
 import { sweep } from './sweep.ts';
 import { train } from './train.ts';
 
-export const COMMANDS: readonly Command[] = [train, sweep, evaluate, predict, exportModelCommand, plot, inspect, bench];
+export const COMMANDS: readonly Command[] = [train, sweep, evaluate, predict, exportModelCommand, plot, inspect, bench, datasets];

@@ -1,4 +1,5 @@
-// threadtrain evaluate: loss and accuracy (or MSE, MAE, R²) of a saved model on labelled data.
+// threadtrain evaluate: loss and accuracy (or MSE, MAE, R²) of a saved model on labelled data,
+// as text or (--json) as one JSON object.
 
 import type { Argv } from 'yargs';
 import { displayPath } from '../errors.ts';
@@ -12,6 +13,15 @@ function evaluateCommand(a: Record<string, unknown>): number {
   const model = loadModel(modelFile);
   const data = readDataForModel(String(a.data), model, modelFile, true, a.label as string | undefined);
   const metrics = model.evaluate(data.ds!);
+  if (a.json === true) {
+    // One JSON document on stdout, for scripts; errors still go to stderr with the exit code.
+    out(JSON.stringify({
+      model: modelFile, layers: layerSizes(model.spec), task: model.task, data: data.what, rows: data.n,
+      ...metrics,
+      ...(model.classNames ? { classNames: model.classNames } : {}),
+    }));
+    return 0;
+  }
   out(`model: ${displayPath(modelFile)} (${layerSizes(model.spec)}, ${model.task})`);
   out(`data: ${data.what}`);
   printMetricsBlock('evaluate', metrics, data.n, model.classNames);
@@ -26,6 +36,8 @@ export const evaluate: Command = {
       .option('model', { alias: 'm', type: 'string', demandOption: true, requiresArg: true, describe: 'model file written by train --out' })
       .option('data', { alias: 'd', type: 'string', demandOption: true, requiresArg: true, describe: `labelled rows: ${DATA_SOURCES.grammar}` })
       .option('label', { type: 'string', requiresArg: true, describe: 'the CSV label column (name or 0-based index)', defaultDescription: 'the last column' })
-      .example('$0 evaluate --model spirals.ttm --data builtin:spirals,n=1000,seed=7', ''),
+      .option('json', { type: 'boolean', describe: 'print one JSON object (model, data, rows, loss, accuracy and confusion, or mse, mae and r2) instead of text' })
+      .example('$0 evaluate --model spirals.ttm --data builtin:spirals,n=1000,seed=7', '')
+      .example('$0 evaluate --model mnist.ttm --data dataset:mnist --json', 'the test files of the downloaded MNIST, as JSON'),
   run: evaluateCommand,
 };

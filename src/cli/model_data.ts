@@ -98,13 +98,16 @@ export function readDataForModel(spec: string, model: Model, modelFile: string, 
   if ('csv' in raw) return readCsvForModel(spec, model, modelFile, requireLabel, label);
   const source = parseDataFlag(raw);
   const loaded = loadData(source);
-  const ds = 'train' in loaded && (loaded as DataSplits).train !== undefined ? (loaded as DataSplits).train : (loaded as Dataset);
+  // A source with test rows of its own (a dataset's test files, idx testImages) is evaluated
+  // and predicted on those: the rows the model was not trained on.
+  const splits = 'train' in loaded && (loaded as DataSplits).train !== undefined ? (loaded as DataSplits) : undefined;
+  const ds = splits ? (splits.test ?? splits.train) : (loaded as Dataset);
   checkFeatures(model, spec, modelFile, ds.features);
   if (ds.task !== model.task) {
     throw new DataError(`${spec}: expected ${model.task} data (the model ${modelFile} is for ${model.task}), found a ${ds.task} dataset`, 'use data of the kind the model was trained on');
   }
   const what = source.kind === 'builtin' ? `builtin ${spec.slice('builtin:'.length)}` : `${source.kind} ${spec.slice(source.kind.length + 1).split(',')[0]}`;
-  return { what: `${what} (${ds.n} rows)`, x: ds.x, n: ds.n, ds };
+  return { what: `${what} (${splits?.test ? 'its test files, ' : ''}${ds.n} rows)`, x: ds.x, n: ds.n, ds };
 }
 
 /** A --model file and its format version; a missing file is named with the flag. */

@@ -1,11 +1,13 @@
 // A data source, resolved by the options layer (paths absolute, fields checked), turned into
 // rows: the training set and any held-out files. This is where each source kind meets its
-// reader (builtin → synthetic.ts, csv → csv.ts, idx → idx.ts); a new kind adds its reader to LOADERS.
+// reader (builtin → synthetic.ts, csv → csv.ts, idx → idx.ts, dataset → download.ts's files read
+// by idx.ts); a new kind adds its reader to LOADERS.
 
 import type { DataSource } from '../options/data_source.ts';
 import { displayPath } from '../errors.ts';
 import { loadCsv, type CsvOptions } from './csv.ts';
 import type { ClassificationDataset, Dataset } from './dataset.ts';
+import { datasetFiles } from './download.ts';
 import { loadIdx } from './idx.ts';
 import { splitForRun } from './split.ts';
 import { builtinDataset, type BuiltinOptions } from './synthetic.ts';
@@ -57,6 +59,11 @@ const LOADERS: { readonly [K in DataSource['kind']]: (source: SourceOf<K>) => Lo
       test: source.testPath === undefined ? undefined : loadCsv(displayPath(source.testPath), heldOut),
       validation: source.validationPath === undefined ? undefined : loadCsv(displayPath(source.validationPath), heldOut),
     };
+  },
+  // A downloaded dataset: its four IDX files in the cache (or the folder it was downloaded into).
+  dataset: (source) => {
+    const files = datasetFiles(source.name, source.dir);
+    return { all: loadIdx(files.images, files.labels), test: loadIdx(files.testImages, files.testLabels) };
   },
   idx: (source) => ({
     all: loadIdx(displayPath(source.images), displayPath(source.labels)),

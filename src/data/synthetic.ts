@@ -1,7 +1,8 @@
 // Seeded toy datasets for tests, examples and smoke runs: the logic gates, two spirals,
 // Gaussian blobs, a noisy sine for regression, and points on a parabola against uniform
 // noise. Each draws only from createRng(seed), so a seed names one exact dataset.
-// Generated rows are shuffled, so a plain head/tail split still sees every class.
+// Generated rows are shuffled, so a plain head/tail split still sees every class; only
+// parabola's `order` can ask for the classes in blocks instead (the seeds' shuffle lesson).
 
 import { ConfigError, DataError, describe } from '../errors.ts';
 import { createRng } from '../rng.ts';
@@ -36,12 +37,31 @@ export interface SineOptions {
   readonly seed: number;
 }
 
+/**
+ * Row order of `parabola`: interleaved, or the two classes in blocks — the seeds' lesson
+ * that training without shuffling on data sorted by class learns mostly the last block.
+ */
+export const PARABOLA_ORDERS = ['shuffled', 'random-first', 'parabola-first'] as const;
+export type ParabolaOrder = (typeof PARABOLA_ORDERS)[number];
+
+/**
+ * Where `parabola` puts its points. "unit": x in [-1, 1], y = x² + noise, the random points
+ * in the curve points' bounding box. "lecture": the seeds' lecture, x in [0, 100], y = x² +
+ * noise, the random points uniform in the box [0, 100] × [0, 10,000].
+ */
+export const PARABOLA_GEOMETRIES = ['unit', 'lecture'] as const;
+export type ParabolaGeometry = (typeof PARABOLA_GEOMETRIES)[number];
+
 export interface ParabolaOptions {
   /** Default 10,000; the parabola gets the extra point when n is odd. */
   readonly n?: number;
-  /** Standard deviation of the vertical noise on the parabola points. */
+  /** Standard deviation of the vertical noise on the parabola points, in units of y. */
   readonly noise: number;
   readonly seed: number;
+  /** Default "shuffled". */
+  readonly order?: ParabolaOrder;
+  /** Default "unit". */
+  readonly geometry?: ParabolaGeometry;
 }
 
 /** Options for `builtinDataset`; each generator reads the ones it uses. */
@@ -53,6 +73,8 @@ export interface BuiltinOptions {
   readonly classes?: number;
   readonly features?: number;
   readonly spread?: number;
+  readonly order?: ParabolaOrder;
+  readonly geometry?: ParabolaGeometry;
 }
 
 export const BUILTIN_DATASETS = ['xor', 'and', 'spirals', 'blobs', 'sine', 'parabola'] as const;
@@ -67,6 +89,12 @@ function checkCount(what: string, name: string, value: number, min: number): voi
 function checkNonNegative(what: string, name: string, value: number): void {
   if (!Number.isFinite(value) || value < 0) {
     throw new ConfigError(`${what}: ${name} must be a finite number ≥ 0, found ${show(value)}`);
+  }
+}
+
+function checkOneOf(name: string, value: unknown, allowed: readonly string[]): void {
+  if (!allowed.includes(value as string)) {
+    throw new ConfigError(`parabola: ${name} must be one of ${allowed.map((a) => describe(a)).join(', ')}, found ${show(value)}`);
   }
 }
 
@@ -185,36 +213,46 @@ export function sine(options: SineOptions): RegressionDataset {
 
 /**
  * Binary classification of "on the curve" vs "anywhere": ⌈n/2⌉ points (x, x² + noise·N)
- * with x uniform in [-1, 1], labelled 1, and ⌊n/2⌋ points uniform in the bounding box of
- * those ([-1, 1] × [min y, max y]), labelled 0. Rows are shuffled.
+ * labelled 1 and ⌊n/2⌋ points uniform in a box around them labelled 0, placed as `geometry`
+ * says. `order` "shuffled" interleaves the rows; "random-first" puts the random points
+ * first, then the curve points; "parabola-first" the other way round.
  */
 export function parabolaVsRandom(options: ParabolaOptions): ClassificationDataset {
   const { noise, seed } = options;
   const n = options.n ?? 10_000;
+  const order = options.order ?? 'shuffled';
+  const geometry = options.geometry ?? 'unit';
   checkCount('parabola', 'n', n, 2);
   checkNonNegative('parabola', 'noise', noise);
   checkSeed('parabola', seed);
+  checkOneOf('order', order, PARABOLA_ORDERS);
+  checkOneOf('geometry', geometry, PARABOLA_GEOMETRIES);
   const rng = createRng(seed);
   const onCurve = Math.ceil(n / 2);
-  // float64 staging: the box must be the true range of the curve points, before rounding.
+  const [xMin, xMax] = geometry === 'lecture' ? [0, 100] : [-1, 1];
+  // float64 staging: the unit box must be the true range of the curve points, before rounding.
   const px = new Float64Array(n);
   const py = new Float64Array(n);
   let yMin = Infinity;
   let yMax = -Infinity;
   for (let i = 0; i < onCurve; i++) {
-    const u = 2 * rng.uniform() - 1;
+    const u = xMin + (xMax - xMin) * rng.uniform();
     const v = u * u + noise * rng.normal();
     px[i] = u;
     py[i] = v;
     if (v < yMin) yMin = v;
     if (v > yMax) yMax = v;
   }
+  if (geometry === 'lecture') [yMin, yMax] = [0, xMax * xMax];
   for (let i = onCurve; i < n; i++) {
-    px[i] = 2 * rng.uniform() - 1;
+    px[i] = xMin + (xMax - xMin) * rng.uniform();
     py[i] = yMin + (yMax - yMin) * rng.uniform();
   }
-  // Point i lands in row slot[i], so the classes come out interleaved.
-  const slot = permutation(n, rng);
+  // Point i lands in row slot[i]: a seeded permutation interleaves the classes; the block
+  // orders keep each class's points in the order they were drawn.
+  const slot = order === 'shuffled' ? permutation(n, rng) : new Int32Array(n);
+  if (order === 'parabola-first') for (let i = 0; i < n; i++) slot[i] = i;
+  if (order === 'random-first') for (let i = 0; i < n; i++) slot[i] = i < onCurve ? n - onCurve + i : i - onCurve;
   const x = new Float32Array(n * 2);
   const y = new Int32Array(n);
   for (let i = 0; i < n; i++) {
@@ -229,7 +267,7 @@ export function parabolaVsRandom(options: ParabolaOptions): ClassificationDatase
 /**
  * A generator by name, with defaults for what `options` leaves out: spirals n 1000,
  * noise 0.05; blobs n 1000, 3 classes, 2 features, spread 0.15; sine n 1000, noise 0.1;
- * parabola n 10,000, noise 0.02.
+ * parabola n 10,000, noise 0.02, order "shuffled", geometry "unit".
  */
 export function builtinDataset(name: string, options: BuiltinOptions): Dataset {
   const { seed } = options;
@@ -251,7 +289,11 @@ export function builtinDataset(name: string, options: BuiltinOptions): Dataset {
     case 'sine':
       return sine({ n: options.n ?? 1000, noise: options.noise ?? 0.1, seed });
     case 'parabola':
-      return parabolaVsRandom({ n: options.n ?? 10_000, noise: options.noise ?? 0.02, seed });
+      return parabolaVsRandom({
+        n: options.n ?? 10_000, noise: options.noise ?? 0.02, seed,
+        ...(options.order !== undefined ? { order: options.order } : {}),
+        ...(options.geometry !== undefined ? { geometry: options.geometry } : {}),
+      });
     default:
       throw new DataError(
         `unknown built-in dataset ${describe(name)}; expected one of ${BUILTIN_DATASETS.map((d) => describe(d)).join(', ')}`,

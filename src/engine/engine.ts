@@ -241,6 +241,16 @@ class InProcessRunner implements Runner {
   async close(): Promise<void> {}
 }
 
+/**
+ * Wait until every task settles, `ms` at most. The timer is cleared once the tasks win the
+ * race: left pending, it would hold the process open for the rest of `ms` after a run ends.
+ */
+async function settleWithin(tasks: readonly Promise<unknown>[], ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([Promise.allSettled(tasks), new Promise((resolve) => { timer = setTimeout(resolve, ms); })]);
+  clearTimeout(timer);
+}
+
 /** How a worker can load our TypeScript: the built .js needs nothing; .ts needs tsx's hooks. */
 function workerFile(): { filename: string; execArgv: string[] } {
   const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
@@ -299,7 +309,7 @@ class PoolRunner implements Runner {
       if (this.failure || Atomics.load(ctl, kAbort) !== 0) {
         // Every thread leaves within one wait timeout of the abort; wait for all of them so
         // the root cause is reported, not another thread's "aborted" echo of it.
-        await Promise.race([Promise.allSettled(this.tasks), new Promise((r) => setTimeout(r, 2000))]);
+        await settleWithin(this.tasks, 2000);
         throw this.describeFailure();
       }
       const waiter = Atomics.waitAsync(ctl, index, value, 200);
@@ -337,7 +347,7 @@ class PoolRunner implements Runner {
     this.closed = true;
     if (!this.failure && Atomics.load(this.views.ctl, kAbort) === 0) {
       await this.command(CMD_EXIT);
-      await Promise.race([Promise.allSettled(this.tasks), new Promise((r) => setTimeout(r, 2000))]);
+      await settleWithin(this.tasks, 2000);
     } else {
       raiseAbort(this.views.ctl);
     }

@@ -6,7 +6,8 @@
 // every command and the table follow from it) and its reader in data/load.ts's LOADERS.
 
 import { z } from 'zod';
-import { BUILTIN_DATASETS, type BuiltinName } from '../data/synthetic.ts';
+import { BUILTIN_DATASETS, PARABOLA_GEOMETRIES, PARABOLA_ORDERS, type BuiltinName, type BuiltinOptions } from '../data/synthetic.ts';
+import { DATASET_NAMES, datasetDir, type DatasetName } from '../data/download.ts';
 import { displayPath } from '../errors.ts';
 import { field, nonNegative, positiveInt, seedSchema } from './fields.ts';
 
@@ -19,6 +20,8 @@ const builtinOption = {
   classes: () => field(z.number().int().min(2).optional(), 'number of blobs', 'the number of blobs, at least 2 (one class leaves nothing to classify), e.g. 3'),
   features: () => field(positiveInt().optional(), 'input dimension', 'the input dimension, e.g. 2'),
   spread: () => field(nonNegative().optional(), 'standard deviation of each blob', 'the standard deviation of each blob, e.g. 0.15'),
+  order: () => field(z.enum(PARABOLA_ORDERS).optional(), 'row order: interleaved, or the classes in blocks (the shuffle lesson)', 'e.g. "parabola-first", with shuffle false to see why training shuffles'),
+  geometry: () => field(z.enum(PARABOLA_GEOMETRIES).optional(), 'where the points lie: x in [-1, 1], or the lecture\'s x in [0, 100] with y = x²', 'e.g. "lecture"'),
   // The dataset's own seed, not the run's: it names one exact set of rows.
   seed: () => field(seedSchema().default(1), 'the seed the rows are generated from (not the run\'s)', 'the seed the dataset is generated from, e.g. 1'),
 };
@@ -29,7 +32,7 @@ const BUILTIN_OPTIONS: Record<BuiltinName, readonly BuiltinOptionKey[]> = {
   spirals: ['n', 'noise', 'turns', 'seed'],
   blobs: ['n', 'classes', 'features', 'spread', 'seed'],
   sine: ['n', 'noise', 'seed'],
-  parabola: ['n', 'noise', 'seed'],
+  parabola: ['n', 'noise', 'order', 'geometry', 'seed'],
 };
 
 const builtinSchema = z
@@ -43,7 +46,7 @@ const builtinSchema = z
     ) as unknown as [z.ZodObject, ...z.ZodObject[]],
   )
   .transform((d) => {
-    const { builtin, ...options } = d as { builtin: BuiltinName } & Partial<Record<BuiltinOptionKey, number>>;
+    const { builtin, ...options } = d as { builtin: BuiltinName } & Omit<BuiltinOptions, 'seed'> & { seed?: number };
     return { kind: 'builtin' as const, name: builtin, ...options };
   });
 
@@ -90,6 +93,18 @@ const idxSchema = z
   })
   .transform(({ idx }) => ({ kind: 'idx' as const, ...idx }));
 
+const datasetSchema = z
+  .strictObject({
+    dataset: field(
+      z.enum(DATASET_NAMES as [DatasetName, ...DatasetName[]]),
+      'a public dataset, downloaded by `threadtrain datasets download NAME`; its test files are the test split',
+      'threadtrain datasets list shows the names, e.g. "mnist"',
+    ),
+    // Not an input file: a folder, checked (with the download hint) when the data is loaded.
+    dir: field(z.string().min(1).optional(), 'the folder the dataset was downloaded into (default: its folder in the cache)', 'the folder given to datasets download --dir', { path: 'output' }),
+  })
+  .transform(({ dataset, dir }) => ({ kind: 'dataset' as const, name: dataset, ...(dir !== undefined ? { dir } : {}) }));
+
 /** One kind of data source. */
 interface SourceKind {
   /** The key that names this kind in a config's data section, and the prefix of its --data form. */
@@ -114,21 +129,24 @@ export function parseScalar(text: string): unknown {
   }
 }
 
+/** "NAME,k=v,…" as the config object { [key]: NAME, k: v, … }. */
+function nameWithOptions(key: string, text: string): Record<string, unknown> {
+  const [name = '', ...parts] = text.split(',');
+  const options: Record<string, unknown> = {};
+  for (const part of parts) {
+    const eq = part.indexOf('=');
+    // A part without "=" is kept as a key with no value, which the schema reports by name.
+    if (eq < 0) options[part.trim()] = undefined;
+    else options[part.slice(0, eq).trim()] = parseScalar(part.slice(eq + 1).trim());
+  }
+  return { [key]: name, ...options };
+}
+
 const SOURCE_KINDS: readonly SourceKind[] = [
   {
     key: 'builtin',
     schema: builtinSchema,
-    fromText: (text) => {
-      const [name = '', ...parts] = text.split(',');
-      const options: Record<string, unknown> = {};
-      for (const part of parts) {
-        const eq = part.indexOf('=');
-        // A part without "=" is kept as a key with no value, which the schema reports by name.
-        if (eq < 0) options[part.trim()] = undefined;
-        else options[part.slice(0, eq).trim()] = parseScalar(part.slice(eq + 1).trim());
-      }
-      return { builtin: name, ...options };
-    },
+    fromText: (text) => nameWithOptions('builtin', text),
     example: 'builtin:spirals,n=500,seed=2',
     heldOut: () => ({}),
     regression: (s) => s.kind === 'builtin' && s.name === 'sine',
@@ -154,6 +172,18 @@ const SOURCE_KINDS: readonly SourceKind[] = [
     },
   },
   {
+    key: 'dataset',
+    schema: datasetSchema,
+    fromText: (text) => nameWithOptions('dataset', text),
+    example: 'dataset:mnist',
+    heldOut: (s) => (s.kind === 'dataset' ? { test: `data.dataset (the test files of ${s.name})` } : {}),
+    regression: () => false,
+    describe: (s) => {
+      const d = s as DatasetSource;
+      return `dataset ${d.name} (${displayPath(d.dir ?? datasetDir(d.name))})`;
+    },
+  },
+  {
     key: 'csv',
     schema: csvSchema,
     fromText: undefined,
@@ -174,17 +204,18 @@ const SOURCE_KINDS: readonly SourceKind[] = [
   },
 ];
 
-export type DataSource = z.output<typeof builtinSchema> | z.output<typeof csvSchema> | z.output<typeof idxSchema>;
+export type DataSource = z.output<typeof builtinSchema> | z.output<typeof csvSchema> | z.output<typeof idxSchema> | z.output<typeof datasetSchema>;
 export type BuiltinSource = z.output<typeof builtinSchema>;
 export type CsvSource = z.output<typeof csvSchema>;
 export type IdxSource = z.output<typeof idxSchema>;
+export type DatasetSource = z.output<typeof datasetSchema>;
 
 export const DATA_SOURCE_KEYS: readonly string[] = SOURCE_KINDS.map((k) => k.key);
 
 const dataSchema = field(
   z.union(SOURCE_KINDS.map((k) => k.schema) as unknown as [z.ZodType<DataSource>, ...z.ZodType<DataSource>[]]),
-  'the training data: exactly one of builtin, csv or idx',
-  'e.g. { "builtin": "spirals" }, { "csv": "data.csv", "label": "species" } or { "idx": { "images": "...", "labels": "..." } }',
+  'the training data: exactly one of builtin, csv, idx or dataset',
+  'e.g. { "builtin": "spirals" }, { "csv": "data.csv", "label": "species" }, { "idx": { "images": "...", "labels": "..." } } or { "dataset": "mnist" }',
   // Tells the error formatter which member to report: the one whose key the input has.
   { unionKeys: SOURCE_KINDS.map((k) => k.key) },
 );
