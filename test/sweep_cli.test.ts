@@ -50,6 +50,30 @@ describe('threadtrain sweep', () => {
     expect(merged.stdout).toContain(whole.table);
   });
 
+  it('stops at Ctrl-C with exit 130, and a rerun does only the rest', async () => {
+    const slow = { ...config, data: { ...config.data, n: 3000 }, train: { ...config.train, epochs: 30, batchSize: 4 }, sweep: { grid: { 'train.lr': [0.01, 0.02, 0.03] }, out: 'stopped' } };
+    const slowFile = path.join(tmp, 'slow-sweep.json');
+    fs.writeFileSync(slowFile, JSON.stringify(slow));
+    let sent = false;
+    const r = await cli(['sweep', '--config', slowFile, '--cores', '1'], {
+      timeoutMs: 120_000,
+      onStdout: (text, child) => {
+        if (!sent && text.includes('packing runs onto 1 core')) {
+          sent = true;
+          child.kill('SIGINT');
+        }
+      },
+    });
+    expect(r.code).toBe(130);
+    expect(r.stderr).toContain('interrupt: stopping the running runs at their next step');
+    expect(r.stdout).toMatch(/stopped: [1-3] runs not done; rerun the same command to do them/);
+    const done = Number(/ran (\d) run/.exec(r.stdout)![1]);
+    const rerun = await runMain(['sweep', '--config', slowFile, '--cores', '1']);
+    expect(rerun.code).toBe(0);
+    expect(rerun.stdout).toContain(`ran ${3 - done} run${3 - done === 1 ? '' : 's'} in`);
+    if (done > 0) expect(rerun.stdout).toContain(`${done} of 3 runs already finished`);
+  });
+
   it('lists the runs with --dry-run and runs nothing', async () => {
     const r = await runMain(['sweep', '--config', file, '--dry-run']);
     expect(r.code).toBe(0);
