@@ -6,26 +6,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../src/cli/main.ts';
+import { afterAll, describe, expect, it } from 'vitest';
 import { sweep } from '../src/sweep/sweep.ts';
-import { cli } from './helpers/cli.ts';
-
-/** main(args) in this process, with what it writes to stdout and stderr. */
-async function inProcess(args: string[]) {
-  const written = { stdout: '', stderr: '' };
-  const capture = (stream: 'stdout' | 'stderr') => vi.spyOn(process[stream], 'write').mockImplementation((chunk: string | Uint8Array) => {
-    written[stream] += String(chunk);
-    return true;
-  });
-  const spies = [capture('stdout'), capture('stderr')];
-  try {
-    const code = await main(args);
-    return { code, ...written };
-  } finally {
-    for (const spy of spies) spy.mockRestore();
-  }
-}
+import { cli, runMain } from './helpers/cli.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'threadtrain-sweep-cli-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -67,8 +50,32 @@ describe('threadtrain sweep', () => {
     expect(merged.stdout).toContain(whole.table);
   });
 
+  it('stops at Ctrl-C with exit 130, and a rerun does only the rest', async () => {
+    const slow = { ...config, data: { ...config.data, n: 3000 }, train: { ...config.train, epochs: 30, batchSize: 4 }, sweep: { grid: { 'train.lr': [0.01, 0.02, 0.03] }, out: 'stopped' } };
+    const slowFile = path.join(tmp, 'slow-sweep.json');
+    fs.writeFileSync(slowFile, JSON.stringify(slow));
+    let sent = false;
+    const r = await cli(['sweep', '--config', slowFile, '--cores', '1'], {
+      timeoutMs: 120_000,
+      onStdout: (text, child) => {
+        if (!sent && text.includes('packing runs onto 1 core')) {
+          sent = true;
+          child.kill('SIGINT');
+        }
+      },
+    });
+    expect(r.code).toBe(130);
+    expect(r.stderr).toContain('interrupt: stopping the running runs at their next step');
+    expect(r.stdout).toMatch(/stopped: [1-3] runs not done; rerun the same command to do them/);
+    const done = Number(/ran (\d) run/.exec(r.stdout)![1]);
+    const rerun = await runMain(['sweep', '--config', slowFile, '--cores', '1']);
+    expect(rerun.code).toBe(0);
+    expect(rerun.stdout).toContain(`ran ${3 - done} run${3 - done === 1 ? '' : 's'} in`);
+    if (done > 0) expect(rerun.stdout).toContain(`${done} of 3 runs already finished`);
+  });
+
   it('lists the runs with --dry-run and runs nothing', async () => {
-    const r = await inProcess(['sweep', '--config', file, '--dry-run']);
+    const r = await runMain(['sweep', '--config', file, '--dry-run']);
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^sweep [0-9a-f]{16}: 8 runs = 2 model\.layers\.0\.units × 2 train\.lr × 2 folds$/);
@@ -78,25 +85,25 @@ describe('threadtrain sweep', () => {
   });
 
   it('leaves a sweep config usable by train, which runs the base run and says so', async () => {
-    const r = await inProcess(['train', '--config', file, '--epochs', '1']);
+    const r = await runMain(['train', '--config', file, '--epochs', '1']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/\| sweep +\| not run: this is the base run \(threadtrain sweep runs the sweep\) +\|/);
     expect(r.stdout).toContain('all 1 epochs done');
   });
 
   it('says what is wrong with its command line', async () => {
-    const noConfig = await inProcess(['sweep']);
+    const noConfig = await runMain(['sweep']);
     expect(noConfig.code).toBe(2);
     expect(noConfig.stderr).toContain('error: sweep needs --config FILE');
-    const both = await inProcess(['sweep', '--config', file, '--shard', '0/2', '--shards', '2']);
+    const both = await runMain(['sweep', '--config', file, '--shard', '0/2', '--shards', '2']);
     expect([both.code, both.stderr.trim()]).toEqual([2, 'error: give --shard I/N or --shards N, not both']);
-    const noIndex = await inProcess(['sweep', '--config', file, '--shards', '4', '--dry-run']);
+    const noIndex = await runMain(['sweep', '--config', file, '--shards', '4', '--dry-run']);
     expect(noIndex.code).toBe(1);
     expect(noIndex.stderr).toMatch(/^error: --shards 4 needs this task's index from JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID, and neither is set\nhint: /);
-    const notSweep = await inProcess(['sweep', 'collect', tmp]);
+    const notSweep = await runMain(['sweep', 'collect', tmp]);
     expect(notSweep.code).toBe(2);
     expect(notSweep.stderr).toContain('error: give --out DIR');
-    const notSweepOut = await inProcess(['sweep', 'collect', tmp, '--out', path.join(tmp, 'x')]);
+    const notSweepOut = await runMain(['sweep', 'collect', tmp, '--out', path.join(tmp, 'x')]);
     expect(notSweepOut.code).toBe(1);
     expect(notSweepOut.stderr).toBe(`error: ${tmp}: not a sweep output folder (no sweep.json)\nhint: pass the folders that threadtrain sweep wrote, one per shard\n`);
   });
