@@ -171,7 +171,7 @@ const learningRate = (): number => (['adam', 'adamw', 'rmsprop'].includes(OPTIMI
 
 /** The run both this benchmark's loop and the train() check make: no split or scaling. */
 function trainOptions(data: ClassificationDataset, batch: number, threads: number, epochs: number): TrainOptions {
-  return { model: { layers: MNIST_LAYERS }, data, epochs, batchSize: batch, lr: learningRate(), optimizer: OPTIMIZER, seed: SEED, threads, kernel: 'wasm' };
+  return { model: { layers: MNIST_LAYERS }, data, epochs, batchSize: batch, lr: learningRate(), optimizer: { name: OPTIMIZER.name }, seed: SEED, threads, kernel: 'wasm' };
 }
 
 async function runOnce(data: ClassificationDataset, batch: number, threads: number, warmup: number, epochs: number, timing: boolean): Promise<RunResult> {
