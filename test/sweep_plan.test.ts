@@ -13,6 +13,7 @@ import { packRuns, threadsForRun } from '../src/sweep/pack.ts';
 import { bestRun, resultsCsv, summarize, type RunRecord } from '../src/sweep/results.ts';
 import { parseShard, selectShard, shardFromEnv } from '../src/sweep/shard.ts';
 import { loadSweep } from '../src/sweep/sweep.ts';
+import type { ModelSpec } from '../src/model/spec.ts';
 
 const base = {
   data: { builtin: 'blobs', n: 120, classes: 3, features: 4, seed: 2 },
@@ -165,14 +166,17 @@ describe('shards', () => {
 });
 
 describe('packing', () => {
-  it('chooses one thread for small nets and more for big ones', () => {
-    // 16-128-64-26 at batch 32: 12,314 parameters × 32 rows ≈ 0.39 M per step.
-    expect(threadsForRun(16, [128, 64, 26], 32, 10_000, 16)).toBe(1);
-    // 784-256-128-10 at batch 128: 235,146 × 128 ≈ 30.1 M: 7 threads' worth, capped at the cores.
-    expect(threadsForRun(784, [256, 128, 10], 128, 60_000, 16)).toBe(7);
-    expect(threadsForRun(784, [256, 128, 10], 128, 60_000, 2)).toBe(2);
-    // A full batch of 20 rows is 20 rows.
-    expect(threadsForRun(784, [256, 128, 10], 'full', 20, 16)).toBe(1);
+  it('takes the engine\'s thread plan: one thread for small nets, more for big ones', () => {
+    const net = (inputs: number, units: number[]): ModelSpec => ({
+      inputs, loss: 'cross_entropy', layers: units.map((u, i) => ({ units: u, activation: i === units.length - 1 ? 'softmax' : 'relu' })),
+    });
+    // 16-128-64-26 at batch 32: 2·32·(16·128·2 + 128·64·3 + 64·26·3) = 2.15 MFLOP a step, under the 4 MFLOP one thread needs.
+    expect(threadsForRun(net(16, [128, 64, 26]), 32, 10_000, 16)).toBe(1);
+    // 784-256-128-10 at batch 128: 128.9 MFLOP, 16 rows of 8 and 16 first-layer blocks: 16 threads, or the cores.
+    expect(threadsForRun(net(784, [256, 128, 10]), 128, 60_000, 16)).toBe(16);
+    expect(threadsForRun(net(784, [256, 128, 10]), 128, 60_000, 2)).toBe(2);
+    // A full batch of 20 rows is 20 rows: 20.1 MFLOP but only 2 groups of 8 rows.
+    expect(threadsForRun(net(784, [256, 128, 10]), 'full', 20, 16)).toBe(2);
   });
 
   it('never runs more threads than cores, and fills cores with runs that fit', async () => {

@@ -3,25 +3,19 @@
 // (a later run that fits starts before an earlier one that does not), so the machine is
 // never oversubscribed and never idles while a run that fits is waiting.
 
-/** Multiply-adds per step per thread below which another thread costs more than it brings. */
-// The 16-128-64-26 net at batch 32 (≈ 0.4 M multiply-adds per step forward) runs 1.5×
-// slower on 2 threads than on 1, while the MNIST net at batch 128 (≈ 30 M) runs 1.7×
-// faster (bench/RESULTS.md): a thread is worth adding for every ~4 M.
-export const WORK_PER_THREAD = 4_000_000;
+import { planThreads, stepWork } from '../engine/threads.ts';
+import type { ModelSpec } from '../model/spec.ts';
 
 /**
- * Threads for one run, from the size of a step: one for small nets, up to `cores` for big
- * ones. A run's result is the same bits for any thread count, so this only decides speed.
+ * Threads for one run: the engine's plan for its step (engine/threads.ts: one thread for a
+ * small net, more while each still gets enough work to pay for its barriers), up to
+ * `cores`. Decided before the run starts, so that runs can be packed; train()'s own timed
+ * trial of "auto" is left out. A run's result is the same bits for any thread count, so
+ * this only decides speed.
  */
-export function threadsForRun(inputs: number, units: readonly number[], batchSize: number | 'full', trainRows: number, cores: number): number {
-  const batch = batchSize === 'full' ? trainRows : Math.min(batchSize, trainRows);
-  let params = 0;
-  let fanIn = inputs;
-  for (const u of units) {
-    params += (fanIn + 1) * u;
-    fanIn = u;
-  }
-  return Math.max(1, Math.min(cores, Math.floor((batch * params) / WORK_PER_THREAD)));
+export function threadsForRun(spec: ModelSpec, batchSize: number | 'full', trainRows: number, cores: number): number {
+  const rows = batchSize === 'full' ? trainRows : Math.min(batchSize, trainRows);
+  return planThreads(stepWork(spec, rows), cores).threads;
 }
 
 /**

@@ -7,6 +7,7 @@ import { loadConfigData, parseConfig, readConfigJson, type Config } from '../opt
 import type { TrainOptions } from '../options/schema.ts';
 import type { DataSplits } from '../data/load.ts';
 import type { Dataset } from '../data/dataset.ts';
+import type { ModelSpec } from '../model/spec.ts';
 import { ConfigError } from '../errors.ts';
 
 /** A run config as a config file writes it: JSON, paths relative to the file. */
@@ -62,9 +63,9 @@ export function runHasValidation(config: RunConfig): boolean {
   return config.split.validation > 0 || (config.data.kind === 'csv' && config.data.validationPath !== undefined);
 }
 
-/** What sizes a run: layer widths and the batch, for choosing its thread count. */
-export function runShape(config: RunConfig): { units: readonly number[]; batchSize: number | 'full' } {
-  return { units: config.model.layers.map((l) => l.units), batchSize: config.train.batchSize };
+/** What sizes a run's step, for choosing its thread count: its net on data of `inputs` features, and its batch. */
+export function runShape(config: RunConfig, inputs: number): { spec: ModelSpec; batchSize: number | 'full' } {
+  return { spec: { inputs, layers: config.model.layers, loss: config.model.loss }, batchSize: config.train.batchSize };
 }
 
 /** What identifies a run's data and split (not its seed): runs that share it share their data's shape. */

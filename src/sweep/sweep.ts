@@ -221,8 +221,8 @@ export async function sweep(options: SweepOptions, hooks: SweepHooks = {}): Prom
       dataShapes.set(key, (data = { features: d.features, rows: d.n }));
     }
     const trainRows = run.fold ? Math.floor((data.rows * (run.fold.k - 1)) / run.fold.k) : data.rows;
-    const shape = runShape(run.config);
-    threadsOf.set(run.id, options.threads ?? threadsForRun(data.features, shape.units, shape.batchSize, trainRows, cores));
+    const shape = runShape(run.config, data.features);
+    threadsOf.set(run.id, options.threads ?? threadsForRun(shape.spec, shape.batchSize, trainRows, cores));
   }
 
   const idle: RemoteTrainer[] = [];
