@@ -73,9 +73,8 @@ async function sweepCommand(a: Record<string, unknown>): Promise<number> {
     out(formatRunList({ ...expanded, runs: mine }));
     return 0;
   }
-  out(`packing runs onto ${cores} core${cores === 1 ? '' : 's'}`);
-  out('');
-
+  // Listen before saying anything a caller may react to: until a listener is set, a SIGINT
+  // kills the process outright.
   const controller = new AbortController();
   let interrupts = 0;
   const onSigint = () => {
@@ -88,6 +87,9 @@ async function sweepCommand(a: Record<string, unknown>): Promise<number> {
     controller.abort();
   };
   process.on('SIGINT', onSigint);
+  out(`packing runs onto ${cores} core${cores === 1 ? '' : 's'}`);
+  out('');
+
   let progress: SweepProgress | undefined;
   const started = performance.now();
   try {
