@@ -105,7 +105,8 @@ describe('threadtrain bench (the command)', () => {
     expect(j.epochs).toBe(2);
     expect(j.points.map((p: { threads: number }) => p.threads)).toEqual([1, 2]);
     for (const p of j.points) {
-      expect(Object.keys(p).sort()).toEqual(['efficiency', 'epochSamplesPerSec', 'samplesPerSec', 'seconds', 'speedup', 'threads']);
+      expect(Object.keys(p).sort()).toEqual(['efficiency', 'epochSamplesPerSec', 'samplesPerSec', 'seconds', 'speedup', 'startupSeconds', 'threads']);
+      expect(p.startupSeconds).toBeLessThanOrEqual(p.seconds);
       expect(p.speedup).toBe(p.samplesPerSec / j.points[0].samplesPerSec);
       expect(p.efficiency).toBe(p.speedup / p.threads);
     }
@@ -119,8 +120,8 @@ describe('threadtrain bench (the command)', () => {
     const r = await runMain(['bench', '--config', tmp('tiny.json'), '--threads', '1,2', '--epochs', '1']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('final weights: bit-identical across threads 1, 2');
-    expect(r.stdout).toMatch(/^\| threads \| samples\/s \| speedup \| efficiency \| run seconds \|$/m);
-    expect(r.stdout).toMatch(/^\| +1 \| +[\d,]+ \| +1\.00× \| +100% \| +[\d.]+ \|$/m);
+    expect(r.stdout).toMatch(/^\| threads \| samples\/s \| speedup \| efficiency \| start-up s \| run s \|$/m);
+    expect(r.stdout).toMatch(/^\| +1 \| +[\d,]+ \| +1\.00× \| +100% \| +[\d.]+ \| +[\d.]+ \|$/m);
     const bad = await runMain(['bench', '--config', tmp('tiny.json'), '--threads', '2']);
     expect(bad.code).toBe(1);
     expect(bad.stdout).toBe('');

@@ -110,6 +110,16 @@ describe('inspect --config', () => {
     expect(shared).toEqual([m.allocatedBytes]);
   });
 
+  it('threads "auto": the count the engine plans from the step\'s work, and why', () => {
+    const { report } = inspectConfig(tmp('net.json'), { threads: 'auto' });
+    expect(report.run!.threadsRequested).toBe('auto');
+    // 2-3-2 at batch 8 is far too little work a step to pay for a second thread's barriers.
+    expect(report.run!.threads).toBe(1);
+    expect(report.run!.threadsReason).toMatch(/^threads auto: 1\b/);
+    expect(report.run!.threadsTrial).toBe(false);
+    expect(inspectConfig(tmp('net.json'), { threads: 2 }).report.run).toMatchObject({ threads: 2, threadsRequested: 2, threadsTrial: false });
+  });
+
   it('the plan grows with the optimizer\'s state: adam keeps two more parameter-sized buffers than sgd', () => {
     const sgd = { ...CONFIG, train: { ...CONFIG.train, optimizer: { name: 'sgd' } } };
     fs.writeFileSync(tmp('sgd.json'), JSON.stringify(sgd));

@@ -41,11 +41,14 @@ function printResult(config: string, r: ScalingResult, m: ReturnType<typeof mach
   ]));
   out();
   out(formatColumns(
-    ['threads', 'samples/s', 'speedup', 'efficiency', 'run seconds'],
-    r.points.map((p) => [String(p.threads), int(Math.round(p.samplesPerSec)), `${p.speedup.toFixed(2)}×`, `${(100 * p.efficiency).toFixed(0)}%`, p.seconds.toFixed(2)]),
+    ['threads', 'samples/s', 'speedup', 'efficiency', 'start-up s', 'run s'],
+    r.points.map((p) => [
+      String(p.threads), int(Math.round(p.samplesPerSec)), `${p.speedup.toFixed(2)}×`, `${(100 * p.efficiency).toFixed(0)}%`,
+      p.startupSeconds.toFixed(2), p.seconds.toFixed(2),
+    ]),
   ));
   out('samples/s: median over the epochs after the first (the first also warms up the JIT); speedup against 1 thread;');
-  out('efficiency = speedup / threads; run seconds include starting the threads and evaluating.');
+  out('efficiency = speedup / threads; start-up: shared memory, threads and data; run: the whole run, start-up and evaluation included.');
   out(`final weights: bit-identical across threads ${r.points.map((p) => p.threads).join(', ')}`);
 }
 

@@ -46,6 +46,12 @@ export interface InspectReport {
     readonly batchSize: number;
     readonly stepsPerEpoch: number;
     readonly threads: number;
+    /** The config's (or --threads') value: a count, or "auto". */
+    readonly threadsRequested: number | 'auto';
+    /** Why that many: as asked, or planned from the step's work for "auto". */
+    readonly threadsReason: string;
+    /** "auto" on more than one thread: the run times its first steps against one thread and keeps the faster. */
+    readonly threadsTrial: boolean;
     /** The bytes the memory plan lays out, and the whole 64 KiB pages of WebAssembly.Memory allocated for them. */
     readonly sharedMemory: { readonly bytes: number; readonly pages: number; readonly allocatedBytes: number };
   };
@@ -89,7 +95,8 @@ export function inspectConfig(file: string, args: Record<string, unknown>): { re
     run: {
       data: DATA_SOURCES.describe(config.data),
       rows: { train: data.train.n, validation: data.validation?.n ?? 0, test: data.test?.n ?? 0 },
-      batchSize: plan.batchSize, stepsPerEpoch: plan.stepsPerEpoch, threads: plan.threads,
+      batchSize: plan.batchSize, stepsPerEpoch: plan.stepsPerEpoch, threads: plan.threads, threadsRequested: opts.threads, threadsReason: plan.threadPlan.reason,
+      threadsTrial: plan.trial !== undefined,
       sharedMemory: sharedMemorySize(plan.memory),
     },
   };
@@ -134,7 +141,8 @@ function printReport(r: InspectReport, spec: ModelSpec): void {
     rows.push(['data', r.run.data]);
     rows.push(['rows', `train ${r.run.rows.train}, validation ${r.run.rows.validation}, test ${r.run.rows.test}`]);
     rows.push(['batch size', `${r.run.batchSize} (${r.run.stepsPerEpoch} steps per epoch)`]);
-    rows.push(['threads', String(r.run.threads)]);
+    const trial = r.run.threadsTrial ? '; the run times its first steps against 1 thread and keeps the faster' : '';
+    rows.push(['threads', r.run.threadsRequested === 'auto' ? `${r.run.threads} (${r.run.threadsReason}${trial})` : String(r.run.threads)]);
     rows.push(['kernel', r.kernel.requested === r.kernel.runs ? r.kernel.runs : `${r.kernel.requested} (${r.kernel.runs})`]);
     const m = r.run.sharedMemory;
     rows.push(['shared memory', `${formatBytes(m.bytes)} planned`], ['allocated', `${formatBytes(m.allocatedBytes)}: ${int(m.pages)} pages of 64 KiB`]);

@@ -6,7 +6,7 @@
 
 import { TrainingError } from '../errors.ts';
 import type { RunOptions } from '../options/schema.ts';
-import { runTraining, type TrainHooks } from './train.ts';
+import { finishRun, openRun, planRun, prepareData, runEpochs, startEngine, type TrainResult } from './train.ts';
 
 /** Index of the first parameter whose bits differ (NaNs compared by their bits too), or −1. */
 export function firstDifference(a: Float32Array, b: Float32Array): number {
@@ -60,7 +60,9 @@ export interface ScalingPoint {
   readonly efficiency: number;
   /** Every epoch's samples/s, as train() measured it (engine time, start-up and evaluation excluded). */
   readonly epochSamplesPerSec: number[];
-  /** Wall time of the whole run, start-up of its threads included. */
+  /** Starting the engine: allocating the shared memory, starting the threads, copying the data in. */
+  readonly startupSeconds: number;
+  /** Wall time of the whole run, start-up included. */
   readonly seconds: number;
 }
 
@@ -79,13 +81,18 @@ export interface ScalingResult {
 }
 
 /**
- * Train `run` once per thread count, in the order given (threads 1 must be among them), and
- * compare every run's final weights with the first one's. `run`'s own thread count,
- * checkpointing and resume are replaced: each run starts from the seed and writes nothing.
+ * Train `run` once per thread count, in the order given (threads 1 must be among them), with
+ * train()'s own steps: the data prepared once for all counts, then per count the plan, the
+ * engine's start (timed apart from the epochs), the epochs and the result. Every run's final
+ * weights are compared with the first one's. `run`'s own thread count, checkpointing and
+ * resume are replaced: each run starts from the seed and writes nothing.
  */
 export async function measureScaling(
   run: RunOptions, threadCounts: readonly number[], hooks: { signal?: AbortSignal; onPoint?: (p: { threads: number; samplesPerSec: number; seconds: number }) => void } = {},
 ): Promise<ScalingResult> {
+  const { data: input, model, resume: _resume, ...options } = run;
+  const opts = { ...options, checkpoint: undefined };
+  const data = prepareData(input, opts);
   const measured: Omit<ScalingPoint, 'speedup' | 'efficiency'>[] = [];
   let reference: { threads: number; params: Float32Array } | undefined;
   let kernel: 'wasm' | 'js' = 'js';
@@ -93,9 +100,22 @@ export async function measureScaling(
   let interrupted = false;
   const warnings = new Set<string>();
   for (const threads of threadCounts) {
+    const runOpts = { ...opts, threads };
+    const plan = planRun(model, runOpts, data);
     const started = performance.now();
-    const trainHooks: TrainHooks = hooks.signal ? { signal: hooks.signal } : {};
-    const result = await runTraining({ ...run, threads, checkpoint: undefined, resume: undefined }, trainHooks);
+    const engine = await startEngine(plan, data, { seed: opts.seed, weights: model.weights });
+    const startupSeconds = (performance.now() - started) / 1000;
+    const stop = () => engine.requestStop();
+    hooks.signal?.addEventListener('abort', stop);
+    let result: TrainResult;
+    try {
+      const state = openRun(engine, plan, runOpts, data, hooks.signal ? { signal: hooks.signal } : {}, undefined, '');
+      await runEpochs(state);
+      result = await finishRun(state);
+    } finally {
+      hooks.signal?.removeEventListener('abort', stop);
+      await engine.close();
+    }
     const seconds = (performance.now() - started) / 1000;
     for (const w of result.warnings) warnings.add(w);
     if (result.stopReason === 'interrupted') {
@@ -108,7 +128,7 @@ export async function measureScaling(
     kernel = result.kernel;
     finalLoss = result.history.at(-1)?.loss ?? NaN;
     const epochSamplesPerSec = result.history.map((r) => r.samplesPerSec);
-    const point = { threads, samplesPerSec: runSamplesPerSec(epochSamplesPerSec), epochSamplesPerSec, seconds };
+    const point = { threads, samplesPerSec: runSamplesPerSec(epochSamplesPerSec), epochSamplesPerSec, startupSeconds, seconds };
     measured.push(point);
     hooks.onPoint?.(point);
   }
