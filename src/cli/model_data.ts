@@ -4,7 +4,7 @@
 
 import fs from 'node:fs';
 import { loadCsv } from '../data/csv.ts';
-import type { Dataset } from '../data/dataset.ts';
+import type { Dataset, RegressionDataset } from '../data/dataset.ts';
 import { loadData, type DataSplits } from '../data/load.ts';
 import { ConfigError, DataError, displayPath } from '../errors.ts';
 import { Model } from '../model/model.ts';
@@ -56,7 +56,8 @@ export function readCsvForModel(file: string, model: Model, modelFile: string, r
   }
   let ds: Dataset | undefined;
   let x: Float32Array;
-  if (hasLabel) {
+  let featureNames: readonly string[] | undefined;
+  if (hasLabel && requireLabel) {
     const last = Array.from({ length: k }, (_, i) => i - k);
     ds = loadCsv(file, {
       task: model.task, header,
@@ -64,25 +65,41 @@ export function readCsvForModel(file: string, model: Model, modelFile: string, r
       ...(model.task === 'classification' && model.classNames ? { classNames: model.classNames } : {}),
     });
     x = ds.x;
+    featureNames = ds.featureNames;
     checkFeatures(model, file, modelFile, ds.features);
+  } else if (hasLabel) {
+    // predict skips the label column(s): read as regression targets they would have to be
+    // numbers, and as classes against the model's names an unseen class would stop it.
+    // The probe read the label column (labelSpec, else the last) as class names and kept no mapping.
+    const rows = probe;
+    if (k !== 1 && labelSpec === undefined) {
+      // Several label columns: the probe kept all but the last as features; drop the others too.
+      const d = model.inputs;
+      const width1 = rows.features;
+      x = new Float32Array(rows.n * d);
+      for (let r = 0; r < rows.n; r++) x.set(rows.x.subarray(r * width1, r * width1 + d), r * d);
+      featureNames = rows.featureNames?.slice(0, d);
+    } else {
+      x = rows.x;
+      featureNames = rows.featureNames;
+      checkFeatures(model, file, modelFile, rows.features);
+    }
   } else {
     // Every column is a feature: read the last one as a numeric "target", then put it back.
-    const all = loadCsv(file, { task: 'regression', header, label: -1 });
+    const all = loadCsv(file, { task: 'regression', header, label: -1 }) as RegressionDataset;
     const d = all.features + 1;
     x = new Float32Array(all.n * d);
     for (let r = 0; r < all.n; r++) {
       x.set(all.x.subarray(r * (d - 1), (r + 1) * (d - 1)), r * d);
       x[r * d + d - 1] = all.y[r]!;
     }
+    featureNames = all.featureNames && all.targetNames ? [...all.featureNames, ...all.targetNames] : undefined;
   }
-  if (header && model.featureNames) {
-    const found = probe.featureNames!.slice(0, model.inputs);
-    if (labelSpec === undefined && found.some((name, i) => name !== model.featureNames![i])) {
-      throw new DataError(
-        `${file}: the feature columns are ${found.join(', ')}, but the model ${modelFile} was trained on ${model.featureNames.join(', ')}`,
-        'give the features in the order the model was trained on',
-      );
-    }
+  if (featureNames && model.featureNames && featureNames.some((name, i) => name !== model.featureNames![i])) {
+    throw new DataError(
+      `${file}: the feature columns are ${featureNames.join(', ')}, but the model ${modelFile} was trained on ${model.featureNames.join(', ')}`,
+      'give the features in the order the model was trained on',
+    );
   }
   const n = ds ? ds.n : x.length / model.inputs;
   return { what: `${displayPath(file)} (${n} rows${ds ? '' : ', no labels'})`, x, n, ds };
@@ -105,6 +122,18 @@ export function readDataForModel(spec: string, model: Model, modelFile: string, 
   checkFeatures(model, spec, modelFile, ds.features);
   if (ds.task !== model.task) {
     throw new DataError(`${spec}: expected ${model.task} data (the model ${modelFile} is for ${model.task}), found a ${ds.task} dataset`, 'use data of the kind the model was trained on');
+  }
+  if (ds.task === 'classification') {
+    // IDX labels are bytes (0..255) and a generator may make more classes than the model
+    // has: a label the model cannot output is refused on evaluate and predict alike.
+    const r = ds.y.findIndex((c) => c >= model.classes);
+    if (r >= 0) {
+      const where = source.kind === 'idx' ? `${displayPath(source.labels)} label ${r}` : `${spec} row ${r}`;
+      throw new DataError(
+        `${where}: expected a class in 0..${model.classes - 1} (the model ${modelFile} has ${model.classes} classes), found ${ds.y[r]}`,
+        'use labels of the classes the model was trained on',
+      );
+    }
   }
   const what = source.kind === 'builtin' ? `builtin ${spec.slice('builtin:'.length)}` : `${source.kind} ${spec.slice(source.kind.length + 1).split(',')[0]}`;
   return { what: `${what} (${splits?.test ? 'its test files, ' : ''}${ds.n} rows)`, x: ds.x, n: ds.n, ds };

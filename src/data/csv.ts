@@ -60,6 +60,11 @@ function parseNumber(text: string): number | undefined {
   return NUMBER.test(text) ? Number(text) : undefined;
 }
 
+/** Whether `v` overflows float32 (1e39 and 1e999 become ±Infinity once stored): such a cell is an error, as "Infinity" is. */
+const overflowsFloat32 = (v: number): boolean => !Number.isFinite(Math.fround(v));
+
+const OVERFLOW_HINT = 'values must fit float32 (|x| ≤ 3.4e38); rescale the column (e.g. to other units) before training';
+
 /** The ASCII characters String.prototype.trim removes (a line holds no '\n'). */
 const isAsciiSpace = (c: number): boolean => c === 32 || (c >= 9 && c <= 13);
 
@@ -518,6 +523,7 @@ class CsvReader {
       } else {
         const v = scanDecimal(bytes, i, stop);
         if (v !== v) return false; // NaN: no number here
+        if (overflowsFloat32(v)) return false; // the general path words the error
         if (kind === FEATURE) x[o++] = v;
         else yNum![yBase + this.targetSlot[col]!] = v;
         i = scanEnd;
@@ -563,6 +569,12 @@ class CsvReader {
             : 'feature columns must be numeric; if this column is the label, pass label: <its name or index>',
         );
       }
+      if (overflowsFloat32(v)) {
+        throw new DataError(
+          `${file} line ${row.line}, ${columnName(c, width, names)}: expected a number within float32's range, found ${describe(cells[c])} (${v < 0 ? '-' : ''}Infinity as float32)`,
+          OVERFLOW_HINT,
+        );
+      }
       xd[o++] = v;
     }
     if (this.task === 'classification') {
@@ -585,6 +597,12 @@ class CsvReader {
           throw new DataError(
             `${file} line ${row.line}, target ${columnName(c, width, names)}: expected a number (regression target), found ${describe(cells[c])}`,
             'regression targets must be numeric; for class labels use task: "classification"',
+          );
+        }
+        if (overflowsFloat32(v)) {
+          throw new DataError(
+            `${file} line ${row.line}, target ${columnName(c, width, names)}: expected a number within float32's range, found ${describe(cells[c])} (${v < 0 ? '-' : ''}Infinity as float32)`,
+            OVERFLOW_HINT,
           );
         }
         yd[base + t] = v;

@@ -18,7 +18,8 @@ import type { ClassificationDataset, Dataset, RegressionDataset } from './datase
 
 const MAGIC = 'TTDECODE';
 /** Bump when the layout or the meaning of a decoded file changes: older files are then rebuilt. */
-const FORMAT_VERSION = 1;
+// 2: CSV cells that overflow float32 (1e39) are refused, so a version-1 entry may hold ±Infinity.
+const FORMAT_VERSION = 2;
 /** Sources smaller than this in all are decoded every time: they parse in about the time a cache lookup takes. */
 export const MIN_CACHED_SOURCE_BYTES = 256 * 1024;
 /** Bytes hashed at each end of a source: catches a rewrite that keeps the size and restores the mtime. */

@@ -117,8 +117,9 @@ export function loadIdx(
   options: { readonly scale?: number; readonly cache?: boolean } = {},
 ): ClassificationDataset {
   const scale = options.scale ?? 1 / 255;
-  if (!Number.isFinite(scale)) {
-    throw new DataError(`IDX scale must be a finite number, found ${scale}`, 'the default 1/255 maps pixels to [0, 1]');
+  // A pixel of 255 times the scale must still be a float32 number (1e37 would give Infinity).
+  if (!Number.isFinite(scale) || !Number.isFinite(Math.fround(255 * scale))) {
+    throw new DataError(`IDX scale: expected a number that keeps 255 × scale within float32's range, found ${scale}`, 'the default 1/255 maps pixels to [0, 1]');
   }
   return withDecodedCache('idx', [imagesPath, labelsPath], { scale }, options.cache, () => decodeIdxPair(imagesPath, labelsPath, scale));
 }

@@ -3,9 +3,9 @@
 // in-process with the TypeScript kernel (bit-identical to the wasm one), and saves to a
 // msgpackr file with a format version and a SHA-256 checksum.
 
-import type { Dataset } from '../data/dataset.ts';
+import { datasetProblem, nonFiniteValue, problemPath, type Dataset } from '../data/dataset.ts';
 import type { Scaler } from '../data/scaling.ts';
-import { ConfigError, ModelFileError, describe } from '../errors.ts';
+import { ConfigError, DataError, ModelFileError, describe } from '../errors.ts';
 import { readEnvelopeFile, writeEnvelopeFile } from '../io/envelope.ts';
 import { jsKernel } from '../kernels/blocked.ts';
 import { Arena } from '../nn/arena.ts';
@@ -82,6 +82,25 @@ export class Model implements ModelInfo {
     return this.spec.layers[this.spec.layers.length - 1]!.units;
   }
 
+  /** Classes a classification model tells apart: its class names, else its output units (2 for one unit). */
+  get classes(): number {
+    return this.classNames?.length ?? (this.outputs === 1 ? 2 : this.outputs);
+  }
+
+  /** Rows `x` checked before they reach the network: n × inputs numbers, each finite as float32 (a NaN row has no class). */
+  private checkRows(what: string, x: Float32Array, n: number): void {
+    const d = this.inputs;
+    if (!Number.isInteger(n) || n < 0 || !(x instanceof Float32Array) || x.length !== n * d) {
+      throw new DataError(
+        `${what}: expected ${n} rows of ${d} features (${Number.isInteger(n) && n >= 0 ? n * d : '?'} numbers in a Float32Array), found ${x instanceof Float32Array ? `${x.length} numbers` : describe(x)}`,
+        'x holds the rows one after another, each with the model\'s features in order',
+      );
+    }
+    const names = this.featureNames;
+    const bad = nonFiniteValue(x, d, (f) => `feature ${f}${names?.[f] !== undefined ? ` (${names[f]})` : ''}`);
+    if (bad) throw new DataError(`${what}: x[${bad.index}], ${bad.message}`, 'fill in or drop rows with missing values: a row with NaN or Infinity has no prediction');
+  }
+
   /** Apply the saved scaling to raw feature rows (n × inputs). */
   scaleInputs(x: Float32Array): Float32Array {
     const s = this.scaler;
@@ -116,18 +135,34 @@ export class Model implements ModelInfo {
 
   /** Network outputs (after the output activation) for raw feature rows. */
   predict(x: Float32Array, n: number): Float32Array {
+    this.checkRows('predict', x, n);
     return outputsFromLogits(this.spec, this.layout, this.params, this.logits(this.scaleInputs(x), n), n);
   }
 
   /** Predicted class ids for raw feature rows (classification models). */
   predictClasses(x: Float32Array, n: number): Int32Array {
+    if (this.task !== 'classification') throw new ConfigError('predictClasses: this is a regression model, which has no classes', 'use predict(x, n) for its target values');
     return predictedClasses(this.spec, this.predict(x, n), n);
   }
 
   /** Metrics on a raw (unscaled) dataset. */
   evaluate(ds: Dataset): Metrics {
+    const problem = datasetProblem(ds);
+    if (problem) throw new DataError(`evaluate: data.${problemPath(problem.path)}: ${problem.message}`, problem.hint);
     if (ds.features !== this.inputs) {
-      throw new RangeError(`evaluate: the model takes ${this.inputs} features, the data has ${ds.features}`);
+      throw new DataError(`evaluate: data.features: expected the model's ${this.inputs} features, found ${ds.features}`, 'evaluate on data with the columns the model was trained on');
+    }
+    if (ds.task !== this.task) throw new DataError(`evaluate: data.task: expected ${this.task} data (the model's task), found ${ds.task}`, 'evaluate on data of the kind the model was trained on');
+    if (ds.task === 'classification') {
+      const r = ds.y.findIndex((c) => c >= this.classes);
+      if (r >= 0) {
+        throw new DataError(
+          `evaluate: data.y[${r}]: expected a class id in 0..${this.classes - 1} (the model's ${this.classes} classes), found ${ds.y[r]}`,
+          'the model can only be evaluated on the classes it was trained on',
+        );
+      }
+    } else if (ds.targets !== this.outputs) {
+      throw new DataError(`evaluate: data.targets: expected the model's ${this.outputs} targets, found ${ds.targets}`, 'evaluate on data with the targets the model was trained on');
     }
     return computeMetrics(this.spec, this.layout, this.params, this.logits(this.scaleInputs(ds.x), ds.n), ds);
   }

@@ -1,0 +1,167 @@
+// Bad input values, refused with one clear line before anything runs: numbers that become
+// Infinity as float32, NaN rows, labels the model has no class for, one-class data, and
+// datasets whose shape does not add up. Each test asserts the message: where, what was
+// expected, what was found, and the hint.
+
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseCsv } from '../src/data/csv.ts';
+import { datasetProblem, type ClassificationDataset } from '../src/data/dataset.ts';
+import { loadIdx } from '../src/data/idx.ts';
+import { DataError, displayPath } from '../src/errors.ts';
+import { randomModel } from './helpers/models.ts';
+import { runMain } from './helpers/cli.ts';
+
+let dir = '';
+const at = (name: string) => path.join(dir, name);
+const write = (name: string, data: string | Uint8Array) => {
+  fs.writeFileSync(at(name), data);
+  return at(name);
+};
+
+/** An IDX file by hand: 0, 0, type 0x08, ndims, big-endian dims, the bytes. */
+function idx(dims: number[], data: number[]): Buffer {
+  const header = Buffer.alloc(4 + 4 * dims.length);
+  header[2] = 0x08;
+  header[3] = dims.length;
+  dims.forEach((d, i) => header.writeUInt32BE(d, 4 + 4 * i));
+  return Buffer.concat([header, Buffer.from(data)]);
+}
+
+/** A 2-feature, 3-class softmax model with named features, saved to `name`. */
+function savedModel(name: string, classNames = ['a', 'b', 'c']): string {
+  const model = randomModel({
+    inputs: 2, layers: [{ units: 3, activation: 'softmax' }], loss: 'cross_entropy', classNames, featureNames: ['x1', 'x2'],
+  });
+  model.save(at(name));
+  return at(name);
+}
+
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'threadtrain-inputs-'));
+});
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+describe('values that overflow float32 (item 7)', () => {
+  it('a CSV cell of 1e39 or -1e999 is refused with its line and column, on the fast and the general path', () => {
+    // 3.4028235e38 is float32's largest; 3.5e38 and up round to Infinity.
+    expect(parseCsv('a,b,y\n3.4028235e38,1,p\n', { file: 'ok.csv' }).x[0]).toBe(Math.fround(3.4028235e38));
+    const fast = () => parseCsv('a,b,y\n1,2,p\n3,1e39,q\n', { file: 'big.csv' });
+    expect(fast).toThrow(DataError);
+    expect(fast).toThrow('big.csv line 3, column "b" (2 of 3): expected a number within float32\'s range, found "1e39" (Infinity as float32)\nhint: values must fit float32');
+    // A quoted line takes the general path; the message is the same.
+    const general = () => parseCsv('a,b,y\n"-1e999",2,"p"\n', { file: 'big.csv' });
+    expect(general).toThrow('big.csv line 2, column "a" (1 of 3): expected a number within float32\'s range, found "-1e999" (-Infinity as float32)');
+  });
+
+  it('a regression target of 1e39 is refused the same way', () => {
+    expect(() => parseCsv('a,t\n1,2\n2,1e39\n', { file: 'r.csv', task: 'regression' })).toThrow(
+      'r.csv line 3, target column "t" (2 of 2): expected a number within float32\'s range, found "1e39"',
+    );
+  });
+
+  it('an IDX scale that sends 255 to Infinity is refused before decoding', () => {
+    const images = write('s-images', idx([1, 1, 1], [255]));
+    const labels = write('s-labels', idx([1], [0]));
+    expect(() => loadIdx(images, labels, { scale: 1e37, cache: false })).toThrow("IDX scale: expected a number that keeps 255 × scale within float32's range, found 1e+37");
+  });
+
+  it('Model.predict refuses a row with NaN or a value that overflows, naming row and feature', () => {
+    const model = randomModel({ inputs: 2, layers: [{ units: 3, activation: 'softmax' }], loss: 'cross_entropy', featureNames: ['x1', 'x2'] });
+    const x = Float32Array.from([0.5, 0.25, 1, Number.NaN]);
+    expect(() => model.predict(x, 2)).toThrow(DataError);
+    expect(() => model.predict(x, 2)).toThrow('predict: x[3], row 1, feature 1 (x2): expected a finite number, found NaN\nhint: fill in or drop rows');
+    // predictClasses on a NaN row is an error, not class 0 (item 12).
+    expect(() => model.predictClasses(x, 2)).toThrow('predict: x[3], row 1, feature 1 (x2): expected a finite number, found NaN');
+    expect(() => model.predict(Float32Array.from([Infinity, 0]), 1)).toThrow('x[0], row 0, feature 0 (x1): expected a finite number, found Infinity');
+    expect(() => model.predict(Float32Array.from([1, 2, 3]), 2)).toThrow('predict: expected 2 rows of 2 features (4 numbers in a Float32Array), found 3 numbers');
+    // Finite rows still predict: a softmax row sums to 1.
+    const p = model.predict(Float32Array.from([0.5, 0.25]), 1);
+    expect(p[0]! + p[1]! + p[2]!).toBeCloseTo(1, 6);
+  });
+
+  it('evaluate and predict on a CSV with 1e39 exit 1 with the line and column', async () => {
+    const modelFile = savedModel('m7.ttm');
+    const csv = write('big.csv', 'x1,x2,y\n1,2,a\n1e39,0,b\n');
+    for (const cmd of ['evaluate', 'predict']) {
+      const r = await runMain([cmd, '--model', modelFile, '--data', csv]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`line 3, column "x1" (1 of 3): expected a number within float32's range, found "1e39" (Infinity as float32)`);
+      expect(r.stderr.trim().split('\n')).toHaveLength(2); // error: and hint:
+    }
+  });
+});
+
+describe('labels outside the model\'s classes via IDX (item 8)', () => {
+  it('evaluate and predict refuse label 255, and label 3 for a 3-class model, naming the labels file and the entry', async () => {
+    const modelFile = savedModel('m8.ttm');
+    // 2 images of 1 × 2 pixels: the model's two features.
+    const images = write('i-images', idx([2, 1, 2], [0, 255, 128, 64]));
+    for (const [name, bad] of [['l255', 255], ['l3', 3]] as const) {
+      const labels = write(name, idx([2], [0, bad]));
+      for (const cmd of ['evaluate', 'predict']) {
+        const r = await runMain([cmd, '--model', modelFile, '--data', `idx:${images},${labels}`]);
+        expect(r.code).toBe(1);
+        expect(r.stderr).toContain(`error: ${displayPath(labels)} label 1: expected a class in 0..2 (the model ${modelFile} has 3 classes), found ${bad}`);
+        expect(r.stderr).toContain('hint: use labels of the classes the model was trained on');
+      }
+    }
+    // In range: evaluate runs and shows a 3 × 3 confusion matrix, not one of 256 classes.
+    const ok = write('l-ok', idx([2], [0, 2]));
+    const r = await runMain(['evaluate', '--model', modelFile, '--data', `idx:${images},${ok}`]);
+    expect(r.code).toBe(0);
+  });
+
+  it('Model.evaluate refuses a class id the model has no output for', () => {
+    const model = randomModel({ inputs: 2, layers: [{ units: 3, activation: 'softmax' }], loss: 'cross_entropy' });
+    const ds: ClassificationDataset = { task: 'classification', n: 2, features: 2, x: new Float32Array(4), y: Int32Array.from([0, 10]), classes: 11, classNames: Array.from({ length: 11 }, (_, i) => String(i)) };
+    expect(() => model.evaluate(ds)).toThrow("evaluate: data.y[1]: expected a class id in 0..2 (the model's 3 classes), found 10");
+  });
+});
+
+describe('predict reads the feature columns it is given (item 13)', () => {
+  it('an unseen class in the label column predict ignores is fine', async () => {
+    const modelFile = savedModel('m13.ttm');
+    const csv = write('unseen.csv', 'x1,x2,y\n1,2,a\n0,1,never-seen\n');
+    const r = await runMain(['predict', '--model', modelFile, '--data', csv]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim().split('\n')).toHaveLength(3);
+  });
+
+  it('a header that differs names every feature column it found, with or without a label column', async () => {
+    const modelFile = savedModel('m13b.ttm');
+    const noLabel = write('other.csv', 'u,v\n1,2\n');
+    const r1 = await runMain(['predict', '--model', modelFile, '--data', noLabel]);
+    expect(r1.code).toBe(1);
+    expect(r1.stderr).toContain(`the feature columns are u, v, but the model ${modelFile} was trained on x1, x2`);
+    const labelFirst = write('label-first.csv', 'y,u,v\na,1,2\n');
+    const r2 = await runMain(['predict', '--model', modelFile, '--data', labelFirst, '--label', 'y']);
+    expect(r2.code).toBe(1);
+    expect(r2.stderr).toContain('the feature columns are u, v, but the model');
+  });
+});
+
+describe('datasetProblem: the one check of a dataset (item 10)', () => {
+  const base = (): ClassificationDataset => ({
+    task: 'classification', n: 3, features: 2, x: new Float32Array(6), y: Int32Array.from([0, 1, 1]), classes: 2, classNames: ['0', '1'],
+  });
+  it('accepts a well-formed dataset', () => expect(datasetProblem(base())).toBeUndefined());
+  it.each([
+    ['x too short', { x: new Float32Array(5) }, ['x'], 'expected n × features = 3 × 2 = 6 numbers, found 5'],
+    ['y too short', { y: Int32Array.from([0, 1]) }, ['y'], 'expected n = 3 class ids, found 2'],
+    ['a label of 5 with 2 classes', { y: Int32Array.from([0, 5, 1]) }, ['y', 1], 'expected a class id in 0..1 (classes: 2), found 5'],
+    ['a label of -1', { y: Int32Array.from([0, -1, 1]) }, ['y', 1], 'expected a class id in 0..1 (classes: 2), found -1'],
+    ['n of 1e6 over 3 rows', { n: 1e6 }, ['x'], 'expected n × features = 1000000 × 2 = 2000000 numbers, found 6'],
+    ['a NaN input', { x: Float32Array.from([0, 0, 0, NaN, 0, 0]) }, ['x', 3], 'row 1, feature 1: expected a finite number, found NaN'],
+    ['n not whole', { n: 2.5 }, ['n'], 'expected a whole number of rows, found 2.5'],
+  ] as const)('refuses %s', (_, change, where, message) => {
+    expect(datasetProblem({ ...base(), ...change } as ClassificationDataset)).toEqual(expect.objectContaining({ path: where, message }));
+  });
+  it('refuses a regression target of Infinity', () => {
+    const p = datasetProblem({ task: 'regression', n: 2, features: 1, x: new Float32Array(2), y: Float32Array.from([1, Infinity]), targets: 1 });
+    expect(p).toEqual(expect.objectContaining({ path: ['y', 1], message: 'row 1, target 0: expected a finite number, found Infinity' }));
+  });
+});
