@@ -165,3 +165,34 @@ describe('datasetProblem: the one check of a dataset (item 10)', () => {
     expect(p).toEqual(expect.objectContaining({ path: ['y', 1], message: 'row 1, target 0: expected a finite number, found Infinity' }));
   });
 });
+
+describe('train() checks a Dataset through the option schema before anything runs (items 10, 12)', () => {
+  const layers = [{ units: 2, activation: 'softmax' as const }];
+  const two = (over: Partial<ClassificationDataset> = {}): ClassificationDataset => ({
+    task: 'classification', n: 3, features: 2, x: Float32Array.from([0, 1, 1, 0, 1, 1]), y: Int32Array.from([0, 1, 1]), classes: 2, classNames: ['0', '1'], ...over,
+  });
+  const refused = async (options: unknown) => {
+    const { train } = await import('../src/api.ts');
+    return train(options as never).then(() => undefined, (e: Error) => e);
+  };
+  it.each([
+    ['x shorter than n × features', { data: two({ x: new Float32Array(5) }) }, 'data.x: expected n × features = 3 × 2 = 6 numbers, found 5'],
+    ['y shorter than n', { data: two({ y: Int32Array.from([0, 1]) }) }, 'data.y: expected n = 3 class ids, found 2'],
+    ['a label of 5 with classes 2', { data: two({ y: Int32Array.from([0, 5, 1]) }) }, 'data.y[1]: expected a class id in 0..1 (classes: 2), found 5'],
+    ['a label of -1', { data: two({ y: Int32Array.from([-1, 0, 1]) }) }, 'data.y[0]: expected a class id in 0..1 (classes: 2), found -1'],
+    ['n: 1e6 over 3 rows', { data: two({ n: 1e6 }) }, 'data.x: expected n × features = 1000000 × 2 = 2000000 numbers, found 6'],
+    ['NaN inputs with scale "none"', { data: two({ x: Float32Array.from([0, 1, NaN, 0, 1, 1]) }), scale: 'none' }, 'data.x[2]: row 1, feature 0: expected a finite number, found NaN'],
+    ['NaN in an explicit test split', { data: { train: two(), test: two({ n: 1, x: Float32Array.from([NaN, 1]), y: Int32Array.from([0]) }) } }, 'data.test.x[0]: row 0, feature 0: expected a finite number, found NaN'],
+  ] as const)('refuses %s as a DataError naming the index', async (_, options, message) => {
+    const error = await refused({ model: { layers }, threads: 1, epochs: 1, ...options });
+    expect(error).toBeInstanceOf(DataError);
+    expect(error!.message.split('\n')[0]).toBe(message);
+    expect(error!.message.split('\n')[1]).toMatch(/^hint: /);
+  });
+  it('train(undefined) and an unknown option key are ConfigErrors, not TypeErrors', async () => {
+    expect((await refused(undefined))!.message).toBe('train(options): expected an options object with model and data, found nothing\nhint: call train({ model: { layers: [...] }, data })');
+    const unknown = await refused({ model: { layers }, data: two(), epoch: 3 });
+    expect(unknown!.name).toBe('ConfigError');
+    expect(unknown!.message.split('\n')[0]).toBe('epoch: unknown option; did you mean epochs?');
+  });
+});

@@ -5,7 +5,7 @@
 // and the hint off the field's meta (schema.ts), so neither is written twice.
 
 import { z } from 'zod';
-import { ConfigError, describe } from '../errors.ts';
+import { ConfigError, DataError, describe } from '../errors.ts';
 
 type Path = readonly PropertyKey[];
 type Schema = z.ZodType;
@@ -328,8 +328,9 @@ export function issueError(root: Schema, value: unknown, issues: readonly Issue[
       );
     }
     case 'custom': {
-      const params = issue.params as { hint?: string } | undefined;
-      if (params?.hint) return new ConfigError(`${where(path)}: ${issue.message}`, params.hint);
+      // `data: true` marks a problem with the values of a dataset (a NaN input), not with an option.
+      const params = issue.params as { hint?: string; data?: boolean } | undefined;
+      if (params?.hint) return new (params.data ? DataError : ConfigError)(`${where(path)}: ${issue.message}`, params.hint);
       break;
     }
     default:

@@ -10,7 +10,7 @@
 // paths ('input' files must exist; both resolve from the config file's directory).
 
 import { z } from 'zod';
-import type { Dataset } from '../data/dataset.ts';
+import { datasetProblem, type Dataset } from '../data/dataset.ts';
 import { SCALER_METHODS } from '../data/scaling.ts';
 import type { ExplicitLayerWeights } from '../model/init.ts';
 import { ACTIVATIONS, INITIALIZERS, LOSSES, type LayerSpec, type LossName } from '../model/spec.ts';
@@ -299,11 +299,18 @@ export type ConfigValues = z.output<typeof configSchema>;
 // ---------------------------------------------------------------------------------------
 // train()'s options: the train section's fields flat, with the data itself and the model.
 
-/** Checked shallowly here; the data layer reads the rest. */
-const datasetSchema = z.custom<Dataset>(
-  (v) => typeof v === 'object' && v !== null && ['n', 'features', 'x', 'y'].every((k) => k in v),
-  { message: 'expected a dataset (an object with n, features, x and y)' },
-);
+/** A dataset's shape and values, checked by the data layer's one check (datasetProblem): a NaN input or a label ≥ classes is refused here, naming its index. */
+const datasetSchema = z
+  .custom<Dataset>(
+    (v) => typeof v === 'object' && v !== null && ['n', 'features', 'x', 'y'].every((k) => k in v),
+    { message: 'expected a dataset (an object with n, features, x and y)' },
+  )
+  .superRefine((ds, ctx) => {
+    // Refinements run after a failed check too: only a dataset-shaped value is looked into.
+    if (typeof ds !== 'object' || ds === null || !['n', 'features', 'x', 'y'].every((k) => k in ds)) return;
+    const problem = datasetProblem(ds);
+    if (problem) ctx.addIssue({ code: 'custom', path: [...problem.path], message: problem.message, params: { hint: problem.hint, data: true } });
+  });
 const splitsSchema = z.strictObject({ train: datasetSchema, validation: datasetSchema.optional(), test: datasetSchema.optional() });
 
 export const trainOptionsSchema = z.strictObject({
