@@ -305,13 +305,25 @@ describe('loadConfig: messages', () => {
     expect(() => loadConfig(file)).toThrow(`${file}: expected a readable config file, found ENOENT\nhint: check the path`);
   });
 
-  it('a JSON syntax error names the line and column', () => {
+  it('a JSON syntax error names the line and column of the bad token, in one line and a hint', () => {
     const e = configError('{\n  "data": { "builtin": "xor" },\n  "model": { "layers": [] },\n}\n');
-    expect(firstLine(e)).toBe('line 4, column 1: expected JSON, found a syntax error: Expected double-quoted property name');
+    expect(firstLine(e)).toBe('line 4, column 1: expected a key in double quotes, found "}"');
+    expect(e.hint).toBe('JSON allows no comma before }: remove the last comma');
   });
 
-  it('a JSON file cut short points at its end', () => {
-    expect(firstLine(configError('{\n  "data": '))).toBe('line 2, column 11: expected JSON, found a syntax error: Unexpected end of JSON input');
+  it.each([
+    ['a trailing comma in a list', '{\n  "split": { "test": 0.1 },\n  "layers": [1, 2,\n  ]\n}', 'line 4, column 3: expected a value, found "]"', 'JSON allows no comma before ]: remove the last comma'],
+    ['NaN', '{\n  "train": { "lr": NaN }\n}', 'line 2, column 20: expected a value, found NaN', 'JSON has no NaN or Infinity: write a number, or leave the field out'],
+    ['-Infinity', '{ "lr": -Infinity }', 'line 1, column 9: expected a value, found -Infinity', 'JSON has no NaN or Infinity: write a number, or leave the field out'],
+    ['tru for true', '{\n  "train": {\n    "shuffle": tru\n  }\n}', 'line 3, column 16: expected a value, found tru', 'the bare words JSON knows are true, false and null; text needs double quotes'],
+    ['a missing comma', '{ "a": 1\n  "b": 2 }', "line 2, column 3: expected ',' or '}', found the string \"b\"", 'a comma goes between the fields of an object'],
+    ['single quotes', "{ 'a': 1 }", 'line 1, column 3: expected a key in double quotes, found "\'"', 'JSON has no comments or trailing commas, and needs double quotes around every key and string'],
+    ['a file cut short', '{\n  "data": ', 'line 2, column 11: expected a value, found the end of the file', 'JSON has no comments or trailing commas, and needs double quotes around every key and string'],
+  ])('%s', (_, text, line, hint) => {
+    const e = configError(text);
+    expect(firstLine(e)).toBe(line);
+    expect(e.hint).toBe(hint);
+    expect(e.message.split('\n')).toHaveLength(2);
   });
 
   const cases: [string, unknown, string][] = [

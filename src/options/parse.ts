@@ -13,6 +13,7 @@ import { readSafetensorsWeights } from '../io/safetensors.ts';
 import { ConfigError, displayPath } from '../errors.ts';
 import { dotted, parseWith, schemaAt, unionMember, unwrap, type Where } from './errors.ts';
 import { FLAGS } from './flags.ts';
+import { findJsonSyntaxError } from './json_error.ts';
 import type { OptimizerConfig } from '../optim/optimizers.ts';
 import type { Schedule } from '../optim/schedules.ts';
 import {
@@ -140,12 +141,12 @@ export function readConfigJson(file: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
-    const detail = (error as Error).message;
-    const at = /at position (\d+)/.exec(detail);
-    const { line, column } = lineColumn(text, at ? Number(at[1]) : text.length);
+    // JSON.parse names a position for some errors only: find the first bad token ourselves.
+    const found = findJsonSyntaxError(text);
+    const { line, column } = lineColumn(text, found?.offset ?? text.length);
     throw new ConfigError(
-      `${file} line ${line}, column ${column}: expected JSON, found a syntax error: ${detail.replace(/ in JSON at position \d+.*$/, '').replace(/ in JSON$/, '')}`,
-      'JSON has no comments or trailing commas, and needs double quotes around every key and string',
+      `${file} line ${line}, column ${column}: expected ${found?.expected ?? 'valid JSON'}, found ${found?.found ?? (error as Error).message}`,
+      found?.hint ?? 'JSON has no comments or trailing commas, and needs double quotes around every key and string',
     );
   }
 }
