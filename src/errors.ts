@@ -55,3 +55,14 @@ export function displayPath(p: string): string {
 
 /** A model that an export format cannot express (the message names the layer and the reason). */
 export class ExportError extends ThreadtrainError {}
+
+/**
+ * A system error in words, its code once: Node's messages already start with the code
+ * ("ENOENT: no such file or directory, open 'x'"), so it is added only where missing.
+ */
+export function systemMessage(error: unknown): string {
+  const e = error as NodeJS.ErrnoException;
+  const message = e?.message ?? String(error);
+  const code = e?.code;
+  return code === undefined || message.startsWith(`${code}:`) || message.startsWith(code) ? message : `${code}: ${message}`;
+}

@@ -196,3 +196,27 @@ describe('train() checks a Dataset through the option schema before anything run
     expect(unknown!.message.split('\n')[0]).toBe('epoch: unknown option; did you mean epochs?');
   });
 });
+
+describe('messages that used to mislead (item 13)', () => {
+  it('a resume refused for another activation names the activations, not two equal unit lists', async () => {
+    const { train } = await import('../src/api.ts');
+    const { xorDataset } = await import('../src/data/synthetic.ts');
+    const ckpt = at('act.ckpt');
+    const base = { data: xorDataset(), epochs: 1, batchSize: 4, threads: 1, seed: 3 } as const;
+    await train({ ...base, model: { layers: [{ units: 8, activation: 'tanh' }, { units: 2, activation: 'softmax' }] }, checkpoint: { path: ckpt } });
+    const error = await train({ ...base, epochs: 2, model: { layers: [{ units: 8, activation: 'relu' }, { units: 2, activation: 'softmax' }] }, resume: ckpt }).then(
+      () => undefined, (e: Error) => e,
+    );
+    expect(error!.message).toBe(`${ckpt}: the checkpoint is of another model than the config: layer 0 activation "tanh" → "relu"\nhint: resume with the config the checkpoint was made with`);
+  });
+
+  it('a system error shows its code once', async () => {
+    const { readEnvelopeFile } = await import('../src/io/envelope.ts');
+    const missing = at('absent.ttm');
+    expect(() => readEnvelopeFile(missing, 'model')).toThrow(`cannot read model file ${missing}: ENOENT: no such file or directory, open '${missing}'`);
+    const r = await runMain(['plot', at('absent.jsonl'), '--out', at('p.svg')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).not.toMatch(/ENOENT: ENOENT/);
+    expect(r.stderr).toContain(`ENOENT: no such file or directory`);
+  });
+});

@@ -21,7 +21,7 @@ import { endianness } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { Packr } from 'msgpackr/pack';
 import { Unpackr } from 'msgpackr/unpack';
-import { ModelFileError } from '../errors.ts';
+import { ModelFileError, systemMessage } from '../errors.ts';
 
 export type EnvelopeKind = 'model' | 'checkpoint';
 
@@ -105,7 +105,7 @@ export function decodeEnvelope(bytes: Uint8Array, expectedKind: EnvelopeKind, fi
   const actual = sha256(bytes.subarray(0, end));
   if (!stored.every((b, i) => b === actual[i])) {
     fail(
-      `corrupted: SHA-256 checksum mismatch (stored ${hex(stored).slice(0, 16)}…, computed ${hex(actual).slice(0, 16)}…)`,
+      `corrupted: SHA-256 checksum mismatch (stored ${hex(stored)}, computed ${hex(actual)})`,
       'the bytes changed after the file was written (disk or transfer error, or an edit); use an intact copy',
     );
   }
@@ -160,7 +160,7 @@ export function writeFileAtomic(path: string, bytes: Uint8Array): void {
     try { fs.unlinkSync(tmp); } catch { /* never created, or already gone */ }
     const e = err as NodeJS.ErrnoException;
     const error = new ModelFileError(
-      `cannot write ${path}: ${e.code ?? e.name}: ${e.message}`,
+      `cannot write ${path}: ${systemMessage(e)}`,
       e.code === 'ENOENT'
         ? `create the directory ${dir} first`
         : 'check that the directory is writable and the disk has space; the previous file, if any, is unchanged',
@@ -187,7 +187,7 @@ export function readEnvelopeFile(path: string, expectedKind: EnvelopeKind): { ve
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     throw new ModelFileError(
-      `cannot read ${expectedKind === 'model' ? 'model file' : 'checkpoint'} ${path}: ${e.code ?? e.name}: ${e.message}`,
+      `cannot read ${expectedKind === 'model' ? 'model file' : 'checkpoint'} ${path}: ${systemMessage(e)}`,
       e.code === 'ENOENT' ? 'check the path; relative paths are resolved from the current directory' : 'check that the path is a readable file',
     );
   }

@@ -16,7 +16,7 @@
 import fs from 'node:fs';
 import type { ExplicitLayerWeights } from '../model/init.ts';
 import type { LayerSpec } from '../model/spec.ts';
-import { ModelFileError } from '../errors.ts';
+import { ModelFileError, systemMessage } from '../errors.ts';
 import { float32LittleEndian } from './bytes.ts';
 import { exportMetadata, type ExportSource } from './export_metadata.ts';
 
@@ -224,7 +224,7 @@ export function readSafetensorsWeights(path: string, layers: readonly LayerSpec[
     bytes = fs.readFileSync(path);
   } catch (error) {
     const e = error as NodeJS.ErrnoException;
-    throw new ModelFileError(`cannot read weights file ${path}: ${e.code ?? e.name}: ${e.message}`,
+    throw new ModelFileError(`cannot read weights file ${path}: ${systemMessage(e)}`,
       e.code === 'ENOENT' ? 'check the path; relative paths are resolved from the current directory (or the config file\'s folder)' : 'check that the path is a readable file');
   }
   return weightsFromSafetensors(bytes, path, layers, inputs);

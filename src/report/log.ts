@@ -9,7 +9,7 @@
 
 import fs from 'node:fs';
 import { dirname } from 'node:path';
-import { DataError } from '../errors.ts';
+import { DataError, systemMessage } from '../errors.ts';
 
 /** Written once at the end of each epoch. */
 export interface EpochRecord {
@@ -62,7 +62,7 @@ export function openJsonlLog(path: string): JsonlLog {
     fd = fs.openSync(path, 'a');
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    throw new DataError(`cannot open log file ${path} for appending: ${e.code ?? e.name}: ${e.message}`,
+    throw new DataError(`cannot open log file ${path} for appending: ${systemMessage(e)}`,
       'check that the directory is writable, or choose another log path');
   }
   return {
@@ -95,7 +95,7 @@ export function readJsonlLines(path: string): { line: number; record: Record<str
     text = fs.readFileSync(path, 'utf8');
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    throw new DataError(`cannot read ${path}: ${e.code ?? e.name}: ${e.message}`,
+    throw new DataError(`cannot read ${path}: ${systemMessage(e)}`,
       e.code === 'ENOENT' ? 'check the path; relative paths are resolved from the current directory' : 'check that the path is a readable file');
   }
   const lines = text.split('\n');

@@ -92,10 +92,31 @@ export function readCheckpoint(path: string): CheckpointState {
   return c as CheckpointState;
 }
 
+/** What differs between the checkpoint's model and the config's, each as "where: checkpoint → config". */
+function specDifferences(ck: ModelSpec, run: ModelSpec): string[] {
+  const diffs: string[] = [];
+  const change = (where: string, a: unknown, b: unknown) => {
+    if (JSON.stringify(a) !== JSON.stringify(b)) diffs.push(`${where} ${describe(a)} → ${describe(b)}`);
+  };
+  change('inputs', ck.inputs, run.inputs);
+  change('layers', ck.layers.length, run.layers.length);
+  for (let l = 0; l < Math.min(ck.layers.length, run.layers.length); l++) {
+    const a = ck.layers[l]!;
+    const b = run.layers[l]!;
+    for (const key of ['units', 'activation', 'alpha', 'init'] as const) change(`layer ${l} ${key}`, a[key], b[key]);
+  }
+  change('loss', ck.loss, run.loss);
+  // Key order or a field the spec gained: the JSON differs, the parts above do not.
+  return diffs.length > 0 ? diffs : [`${describe(ck)} → ${describe(run)}`];
+}
+
 /** Resume only where the run would compute the same thing: same model, settings and data. */
 export function checkResumable(path: string, ck: CheckpointState, spec: ModelSpec, settings: string, dataHash: string): void {
   if (JSON.stringify(ck.spec) !== JSON.stringify(spec)) {
-    throw new ConfigError(`${path}: the checkpoint is of another model (${describe(ck.spec.layers.map((l) => l.units))} units) than the config (${describe(spec.layers.map((l) => l.units))})`, 'resume with the config the checkpoint was made with');
+    throw new ConfigError(
+      `${path}: the checkpoint is of another model than the config: ${specDifferences(ck.spec, spec).join(', ')}`,
+      'resume with the config the checkpoint was made with',
+    );
   }
   if (ck.settings !== settings) {
     const a = JSON.parse(ck.settings) as Record<string, unknown>;
