@@ -220,3 +220,34 @@ describe('messages that used to mislead (item 13)', () => {
     expect(r.stderr).toContain(`ENOENT: no such file or directory`);
   });
 });
+
+describe('limits refused up front (items 2, 3)', () => {
+  it('threads above 4 × cores are a clear error before anything loads, from a flag and from train()', async () => {
+    const cores = os.availableParallelism();
+    const r = await runMain(['train', '--config', 'configs/xor.json', '--threads', '1000']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe(''); // refused before the settings table
+    expect(r.stderr).toBe(
+      `error: --threads: expected at most ${4 * cores} threads (4 × this machine's ${cores} cores), found 1000\n` +
+        `hint: threads beyond the cores only wait on each other at every step; use "auto" (${cores} here)\n`,
+    );
+    const { train } = await import('../src/api.ts');
+    const { xorDataset } = await import('../src/data/synthetic.ts');
+    const error = await train({ model: { layers: [{ units: 2, activation: 'softmax' }] }, data: xorDataset(), threads: 4 * cores + 1 }).then(() => undefined, (e: Error) => e);
+    expect(error!.message.split('\n')[0]).toBe(`threads: expected at most ${4 * cores} threads (4 × this machine's ${cores} cores), found ${4 * cores + 1}`);
+  });
+
+  it('built-in generators refuse sizes they cannot hold before generating anything', async () => {
+    const { builtinDataset } = await import('../src/data/synthetic.ts');
+    const started = performance.now();
+    // 16 bytes per spiral point: x (2 floats), the label and the row order.
+    expect(() => builtinDataset('spirals', { seed: 1, n: 1e9 })).toThrow(
+      /^spirals \(n 1000000000\): needs 16,000,000,000 bytes \(14\.90 GiB\), over the limit of [\d,]+ bytes \([\d.]+ GiB\) \((WebAssembly's limit for one shared memory|this machine's memory)\)\nhint: use a smaller n/,
+    );
+    // blobs: 10,000 rows × 1,000,000 features × 4 bytes, + labels and order, + 3 float64 centres of 1e6.
+    expect(() => builtinDataset('blobs', { seed: 1, n: 10_000, features: 1_000_000 })).toThrow(
+      /^blobs \(n 10000 × features 1000000\): needs 40,024,080,000 bytes \(37\.28 GiB\), over the limit/,
+    );
+    expect(performance.now() - started).toBeLessThan(1000); // refused, not generated (85 s before)
+  });
+});

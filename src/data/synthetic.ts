@@ -5,6 +5,7 @@
 // parabola's `order` can ask for the classes in blocks instead (the seeds' shuffle lesson).
 
 import { ConfigError, DataError, describe } from '../errors.ts';
+import { checkMemory } from '../limits.ts';
 import { createRng } from '../rng.ts';
 import type { ClassificationDataset, Dataset, RegressionDataset } from './dataset.ts';
 import { permutation } from './split.ts';
@@ -104,6 +105,15 @@ function checkSeed(what: string, seed: number): void {
   }
 }
 
+/**
+ * Refuse a size the generator cannot hold before it allocates or draws anything: `bytes`
+ * counts its arrays (rows, labels, row order, staging). Without this, spirals with n = 1e9
+ * ran silently for minutes while memory grew.
+ */
+function checkSize(what: string, size: string, bytes: number): void {
+  checkMemory(`${what} (${size})`, bytes, 'use a smaller n or fewer features: every row of a run is held in one shared memory');
+}
+
 const classNames = (k: number) => Array.from({ length: k }, (_, i) => String(i));
 
 function gate(outputs: readonly number[]): ClassificationDataset {
@@ -140,6 +150,7 @@ export function spirals(options: SpiralsOptions): ClassificationDataset {
   checkNonNegative('spirals', 'noise', noise);
   checkNonNegative('spirals', 'turns', turns);
   checkSeed('spirals', seed);
+  checkSize('spirals', `n ${n}`, n * (2 * 4 + 4 + 4));
   const rng = createRng(seed);
   const x = new Float32Array(n * 2);
   const y = new Int32Array(n);
@@ -169,6 +180,7 @@ export function blobs(options: BlobsOptions): ClassificationDataset {
   checkCount('blobs', 'features', features, 1);
   checkNonNegative('blobs', 'spread', spread);
   checkSeed('blobs', seed);
+  checkSize('blobs', `n ${n} × features ${features}`, n * features * 4 + n * (4 + 4) + classes * features * 8);
   const rng = createRng(seed);
   const centres = new Float64Array(classes * features);
   for (let i = 0; i < centres.length; i++) centres[i] = 2 * rng.uniform() - 1;
@@ -200,6 +212,7 @@ export function sine(options: SineOptions): RegressionDataset {
   checkCount('sine', 'n', n, 1);
   checkNonNegative('sine', 'noise', noise);
   checkSeed('sine', seed);
+  checkSize('sine', `n ${n}`, n * (4 + 4));
   const rng = createRng(seed);
   const x = new Float32Array(n);
   const y = new Float32Array(n);
@@ -227,6 +240,7 @@ export function parabolaVsRandom(options: ParabolaOptions): ClassificationDatase
   checkSeed('parabola', seed);
   checkOneOf('order', order, PARABOLA_ORDERS);
   checkOneOf('geometry', geometry, PARABOLA_GEOMETRIES);
+  checkSize('parabola', `n ${n}`, n * (8 + 8 + 4 + 2 * 4 + 4));
   const rng = createRng(seed);
   const onCurve = Math.ceil(n / 2);
   const [xMin, xMax] = geometry === 'lecture' ? [0, 100] : [-1, 1];

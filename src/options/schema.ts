@@ -9,7 +9,9 @@
 // field's own key would be ambiguous (three kinds of "patience"); `path` marks file
 // paths ('input' files must exist; both resolve from the config file's directory).
 
+import os from 'node:os';
 import { z } from 'zod';
+import { MAX_THREADS_PER_CORE, maxThreads } from '../limits.ts';
 import { datasetProblem, type Dataset } from '../data/dataset.ts';
 import { SCALER_METHODS } from '../data/scaling.ts';
 import type { ExplicitLayerWeights } from '../model/init.ts';
@@ -233,7 +235,20 @@ const trainFields = {
   shuffle: field(z.boolean().default(true), 'shuffle the training rows every epoch', 'false keeps the data order in every epoch'),
   seed: field(seedSchema().default(1), 'seed for initialisation (seed), shuffling (seed + 1) and the split (seed + 2)', 'any whole number works, e.g. 1'),
   threads: field(
-    z.union([positiveInt(), z.literal('auto')]).default('auto'), 'worker threads (1 runs in-process), or "auto"',
+    z
+      .union([positiveInt(), z.literal('auto')])
+      // The cap depends on the machine, so it is a check here, not a maximum in the JSON Schema.
+      .superRefine((t, ctx) => {
+        if (typeof t === 'number' && t > maxThreads()) {
+          ctx.addIssue({
+            code: 'custom', path: [],
+            message: `expected at most ${maxThreads()} threads (${MAX_THREADS_PER_CORE} × this machine's ${os.availableParallelism()} cores), found ${t}`,
+            params: { hint: `threads beyond the cores only wait on each other at every step; use "auto" (${os.availableParallelism()} here)` },
+          });
+        }
+      })
+      .default('auto'),
+    `worker threads (1 runs in-process; at most ${MAX_THREADS_PER_CORE} per core), or "auto"`,
     'a whole number of threads, e.g. 2, or "auto" for this machine',
   ),
   kernel: field(z.enum(KERNELS).default('auto'), 'compute kernel: wasm SIMD, the JavaScript fallback, or auto', '"auto" picks wasm where SIMD works'),
