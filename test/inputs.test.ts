@@ -251,3 +251,74 @@ describe('limits refused up front (items 2, 3)', () => {
     expect(performance.now() - started).toBeLessThan(1000); // refused, not generated (85 s before)
   });
 });
+
+describe('runs that cannot fit are refused by the plan, before the engine starts (item 3)', () => {
+  const xorRun = async (layers: unknown, extra: Record<string, unknown> = {}) => {
+    const { train } = await import('../src/api.ts');
+    const { xorDataset } = await import('../src/data/synthetic.ts');
+    return train({ model: { layers } as never, data: xorDataset(), epochs: 1, threads: 1, ...extra }).then(() => undefined, (e: Error) => e);
+  };
+  it('a layer of 1e9 units is a ConfigError with the bytes needed and the limit, not a RangeError', async () => {
+    const started = performance.now();
+    const error = await xorRun([{ units: 1e9, activation: 'relu' }, { units: 2, activation: 'softmax' }]);
+    expect(error!.name).toBe('ConfigError');
+    // 5e9 parameters (2e9 + 1e9 biases + 2e9 + 2): weights, gradients, Wᵀ copies and the workspace of 256 rows, in float32.
+    expect(error!.message).toMatch(
+      /^the run's shared memory \(5,000,000,002 parameters with gradients and optimizer state, 4 rows of 2 features, a batch workspace of 256 rows\): needs [\d,]+ bytes \([\d.]+ TiB\), over the limit of [\d,]+ bytes \([\d.]+ GiB\) \((WebAssembly's limit for one shared memory|this machine's memory)\)\nhint: use fewer or narrower layers/,
+    );
+    expect(performance.now() - started).toBeLessThan(2000); // measured, not allocated
+  });
+  it('two layers of 100,000 units: refused with the same plan inspect reports', async () => {
+    const { sharedMemorySize } = await import('../src/engine/plan.ts');
+    const layers = [{ units: 100_000, activation: 'relu' as const }, { units: 100_000, activation: 'relu' as const }, { units: 2, activation: 'softmax' as const }];
+    const error = await xorRun(layers);
+    const bytes = sharedMemorySize({ spec: { inputs: 2, layers, loss: 'cross_entropy' }, rule: 'backprop', targetKind: 'class', maxRows: 256, optimizerBuffers: 0, splitRows: [4, 0, 0] }).allocatedBytes;
+    expect(bytes).toBeGreaterThan(4 * 2 ** 30);
+    expect(error!.message).toContain(`needs ${bytes.toLocaleString('en-US')} bytes`);
+  });
+  it('the CLI exits 1 with one error line and a hint, no stack trace', async () => {
+    const r = await runMain(['train', '--data', 'builtin:xor', '--layers', '[{"units":1000000000,"activation":"relu"},{"units":2,"activation":"softmax"}]']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^error: the run's shared memory \(5,000,000,002 parameters.*\nhint: use fewer or narrower layers.*\n$/);
+  });
+});
+
+describe('classes the model cannot have (items 8, 9)', () => {
+  it('a one-class CSV says classification needs 2 classes, and suggests no output width', async () => {
+    const csv = write('one.csv', 'a,b,y\n1,2,yes\n3,4,yes\n5,6,yes\n');
+    for (const layers of ['[{"units":1,"activation":"sigmoid"}]', '[{"units":2,"activation":"softmax"}]']) {
+      const r = await runMain(['train', '--data', csv, '--layers', layers, '--epochs', '1']);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(
+        'error: data: expected at least 2 classes for classification, found 1 (every row is "yes")\n' +
+          'hint: a classifier needs rows of two or more classes; for a numeric label column use task "regression"\n',
+      );
+    }
+  });
+  it('training on IDX labels the model has no output for names the rows in the hint', async () => {
+    const images = write('t-images', idx([3, 1, 2], [0, 1, 2, 3, 4, 5]));
+    const labels = write('t-labels', idx([3], [0, 255, 1]));
+    const r = await runMain(['train', '--data', `idx:${images},${labels}`, '--layers', '[{"units":10,"activation":"softmax"}]', '--epochs', '1']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      'error: model.layers[0].units: expected 256 output units for data with 256 classes, found 10\n' +
+        'hint: 1 row has a class id ≥ 10 (the first: row 1, class "255"); fix those labels, or use 256 output units\n',
+    );
+  });
+});
+
+describe('the oversubscription warning comes before training (item 2)', () => {
+  it('onWarning is called before the first epoch, and the CLI prints it then', async () => {
+    const { train } = await import('../src/api.ts');
+    const { xorDataset } = await import('../src/data/synthetic.ts');
+    const events: string[] = [];
+    const threads = os.availableParallelism() + 1;
+    const result = await train(
+      { model: { layers: [{ units: 2, activation: 'softmax' }] }, data: xorDataset(), epochs: 2, threads, batchSize: 4 },
+      { onWarning: (w) => events.push(`warning: ${w}`), onEpoch: (r) => events.push(`epoch ${r.epoch}`) },
+    );
+    const warning = `warning: threads ${threads} is more than this machine's ${os.availableParallelism()} cores: threads will wait on each other at every barrier`;
+    expect(events).toEqual([warning, 'epoch 1', 'epoch 2']);
+    expect(result.warnings).toEqual([warning.slice('warning: '.length)]);
+  });
+});

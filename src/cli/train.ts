@@ -143,6 +143,8 @@ async function trainCommand(a: Record<string, unknown>): Promise<number> {
       result = await runTraining(run, {
         signal: controller.signal,
         onCheckpoint: (info) => (lastCheckpoint = info),
+        // Before the first step, where it can still change the user's mind (not after the run).
+        onWarning: (w) => err(`warning: ${w}`),
         ...(log && config.logEverySteps ? { stepLogEvery: config.logEverySteps, onStep: (record: StepRecord) => log!.write(record) } : {}),
         onProgress: (p) => progress.step({ epoch: p.epoch, step: p.step, loss: p.loss, samplesPerSec: p.samplesPerSec }),
         onEpoch: (record) => {
@@ -156,7 +158,6 @@ async function trainCommand(a: Record<string, unknown>): Promise<number> {
       log?.close();
     }
     const seconds = (performance.now() - started) / 1000;
-    for (const w of result.warnings) err(`warning: ${w}`);
     out();
     out(`stopped: ${describeStop(result, stepsPerEpoch)}`);
     const partial = result.position.step > 0 ? ` and ${result.position.step} step${result.position.step === 1 ? '' : 's'}` : '';

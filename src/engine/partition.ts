@@ -31,6 +31,11 @@ export function unitBlocks(layout: ParamLayout, size = 16): UnitBlock[] {
   return blocks;
 }
 
+/** How many blocks `unitBlocks(layout, size)` makes, without making them (a plan of 1e9 units is sized, not built). */
+export function unitBlockCount(layout: ParamLayout, size = 16): number {
+  return layout.layers.reduce((k, s) => k + Math.ceil(s.units / size), 0);
+}
+
 /**
  * The blocks each rank reduces and updates (indices into `blocks`), balanced by cost.
  * Every layer is split across the ranks, rather than whole layers handed out: the

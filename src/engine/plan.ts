@@ -4,13 +4,14 @@
 // replayed in every thread over the same buffer, so each thread finds every tensor at
 // the same byte offset, and wasm kernels address the bytes JS views see.
 
+import { checkMemory } from '../limits.ts';
 import { Arena } from '../nn/arena.ts';
 import { allocateWorkspace, type TargetKind, type Workspace } from '../nn/mlp.ts';
 import type { TrainingRule } from '../nn/loss.ts';
 import { paramLayout, type ParamLayout } from '../model/layout.ts';
 import type { ModelSpec } from '../model/spec.ts';
 import { CELLS, CONTROL_INTS } from './control.ts';
-import { unitBlocks } from './partition.ts';
+import { unitBlockCount } from './partition.ts';
 
 export interface PlanInput {
   readonly spec: ModelSpec;
@@ -49,8 +50,9 @@ export interface SharedViews {
 
 const PAGE = 65536;
 
+/** The plan laid out over `buffer`; without one, only measured (empty views, nothing allocated: a plan of any size is sized safely). */
 export function layoutShared(buffer: ArrayBufferLike | undefined, input: PlanInput): { views: SharedViews; bytes: number } {
-  const arena = new Arena(buffer, 0);
+  const arena = buffer ? new Arena(buffer, 0) : Arena.measuring();
   const ctl = arena.i32(CONTROL_INTS);
   const cells = arena.f64(CELLS);
   const layout = paramLayout(input.spec);
@@ -58,7 +60,7 @@ export function layoutShared(buffer: ArrayBufferLike | undefined, input: PlanInp
   const inputs = [ws.input, arena.f32(input.maxRows * input.spec.inputs)] as const;
   const optState: Float32Array[] = [];
   for (let i = 0; i < input.optimizerBuffers; i++) optState.push(arena.f32(layout.size));
-  const normCells = arena.f64(unitBlocks(layout).length);
+  const normCells = arena.f64(unitBlockCount(layout));
   const features = input.spec.inputs;
   const outputs = input.spec.layers[input.spec.layers.length - 1]!.units;
   const split = (n: number): SplitViews => ({
@@ -80,13 +82,9 @@ export function sharedMemorySize(input: PlanInput): { bytes: number; pages: numb
 }
 
 export function createSharedMemory(input: PlanInput): { memory: WebAssembly.Memory; views: SharedViews } {
-  const { bytes, pages } = sharedMemorySize(input);
-  if (pages > 65536) {
-    throw new RangeError(
-      `the shared memory would need ${(bytes / 2 ** 30).toFixed(2)} GiB, over WebAssembly's 4 GiB limit\n` +
-        'hint: use a smaller dataset, fewer or narrower layers, or a smaller batch size',
-    );
-  }
+  const { pages, allocatedBytes } = sharedMemorySize(input);
+  // planRun refuses such a plan before the engine starts; this guards callers that skip it.
+  checkMemory('the shared memory', allocatedBytes, 'use a smaller dataset, fewer or narrower layers, or a smaller batch size');
   const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
   return { memory, views: layoutShared(memory.buffer, input).views };
 }

@@ -8,7 +8,7 @@
 
 import { paramLayout } from '../model/layout.ts';
 import type { ModelSpec } from '../model/spec.ts';
-import { unitBlocks } from './partition.ts';
+import { unitBlockCount } from './partition.ts';
 
 /** What one training step asks of the threads. */
 export interface StepWork {
@@ -48,7 +48,9 @@ export function stepWork(spec: ModelSpec, rows: number): StepWork {
     macs += rows * inputs * layer.units * (l === 0 ? 2 : 3);
     inputs = layer.units;
   });
-  const firstLayerBlocks = unitBlocks(paramLayout(spec)).filter((b) => b.layer === 0).length;
+  // Counted, not built: a layer of 1e9 units would make 62.5M block objects.
+  const layout = paramLayout(spec);
+  const firstLayerBlocks = unitBlockCount({ ...layout, layers: layout.layers.slice(0, 1) });
   return { flops: 2 * macs, rows, firstLayerBlocks };
 }
 

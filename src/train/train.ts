@@ -15,12 +15,14 @@ import os from 'node:os';
 import { outputWidth, type Dataset } from '../data/dataset.ts';
 import { applyScaler, fitScaler, type Scaler } from '../data/scaling.ts';
 import { splitForRun } from '../data/split.ts';
-import { ConfigError, TrainingError } from '../errors.ts';
+import { ConfigError, DataError, TrainingError, describe } from '../errors.ts';
+import { checkMemory } from '../limits.ts';
+import { paramLayout } from '../model/layout.ts';
 import { Engine, type EngineOptions } from '../engine/engine.ts';
 import { cDivergedLoss, cEpochCorrect, cEpochLossSum, cEpochRows, cLastLoss, cLastLr, cPlateauScale, HALT_DIVERGED } from '../engine/control.ts';
 import { unitBlocks } from '../engine/partition.ts';
 import { planThreads, stepWork, type ThreadPlan } from '../engine/threads.ts';
-import type { PlanInput } from '../engine/plan.ts';
+import { sharedMemorySize, type PlanInput } from '../engine/plan.ts';
 import type { RunSettings } from '../engine/program.ts';
 import { simdSupported } from '../kernels/select.ts';
 import { initializeParams } from '../model/init.ts';
@@ -44,6 +46,8 @@ export interface TrainHooks {
   /** Called every `stepLogEvery` updates with the last batch's loss and the layers' gradient norms. */
   readonly onStep?: (record: StepRecord) => void;
   readonly stepLogEvery?: number;
+  /** Called with each warning as soon as the plan makes it, before the first step (the result lists them too). */
+  readonly onWarning?: (message: string) => void;
   /** Called after each checkpoint is written. */
   readonly onCheckpoint?: (info: { path: string; epoch: number; step: number }) => void;
   /** Test-only: make worker `rank` throw at global step `step`. */
@@ -111,14 +115,26 @@ function buildSpec(model: RunOptions['model'], train: Dataset): ModelSpec {
   const { layers, loss } = model;
   const spec: ModelSpec = { inputs: train.features, layers, loss };
   const out = layers[layers.length - 1]!.units;
+  if (train.task === 'classification' && train.classes < 2) {
+    // One class leaves nothing to tell apart: a 1-unit "binary" model of it trains to loss 0
+    // and predicts a class that does not exist, so no output width is suggested here.
+    throw new DataError(
+      `data: expected at least 2 classes for classification, found ${train.classes}${train.classNames[0] !== undefined ? ` (every row is ${describe(train.classNames[0])})` : ''}`,
+      'a classifier needs rows of two or more classes; for a numeric label column use task "regression"',
+    );
+  }
   const want = outputWidth(train);
-  const binaryOk = train.task === 'classification' && train.classes <= 2 && out === 1;
+  const binaryOk = train.task === 'classification' && train.classes === 2 && out === 1;
   if (out !== want && !binaryOk) {
     const what = train.task === 'classification' ? `${train.classes} classes` : `${want} target value(s) per row`;
-    throw new ConfigError(
-      `model.layers[${layers.length - 1}].units: expected ${want} output units for data with ${what}, found ${out}`,
-      train.task === 'classification' ? `use ${want} output units (or 1 sigmoid unit for two classes)` : `use ${want} output units`,
-    );
+    let hint = train.task === 'classification' ? `use ${want} output units${want === 2 ? ' (or 1 sigmoid unit)' : ''}` : `use ${want} output units`;
+    if (train.task === 'classification' && want > out && out > 1) {
+      // Labels the model has no output for (IDX labels of 255, say): name them, they may be the mistake.
+      const first = train.y.findIndex((c) => c >= out);
+      const count = train.y.reduce((k, c) => k + (c >= out ? 1 : 0), 0);
+      hint = `${count} row${count === 1 ? ' has' : 's have'} a class id ≥ ${out} (the first: row ${first}, class ${describe(train.classNames[train.y[first]!] ?? train.y[first])}); fix those labels, or ${hint}`;
+    }
+    throw new ConfigError(`model.layers[${layers.length - 1}].units: expected ${want} output units for data with ${what}, found ${out}`, hint);
   }
   if (train.task === 'regression' && loss !== 'mse') {
     throw new ConfigError(`model.loss: expected "mse" for a regression task, found "${loss}" (a classification loss)`, 'use loss "mse"');
@@ -166,6 +182,17 @@ export function planRun(model: RunOptions['model'], opts: ResolvedTrainOptions, 
   const cores = os.availableParallelism();
   const kernel = opts.kernel === 'auto' ? (simdSupported() ? 'wasm' : 'js') : opts.kernel;
   const batchSize = opts.batchSize === 'full' ? data.train.n : Math.min(opts.batchSize, data.train.n);
+  const memory: PlanInput = {
+    spec, rule: opts.rule, targetKind: data.train.task === 'classification' ? 'class' : 'vector',
+    maxRows: Math.max(batchSize, 256), optimizerBuffers: stateBuffers(opts.optimizer),
+    splitRows: [data.train.n, data.validation?.n ?? 0, data.test?.n ?? 0],
+  };
+  // Refused here, before any thread starts or byte is allocated: the plan is only measured.
+  checkMemory(
+    `the run's shared memory (${paramLayout(spec).count.toLocaleString('en-US')} parameters with gradients and optimizer state, ${(data.train.n + (data.validation?.n ?? 0) + (data.test?.n ?? 0)).toLocaleString('en-US')} rows of ${spec.inputs} features, a batch workspace of ${memory.maxRows} rows)`,
+    sharedMemorySize(memory).allocatedBytes,
+    'use fewer or narrower layers, a smaller batch size, or less data (a smaller n, fewer features)',
+  );
   const threadPlan: ThreadPlan = opts.threads === 'auto'
     ? planThreads(stepWork(spec, batchSize), cores)
     : { threads: opts.threads, reason: `threads ${opts.threads}: as asked` };
@@ -179,11 +206,6 @@ export function planRun(model: RunOptions['model'], opts: ResolvedTrainOptions, 
   const settings: RunSettings = {
     batchSize, trainRows: data.train.n, stepsPerEpoch, totalSteps: stepsPerEpoch * opts.epochs, baseLr: opts.lr,
     optimizer: opts.optimizer, schedule: opts.schedule, normEvery: stepLogEvery, failAt: extras.failAt, timing: extras.timing,
-  };
-  const memory: PlanInput = {
-    spec, rule: opts.rule, targetKind: data.train.task === 'classification' ? 'class' : 'vector',
-    maxRows: Math.max(batchSize, 256), optimizerBuffers: stateBuffers(opts.optimizer),
-    splitRows: [data.train.n, data.validation?.n ?? 0, data.test?.n ?? 0],
   };
   const trial = opts.threads === 'auto' && threadPlan.threads > 1 ? { plan: threadPlan } : undefined;
   return { spec, threads: threadPlan.threads, threadPlan, trial, kernel, batchSize, stepsPerEpoch, stepLogEvery, settingsKey, settings, memory, warnings };
@@ -477,6 +499,7 @@ export async function runTraining(options: RunOptions, hooks: TrainHooks = {}): 
   const { data: input, model, resume: resumeFrom, ...opts } = options;
   const data = prepareData(input, opts);
   const plan = planRun(model, opts, data, { logSteps: hooks.onStep !== undefined, stepLogEvery: hooks.stepLogEvery, failAt: hooks.failAt });
+  for (const w of plan.warnings) hooks.onWarning?.(w);
   const resumePath = typeof resumeFrom === 'string' ? resumeFrom : '(checkpoint)';
   const resume = resumeFrom === undefined ? undefined : typeof resumeFrom === 'string' ? readCheckpoint(resumeFrom) : resumeFrom;
   const dataHash = resume || opts.checkpoint ? dataFingerprint(data.train) : '';
