@@ -322,3 +322,16 @@ describe('the oversubscription warning comes before training (item 2)', () => {
     expect(result.warnings).toEqual([warning.slice('warning: '.length)]);
   });
 });
+
+describe('a built-in dataset too big for its run is refused before it is generated (item 3)', () => {
+  it('blobs with 1,000,000 features: the plan from the config sizes, not from generated rows', async () => {
+    const started = performance.now();
+    const r = await runMain(['train', '--data', 'builtin:blobs,features=1000000', '--layers', '[{"units":16,"activation":"relu"},{"units":3,"activation":"softmax"}]']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe(''); // before the settings table: nothing was generated
+    expect(r.stderr).toMatch(
+      /^error: the run's shared memory \(16,000,067 parameters with gradients and optimizer state, 1,000 rows of 1,000,000 features, a batch workspace of 256 rows\): needs [\d,]+ bytes \(5\.\d\d GiB\), over the limit/,
+    );
+    expect(performance.now() - started).toBeLessThan(5000); // generating took 85 s
+  });
+});

@@ -285,29 +285,41 @@ export function parabolaVsRandom(options: ParabolaOptions): ClassificationDatase
  */
 export function builtinDataset(name: string, options: BuiltinOptions): Dataset {
   const { seed } = options;
+  const size = builtinShape(name, options);
   switch (name) {
     case 'xor':
       return xorDataset();
     case 'and':
       return andDataset();
     case 'spirals':
-      return spirals({ n: options.n ?? 1000, noise: options.noise ?? 0.05, seed, ...(options.turns !== undefined ? { turns: options.turns } : {}) });
+      return spirals({ n: size.n, noise: options.noise ?? 0.05, seed, ...(options.turns !== undefined ? { turns: options.turns } : {}) });
     case 'blobs':
-      return blobs({
-        n: options.n ?? 1000,
-        classes: options.classes ?? 3,
-        features: options.features ?? 2,
-        spread: options.spread ?? 0.15,
-        seed,
-      });
+      return blobs({ n: size.n, classes: size.outputs, features: size.features, spread: options.spread ?? 0.15, seed });
     case 'sine':
-      return sine({ n: options.n ?? 1000, noise: options.noise ?? 0.1, seed });
-    case 'parabola':
+      return sine({ n: size.n, noise: options.noise ?? 0.1, seed });
+    default:
       return parabolaVsRandom({
-        n: options.n ?? 10_000, noise: options.noise ?? 0.02, seed,
+        n: size.n, noise: options.noise ?? 0.02, seed,
         ...(options.order !== undefined ? { order: options.order } : {}),
         ...(options.geometry !== undefined ? { geometry: options.geometry } : {}),
       });
+  }
+}
+
+/** The shape a generator makes for `options` (the defaults above filled in), known before generating: to plan a run's memory first. */
+export function builtinShape(name: string, options: Omit<BuiltinOptions, 'seed'>): { n: number; features: number; task: Dataset['task']; outputs: number } {
+  switch (name) {
+    case 'xor':
+    case 'and':
+      return { n: 4, features: 2, task: 'classification', outputs: 2 };
+    case 'spirals':
+      return { n: options.n ?? 1000, features: 2, task: 'classification', outputs: 2 };
+    case 'blobs':
+      return { n: options.n ?? 1000, features: options.features ?? 2, task: 'classification', outputs: options.classes ?? 3 };
+    case 'sine':
+      return { n: options.n ?? 1000, features: 1, task: 'regression', outputs: 1 };
+    case 'parabola':
+      return { n: options.n ?? 10_000, features: 2, task: 'classification', outputs: 2 };
     default:
       throw new DataError(
         `unknown built-in dataset ${describe(name)}; expected one of ${BUILTIN_DATASETS.map((d) => describe(d)).join(', ')}`,

@@ -9,9 +9,12 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { Dataset } from '../data/dataset.ts';
 import { loadData, type DataSplits } from '../data/load.ts';
+import { builtinShape, type BuiltinOptions } from '../data/synthetic.ts';
+import { checkRunMemory, planMemory } from '../train/train.ts';
 import { readSafetensorsWeights } from '../io/safetensors.ts';
 import { ConfigError, displayPath } from '../errors.ts';
 import { dotted, parseWith, schemaAt, unionMember, unwrap, type Where } from './errors.ts';
+import type { BuiltinSource } from './data_source.ts';
 import { FLAGS } from './flags.ts';
 import { findJsonSyntaxError } from './json_error.ts';
 import type { OptimizerConfig } from '../optim/optimizers.ts';
@@ -273,7 +276,21 @@ export function resolveSchedule(options: ScheduleOptions = { type: 'constant' },
 
 /** The rows a config names, held out as its split section says, with the run's seed (as train() would split them). */
 export function loadConfigData(config: Config): Dataset | DataSplits {
+  if (config.data.kind === 'builtin') checkBuiltinRunFits(config, config.data);
   return loadData(config.data, { ...config.split, seed: config.train.seed });
+}
+
+/**
+ * A built-in dataset's size is in the config, so the run's memory is planned before a row is
+ * generated (blobs with 1,000,000 features spent 85 s generating before its plan was
+ * refused). Every row counted as training rows: an upper bound on the real plan by at most
+ * the held-out rows' order and outputs, which train() checks exactly once the rows exist.
+ */
+function checkBuiltinRunFits(config: Config, source: BuiltinSource): void {
+  const { kind: _kind, name, ...options } = source;
+  const shape = builtinShape(name, options as Omit<BuiltinOptions, 'seed'>);
+  const spec = { inputs: shape.features, layers: config.model.layers, loss: config.model.loss };
+  checkRunMemory(planMemory(spec, config.train, shape.task, [shape.n, 0, 0]));
 }
 
 /**

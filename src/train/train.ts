@@ -172,6 +172,29 @@ export interface PlanExtras {
   readonly timing?: boolean | undefined;
 }
 
+/** The engine's memory plan for a model and its rows (train, validation, test). */
+export function planMemory(spec: ModelSpec, opts: Pick<ResolvedTrainOptions, 'batchSize' | 'rule' | 'optimizer'>, task: Dataset['task'], splitRows: readonly [number, number, number]): PlanInput {
+  const batchSize = opts.batchSize === 'full' ? splitRows[0] : Math.min(opts.batchSize, splitRows[0]);
+  return {
+    spec, rule: opts.rule, targetKind: task === 'classification' ? 'class' : 'vector',
+    maxRows: Math.max(batchSize, 256), optimizerBuffers: stateBuffers(opts.optimizer), splitRows,
+  };
+}
+
+/**
+ * Refuse a plan whose shared memory is over the limit (limits.ts), with the bytes it needs:
+ * before any thread starts or byte is allocated, since the plan is only measured. The CLI
+ * calls it before generating a built-in dataset too, from the sizes the config names.
+ */
+export function checkRunMemory(memory: PlanInput): void {
+  const rows = memory.splitRows[0] + memory.splitRows[1] + memory.splitRows[2];
+  checkMemory(
+    `the run's shared memory (${paramLayout(memory.spec).count.toLocaleString('en-US')} parameters with gradients and optimizer state, ${rows.toLocaleString('en-US')} rows of ${memory.spec.inputs.toLocaleString('en-US')} features, a batch workspace of ${memory.maxRows} rows)`,
+    sharedMemorySize(memory).allocatedBytes,
+    'use fewer or narrower layers, a smaller batch size, or less data (a smaller n, fewer features)',
+  );
+}
+
 /** The plan of a run on prepared data; `threadtrain inspect` shows it without running anything. */
 export function planRun(model: RunOptions['model'], opts: ResolvedTrainOptions, data: PreparedData, extras: PlanExtras = {}): RunPlan {
   const warnings: string[] = [];
@@ -182,17 +205,8 @@ export function planRun(model: RunOptions['model'], opts: ResolvedTrainOptions, 
   const cores = os.availableParallelism();
   const kernel = opts.kernel === 'auto' ? (simdSupported() ? 'wasm' : 'js') : opts.kernel;
   const batchSize = opts.batchSize === 'full' ? data.train.n : Math.min(opts.batchSize, data.train.n);
-  const memory: PlanInput = {
-    spec, rule: opts.rule, targetKind: data.train.task === 'classification' ? 'class' : 'vector',
-    maxRows: Math.max(batchSize, 256), optimizerBuffers: stateBuffers(opts.optimizer),
-    splitRows: [data.train.n, data.validation?.n ?? 0, data.test?.n ?? 0],
-  };
-  // Refused here, before any thread starts or byte is allocated: the plan is only measured.
-  checkMemory(
-    `the run's shared memory (${paramLayout(spec).count.toLocaleString('en-US')} parameters with gradients and optimizer state, ${(data.train.n + (data.validation?.n ?? 0) + (data.test?.n ?? 0)).toLocaleString('en-US')} rows of ${spec.inputs} features, a batch workspace of ${memory.maxRows} rows)`,
-    sharedMemorySize(memory).allocatedBytes,
-    'use fewer or narrower layers, a smaller batch size, or less data (a smaller n, fewer features)',
-  );
+  const memory = planMemory(spec, opts, data.train.task, [data.train.n, data.validation?.n ?? 0, data.test?.n ?? 0]);
+  checkRunMemory(memory);
   const threadPlan: ThreadPlan = opts.threads === 'auto'
     ? planThreads(stepWork(spec, batchSize), cores)
     : { threads: opts.threads, reason: `threads ${opts.threads}: as asked` };
