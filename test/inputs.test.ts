@@ -62,6 +62,14 @@ describe('values that overflow float32 (item 7)', () => {
     );
   });
 
+  it('a built-in dataset whose noise overflows float32 is refused, naming the option, row and feature', async () => {
+    const { builtinDataset } = await import('../src/data/synthetic.ts');
+    expect(() => builtinDataset('spirals', { seed: 1, n: 10, noise: 1e39 })).toThrow(
+      /^builtin spirals \(noise 1e\+39\): row 0, feature 0: expected a finite float32, found -?Infinity\nhint: use a noise or spread within float32's range/,
+    );
+    expect(() => builtinDataset('sine', { seed: 1, n: 10, noise: 1e300 })).toThrow(/^builtin sine \(noise 1e\+300\): row 0, target 0: expected a finite float32, found -?Infinity/);
+  });
+
   it('an IDX scale that sends 255 to Infinity is refused before decoding', () => {
     const images = write('s-images', idx([1, 1, 1], [255]));
     const labels = write('s-labels', idx([1], [0]));

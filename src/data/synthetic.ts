@@ -7,7 +7,7 @@
 import { ConfigError, DataError, describe } from '../errors.ts';
 import { checkMemory } from '../limits.ts';
 import { createRng } from '../rng.ts';
-import type { ClassificationDataset, Dataset, RegressionDataset } from './dataset.ts';
+import { nonFiniteValue, type ClassificationDataset, type Dataset, type RegressionDataset } from './dataset.ts';
 import { permutation } from './split.ts';
 
 // errors.describe prints NaN and ±Infinity as null (JSON); numbers read better as themselves.
@@ -284,6 +284,17 @@ export function parabolaVsRandom(options: ParabolaOptions): ClassificationDatase
  * parabola n 10,000, noise 0.02, order "shuffled", geometry "unit".
  */
 export function builtinDataset(name: string, options: BuiltinOptions): Dataset {
+  const ds = generate(name, options);
+  // Finite options can still overflow float32 (noise 1e39): refused like a CSV cell of 1e39.
+  const bad = nonFiniteValue(ds.x, ds.features, (f) => `feature ${f}`) ?? (ds.task === 'regression' ? nonFiniteValue(ds.y, ds.targets, (t) => `target ${t}`) : undefined);
+  if (bad) {
+    const given = (['noise', 'spread'] as const).filter((k) => options[k] !== undefined).map((k) => `${k} ${options[k]}`);
+    throw new DataError(`builtin ${name}${given.length ? ` (${given.join(', ')})` : ''}: ${bad.message.replace('expected a finite number', 'expected a finite float32')}`, 'use a noise or spread within float32\'s range (a few units, e.g. 0.1)');
+  }
+  return ds;
+}
+
+function generate(name: string, options: BuiltinOptions): Dataset {
   const { seed } = options;
   const size = builtinShape(name, options);
   switch (name) {
