@@ -107,7 +107,7 @@ describe('train() options', () => {
     rejects({ model, data: { rows: [] } }, 'data: expected a dataset (an object with n, features, x and y) or { train, validation?, test? } of them, found {"rows":[]}', expect.any(String) as never));
 
   it('an output layer that does not fit the data', () =>
-    rejects({ model: { layers: [{ units: 2, activation: 'softmax' }] }, data, threads: 1 }, 'model.layers[0].units: expected 3 output units for data with 3 classes, found 2', 'use 3 output units (or 1 sigmoid unit for two classes)'));
+    rejects({ model: { layers: [{ units: 2, activation: 'softmax' }] }, data, threads: 1 }, 'model.layers[0].units: expected 3 output units for data with 3 classes, found 2', 'use 3 output units'));
 
   it('a classification loss on a regression task', () =>
     rejects({ model: { layers: [{ units: 1, activation: 'sigmoid' }], loss: 'bce' }, data: builtinDataset('sine', { seed: 1, n: 20 }), threads: 1 }, 'model.loss: expected "mse" for a regression task, found "bce" (a classification loss)', 'use loss "mse"'));

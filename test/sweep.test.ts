@@ -143,7 +143,7 @@ describe('sweep', () => {
     expect([r.ran, r.failed]).toEqual([2, 2]);
     const failed = r.records.filter((x) => x.status === 'failed');
     expect(failed.map((x) => x.values['model.layers.1.units'])).toEqual([5, 5]);
-    expect(failed[0]!.error).toBe('model.layers[1].units: expected 3 output units for data with 3 classes, found 5\nhint: use 3 output units (or 1 sigmoid unit for two classes)');
+    expect(failed[0]!.error).toBe('model.layers[1].units: expected 3 output units for data with 3 classes, found 5\nhint: use 3 output units');
     expect(fs.readFileSync(path.join(out, 'results.csv'), 'utf8')).toContain(',failed,,,,,,"model.layers[1].units: expected 3 output units for data with 3 classes, found 5\nhint: ');
     expect(r.best!.values['model.layers.1.units']).toBe(3);
     const rerun = await sweep({ config, out, cores: 1 });

@@ -128,8 +128,9 @@ function buildSpec(model: RunOptions['model'], train: Dataset): ModelSpec {
   if (out !== want && !binaryOk) {
     const what = train.task === 'classification' ? `${train.classes} classes` : `${want} target value(s) per row`;
     let hint = train.task === 'classification' ? `use ${want} output units${want === 2 ? ' (or 1 sigmoid unit)' : ''}` : `use ${want} output units`;
-    if (train.task === 'classification' && want > out && out > 1) {
-      // Labels the model has no output for (IDX labels of 255, say): name them, they may be the mistake.
+    if (train.task === 'classification' && want > out && out > 1 && new Set(train.y).size < want) {
+      // Class ids with no rows between the used ones (IDX labels 0..9 and one 255): the
+      // labels, not the model, are the likelier mistake, so name them.
       const first = train.y.findIndex((c) => c >= out);
       const count = train.y.reduce((k, c) => k + (c >= out ? 1 : 0), 0);
       hint = `${count} row${count === 1 ? ' has' : 's have'} a class id ≥ ${out} (the first: row ${first}, class ${describe(train.classNames[train.y[first]!] ?? train.y[first])}); fix those labels, or ${hint}`;
