@@ -17,6 +17,7 @@ import { planRun, prepareData } from '../train/train.ts';
 import type { Command } from './command.ts';
 import { err, formatBytes, formatColumns, formatTable, int, layerSizes, num, out, UsageError } from './format.ts';
 import { loadModelFile } from './model_data.ts';
+import type { RunKernel } from '../kernels/select.ts';
 
 export interface LayerInfo {
   readonly layer: number;
@@ -38,7 +39,7 @@ export interface InspectReport {
   /** FLOPs per sample (model/flops.ts): forward alone, and forward plus backward (a training step). */
   readonly flopsPerSample: { readonly forward: number; readonly forwardBackward: number };
   /** The kernel that runs: the config's (auto → wasm when SIMD is available), or for a model the one predict and evaluate use. */
-  readonly kernel: { readonly requested: string; readonly runs: 'wasm' | 'js' };
+  readonly kernel: { readonly requested: string; readonly runs: RunKernel };
   /** Config only: the run the engine would start. */
   readonly run?: {
     readonly data: string;

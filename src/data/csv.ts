@@ -17,7 +17,6 @@ import { scanDecimal, scanEnd } from './decimal.ts';
 import { withDecodedCache } from './decoded_cache.ts';
 
 // errors.describe prints NaN and ±Infinity as null (JSON); numbers read better as themselves.
-const show = (v: unknown): string => (typeof v === 'number' ? String(v) : describe(v));
 
 export interface CsvOptions {
   /** Whether line 1 names the columns. Default: detected (see `parseCsv`). */
@@ -162,7 +161,7 @@ function resolveLabels(
       const k = Number(item);
       if (!Number.isInteger(k) || k >= width || k < -width) {
         throw new DataError(
-          `${file}: label column index ${show(item)} is out of range: rows have ${width} columns (0..${width - 1}, or -${width}..-1 from the end)`,
+          `${file}: label column index ${describe(item)} is out of range: rows have ${width} columns (0..${width - 1}, or -${width}..-1 from the end)`,
           'columns are numbered from 0; -1 is the last column',
         );
       }

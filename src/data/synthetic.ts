@@ -11,7 +11,6 @@ import { nonFiniteValue, type ClassificationDataset, type Dataset, type Regressi
 import { permutation } from './split.ts';
 
 // errors.describe prints NaN and ±Infinity as null (JSON); numbers read better as themselves.
-const show = (v: unknown): string => (typeof v === 'number' ? String(v) : describe(v));
 
 export interface SpiralsOptions {
   /** Total points, split evenly between the two arms. */
@@ -83,25 +82,25 @@ export type BuiltinName = (typeof BUILTIN_DATASETS)[number];
 
 function checkCount(what: string, name: string, value: number, min: number): void {
   if (!Number.isInteger(value) || value < min) {
-    throw new ConfigError(`${what}: ${name} must be an integer ≥ ${min}, found ${show(value)}`);
+    throw new ConfigError(`${what}: ${name} must be an integer ≥ ${min}, found ${describe(value)}`);
   }
 }
 
 function checkNonNegative(what: string, name: string, value: number): void {
   if (!Number.isFinite(value) || value < 0) {
-    throw new ConfigError(`${what}: ${name} must be a finite number ≥ 0, found ${show(value)}`);
+    throw new ConfigError(`${what}: ${name} must be a finite number ≥ 0, found ${describe(value)}`);
   }
 }
 
 function checkOneOf(name: string, value: unknown, allowed: readonly string[]): void {
   if (!allowed.includes(value as string)) {
-    throw new ConfigError(`parabola: ${name} must be one of ${allowed.map((a) => describe(a)).join(', ')}, found ${show(value)}`);
+    throw new ConfigError(`parabola: ${name} must be one of ${allowed.map((a) => describe(a)).join(', ')}, found ${describe(value)}`);
   }
 }
 
 function checkSeed(what: string, seed: number): void {
   if (!Number.isFinite(seed)) {
-    throw new ConfigError(`${what}: seed must be a finite number, found ${show(seed)}`, 'any integer works, e.g. seed: 1');
+    throw new ConfigError(`${what}: seed must be a finite number, found ${describe(seed)}`, 'any integer works, e.g. seed: 1');
   }
 }
 

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Piscina } from 'piscina';
 import { TrainingError } from '../errors.ts';
-import { createKernel } from '../kernels/select.ts';
+import { createKernel, type RunKernel } from '../kernels/select.ts';
 import { refreshAllTransposed } from '../nn/mlp.ts';
 import { AbortedError, raiseAbort, soloBarrier } from './barrier.ts';
 import {
@@ -23,13 +23,12 @@ import { createSharedMemory, type PlanInput, type SharedViews } from './plan.ts'
 import { ThreadTrial, TRIAL_MS, type ThreadPlan } from './threads.ts';
 import { runEval, runTrainSteps, threadContext, type RunSettings, type ThreadContext } from './program.ts';
 
-export type KernelChoice = 'auto' | 'wasm' | 'js';
 
 export interface EngineOptions {
   readonly plan: PlanInput;
   readonly settings: RunSettings;
   readonly threads: number;
-  readonly kernel: 'wasm' | 'js';
+  readonly kernel: RunKernel;
   /** Test hook: sees the pool right after it is made (to check no thread outlives a run). */
   readonly onPool?: ((pool: Piscina) => void) | undefined;
   /**

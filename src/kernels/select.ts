@@ -7,7 +7,11 @@ import { jsKernel } from './blocked.ts';
 import type { Kernel } from './kernel.ts';
 import { createWasmKernel } from './wasm.ts';
 
-export type KernelKind = 'wasm' | 'js' | 'auto';
+/** The kernels a run may ask for: the one list, which the option schema takes its enum from. */
+export const KERNEL_KINDS = ['auto', 'wasm', 'js'] as const;
+export type KernelKind = (typeof KERNEL_KINDS)[number];
+/** The kernel that actually runs, once `auto` is decided. */
+export type RunKernel = Exclude<KernelKind, 'auto'>;
 
 /**
  * The smallest module that needs what matmul.wat needs: a shared imported memory and the

@@ -11,6 +11,7 @@
 
 import os from 'node:os';
 import { z } from 'zod';
+import { KERNEL_KINDS } from '../kernels/select.ts';
 import { MAX_THREADS_PER_CORE, maxThreads } from '../limits.ts';
 import { datasetProblem, type Dataset } from '../data/dataset.ts';
 import { SCALER_METHODS } from '../data/scaling.ts';
@@ -222,7 +223,6 @@ const checkpointSchema = z.strictObject({
   // 0 is "off" inside a run; a file says so by leaving the field out.
   .transform((c) => ({ path: c.path, everyEpochs: c.everyEpochs ?? 0, everySteps: c.everySteps ?? 0 }));
 
-export const KERNELS = ['auto', 'wasm', 'js'] as const;
 export const RULES = ['backprop', 'perceptron', 'adaline'] as const;
 
 const trainFields = {
@@ -251,7 +251,7 @@ const trainFields = {
     `worker threads (1 runs in-process; at most ${MAX_THREADS_PER_CORE} per core), or "auto"`,
     'a whole number of threads, e.g. 2, or "auto" for this machine',
   ),
-  kernel: field(z.enum(KERNELS).default('auto'), 'compute kernel: wasm SIMD, the JavaScript fallback, or auto', '"auto" picks wasm where SIMD works'),
+  kernel: field(z.enum(KERNEL_KINDS).default('auto'), 'compute kernel: wasm SIMD, the JavaScript fallback, or auto', '"auto" picks wasm where SIMD works'),
   rule: field(z.enum(RULES).default('backprop'), 'training rule (perceptron and adaline train single-layer nets)', 'e.g. "backprop"'),
   optimizer: field(optimizerSchema.prefault({}), 'update rule and its settings', 'e.g. { "name": "adam", "beta1": 0.9 }'),
   schedule: field(scheduleSchema.prefault({ type: 'constant' }), 'learning-rate schedule', 'e.g. { "type": "cosine", "warmupSteps": 100 }'),

@@ -8,6 +8,7 @@ import type { EpochRecord } from '../report/log.ts';
 import type { Metrics } from '../model/metrics.ts';
 import type { TrainOptions } from '../options/schema.ts';
 import type { StopReason } from '../train/train.ts';
+import type { RunKernel } from '../kernels/select.ts';
 
 export interface RemoteTrainResult {
   readonly model: ModelInfo;
@@ -19,7 +20,7 @@ export interface RemoteTrainResult {
   readonly position: { readonly epoch: number; readonly step: number };
   readonly threads: number;
   readonly threadPlan: ThreadPlan;
-  readonly kernel: 'wasm' | 'js';
+  readonly kernel: RunKernel;
   readonly warnings: string[];
 }
 

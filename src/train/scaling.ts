@@ -7,6 +7,7 @@
 import { TrainingError } from '../errors.ts';
 import type { RunOptions } from '../options/schema.ts';
 import { finishRun, openRun, planRun, prepareData, runEpochs, startEngine, type TrainResult } from './train.ts';
+import type { RunKernel } from '../kernels/select.ts';
 
 /** Index of the first parameter whose bits differ (NaNs compared by their bits too), or −1. */
 export function firstDifference(a: Float32Array, b: Float32Array): number {
@@ -71,7 +72,7 @@ export interface ScalingResult {
   /** Always true when measureScaling returns: a difference throws. */
   readonly bitIdentical: true;
   readonly epochs: number;
-  readonly kernel: 'wasm' | 'js';
+  readonly kernel: RunKernel;
   /** Mean training loss of the last epoch (the same on every thread count). */
   readonly finalLoss: number;
   /** The run was interrupted (the signal aborted): `points` holds the thread counts that finished. */
@@ -95,7 +96,7 @@ export async function measureScaling(
   const data = prepareData(input, opts);
   const measured: Omit<ScalingPoint, 'speedup' | 'efficiency'>[] = [];
   let reference: { threads: number; params: Float32Array } | undefined;
-  let kernel: 'wasm' | 'js' = 'js';
+  let kernel: RunKernel = 'js';
   let finalLoss = NaN;
   let interrupted = false;
   const warnings = new Set<string>();

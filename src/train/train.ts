@@ -24,7 +24,7 @@ import { unitBlocks } from '../engine/partition.ts';
 import { planThreads, stepWork, type ThreadPlan } from '../engine/threads.ts';
 import { sharedMemorySize, type PlanInput } from '../engine/plan.ts';
 import type { RunSettings } from '../engine/program.ts';
-import { simdSupported } from '../kernels/select.ts';
+import { simdSupported, type RunKernel } from '../kernels/select.ts';
 import { initializeParams } from '../model/init.ts';
 import { computeMetrics, type Metrics } from '../model/metrics.ts';
 import { Model } from '../model/model.ts';
@@ -72,7 +72,7 @@ export interface TrainResult {
   readonly threads: number;
   /** Why this many threads, in one line the CLI can print. */
   readonly threadPlan: ThreadPlan;
-  readonly kernel: 'wasm' | 'js';
+  readonly kernel: RunKernel;
   readonly warnings: string[];
 }
 
@@ -151,7 +151,7 @@ export interface RunPlan {
   readonly threadPlan: ThreadPlan;
   /** "auto" with more than one thread planned: time the first steps against one thread (Engine.create). */
   readonly trial: EngineOptions['trial'];
-  readonly kernel: 'wasm' | 'js';
+  readonly kernel: RunKernel;
   readonly batchSize: number;
   readonly stepsPerEpoch: number;
   /** Steps between step records (0: no onStep hook). */
