@@ -55,3 +55,6 @@ export function displayPath(p: string): string {
 
 /** A model that an export format cannot express (the message names the layer and the reason). */
 export class ExportError extends ThreadtrainError {}
+
+/** A file or folder threadtrain was asked to write that cannot be written (refused up front, or a failed write). */
+export class OutputError extends ThreadtrainError {}
