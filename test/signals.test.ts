@@ -58,8 +58,11 @@ describe('stop signals', () => {
 
   it('a second signal quits at once with its own code, writing nothing more', async () => {
     const run = await trainAndSignal('twice', ['SIGTERM', 'SIGHUP']);
-    expect(run.code).toBe(129);
-    expect(run.stderr).toContain('\nSIGHUP again: quitting now\n');
+    // Both are pending at once and the kernel may hand them over in either order (lower
+    // numbers first on Linux): the one handled second names the code.
+    expect([129, 143]).toContain(run.code);
+    const [first, second] = run.code === 129 ? ['SIGTERM', 'SIGHUP'] : ['SIGHUP', 'SIGTERM'];
+    expect(run.stderr).toBe(`\n${first} received: stopping at the next step; the model and checkpoint will be written (send ${first} again to quit at once)\n\n${second} again: quitting now\n`);
     expect(run.stdout).not.toContain('saved model');
     expect(fs.existsSync(tmp('twice.ttm'))).toBe(false);
   });
