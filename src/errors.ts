@@ -66,3 +66,6 @@ export function systemMessage(error: unknown): string {
   const code = e?.code;
   return code === undefined || message.startsWith(`${code}:`) || message.startsWith(code) ? message : `${code}: ${message}`;
 }
+
+/** A file or folder threadtrain was asked to write that cannot be written (refused up front, or a failed write). */
+export class OutputError extends ThreadtrainError {}

@@ -2,6 +2,7 @@
 // corruption reported as a ModelFileError with its message, and atomic writes that leave
 // the previous file intact (and no temp file) when writing fails part-way.
 
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -261,15 +262,21 @@ describe('files', () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
-  it('a missing directory gives a hint to create it', () => {
-    const path = join(dir, 'missing', 'net.ttm');
-    let error: unknown;
-    try {
-      writeFileAtomic(path, new Uint8Array([1]));
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(ModelFileError);
-    expect((error as ModelFileError).hint).toMatch(/create the directory/);
+  it('missing folders are created (the output-path rule)', () => {
+    const path = join(dir, 'missing', 'deeper', 'net.ttm');
+    writeFileAtomic(path, new Uint8Array([1, 2]));
+    expect([...readFileSync(path)]).toEqual([1, 2]);
+  });
+
+  it('removes the temp files of dead processes for the same file, keeps those of live ones and of other files', () => {
+    const path = join(dir, 'net.ttm');
+    // A process that has exited: its pid names no process now.
+    const gone = spawnSync(process.execPath, ['-e', '']).pid!;
+    const stale = join(dir, `.net.ttm.${gone}.abc123.tmp`);
+    const live = join(dir, `.net.ttm.${process.ppid}.def456.tmp`);
+    const other = join(dir, `.other.ttm.${gone}.abc123.tmp`);
+    for (const f of [stale, live, other]) writeFileSync(f, 'left behind by kill -9');
+    writeFileAtomic(path, new Uint8Array([3]));
+    expect(readdirSync(dir).sort()).toEqual([`.net.ttm.${process.ppid}.def456.tmp`, `.other.ttm.${gone}.abc123.tmp`, 'net.ttm']);
   });
 });

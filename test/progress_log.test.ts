@@ -1,11 +1,11 @@
 // The JSON Lines training log (writer and line-numbered reader) and the console progress
 // line, driven through a fake stream and a fake clock.
 
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import fs, { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { DataError } from '../src/errors.ts';
+import { DataError, OutputError } from '../src/errors.ts';
 import { openJsonlLog, readJsonl, type EpochRecord, type StepRecord } from '../src/report/log.ts';
 import { createProgress, formatDuration, formatLoss, formatRate } from '../src/report/progress.ts';
 
@@ -60,9 +60,54 @@ describe('JSON Lines log', () => {
     expect(() => log.write(step)).toThrow(/is closed/);
   });
 
-  it('a log path that cannot be opened is a DataError naming it', () => {
+  it('a log path that cannot be opened is an OutputError naming it', () => {
     writeFileSync(join(dir, 'file'), '');
-    expect(() => openJsonlLog(join(dir, 'file', 'run.jsonl'))).toThrow(DataError);
+    expect(() => openJsonlLog(join(dir, 'file', 'run.jsonl'))).toThrow(OutputError);
+    expect(() => openJsonlLog(join(dir, 'file', 'run.jsonl'))).toThrow(`log ${join(dir, 'file', 'run.jsonl')}: expected a file path in a writable folder, found that ${join(dir, 'file')} is a file, not a folder`);
+  });
+
+  it('fresh empties an existing log; without it the log is appended to', () => {
+    const path = join(dir, 'run.jsonl');
+    writeFileSync(path, '{"old":1}\n');
+    const log = openJsonlLog(path, { fresh: true });
+    log.write(step);
+    log.close();
+    expect(readJsonl(path)).toEqual([step]);
+  });
+
+  it('a disk that fills part-way through a record: the file is cut back to its last whole line, one OutputError says why', () => {
+    const path = join(dir, 'run.jsonl');
+    const log = openJsonlLog(path);
+    log.write(epoch);
+    const whole = readFileSync(path, 'utf8');
+    const realWrite = fs.writeSync.bind(fs) as (fd: number, b: Uint8Array, off: number, len: number) => number;
+    let calls = 0;
+    vi.spyOn(fs, 'writeSync').mockImplementation(((fd: number, b: Uint8Array, off: number) => {
+      // The first call writes 10 bytes of the record for real, the next fails as a full disk does.
+      if (calls++ === 0) return realWrite(fd, b, off, 10);
+      throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    }) as never);
+    let error: unknown;
+    try {
+      log.write(step);
+    } catch (e) {
+      error = e;
+    }
+    vi.restoreAllMocks();
+    expect(calls).toBe(2);
+    expect(error).toBeInstanceOf(OutputError);
+    expect((error as OutputError).message).toBe(`cannot append to the log ${path}: ENOSPC: no space left on device, write\nhint: the disk is full: free some space or log elsewhere; the log keeps every complete line written before`);
+    expect(readFileSync(path, 'utf8')).toBe(whole);
+    // Later records still append as whole lines once there is space again.
+    log.write(step);
+    log.close();
+    expect(readJsonl(path)).toEqual([epoch, step]);
+  });
+
+  it('a write to a full device (/dev/full) is one OutputError, not a raw ENOSPC', () => {
+    const log = openJsonlLog('/dev/full');
+    expect(() => log.write(step)).toThrow(/^cannot append to the log \/dev\/full: ENOSPC: no space left on device/);
+    log.close();
   });
 
   const failure = (path: string): DataError => {

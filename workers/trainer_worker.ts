@@ -23,6 +23,9 @@ const api: TrainerApi = {
       };
     } finally {
       controller = undefined;
+      // Close the callback's channel: left open, its port on the caller's side would keep
+      // the caller's process alive after the run.
+      if (onEpoch) (onEpoch as unknown as Comlink.Remote<unknown>)[Comlink.releaseProxy]();
     }
   },
   cancel() {

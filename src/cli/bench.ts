@@ -6,6 +6,7 @@
 import os from 'node:os';
 import type { Argv } from 'yargs';
 import { ConfigError } from '../errors.ts';
+import { prepareOutput } from '../io/output_path.ts';
 import { commandLineValues } from '../options/flags.ts';
 import { loadConfigData, parseCommandLine, runOptionsOf } from '../options/parse.ts';
 import { renderScalingSvg, writeSvg } from '../report/plot.ts';
@@ -13,6 +14,7 @@ import { formatRate } from '../report/progress.ts';
 import { measureScaling, type ScalingResult } from '../train/scaling.ts';
 import type { Command } from './command.ts';
 import { err, formatColumns, formatTable, int, out } from './format.ts';
+import { onStopSignals } from './stop_signals.ts';
 
 /** "1,2,4" or "1..4" (the --threads of bench); 1 must be there, as the speedup's baseline. */
 export function parseThreadList(text: string): number[] {
@@ -54,16 +56,13 @@ function printResult(config: string, r: ScalingResult, m: ReturnType<typeof mach
 
 async function benchCommand(a: Record<string, unknown>): Promise<number> {
   const file = String(a.config);
+  if (a.plot !== undefined) prepareOutput(String(a.plot), '--plot');
   const threads = parseThreadList(a.threads === undefined ? `1..${os.availableParallelism()}` : String(a.threads));
   const config = parseCommandLine(file, commandLineValues({ epochs: a.epochs }));
   const run = runOptionsOf(config, loadConfigData(config));
   const json = a.json === true;
   const controller = new AbortController();
-  const onSigint = () => {
-    err('\ninterrupt: stopping at the next step');
-    controller.abort();
-  };
-  process.on('SIGINT', onSigint);
+  const signals = onStopSignals(() => controller.abort(), { stopping: 'stopping at the next step', quitting: 'quitting now' });
   let result: ScalingResult;
   try {
     result = await measureScaling(run, threads, {
@@ -71,12 +70,12 @@ async function benchCommand(a: Record<string, unknown>): Promise<number> {
       onPoint: json ? undefined : (p) => err(`threads ${p.threads}: ${formatRate(p.samplesPerSec)} samples/s (${p.seconds.toFixed(1)} s)`),
     });
   } finally {
-    process.off('SIGINT', onSigint);
+    signals.dispose();
   }
   for (const w of result.warnings) err(`warning: ${w}`);
   if (result.interrupted) {
     err('interrupted: no result (every thread count must finish for the speedups and the bit check)');
-    return 130;
+    return signals.exitCode ?? 130;
   }
   const m = machine();
   if (a.plot !== undefined) {

@@ -5,7 +5,8 @@
 // one line per epoch, errors as one `error:` line with a hint and no stack trace. A stack
 // trace is printed only for errors that are not a ThreadtrainError, because those are bugs.
 //
-// Exit codes: 0 done, 1 error, 2 usage error (bad flags), 130 interrupted by Ctrl-C.
+// Exit codes: 0 done, 1 error, 2 usage error (bad flags), 128 + the signal's number when a
+// stop signal ended the run (129 SIGHUP, 130 SIGINT / Ctrl-C, 143 SIGTERM).
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -64,7 +65,9 @@ export async function main(args: readonly string[]): Promise<number> {
       '  0    done',
       '  1    error: one "error:" line and a hint on stderr',
       '  2    usage error: an unknown, missing or incomplete flag',
+      '  129  stopped by SIGHUP',
       '  130  interrupted (Ctrl-C)',
+      '  143  stopped by SIGTERM',
     ].join('\n'))
     .wrap(Math.min(110, process.stdout.columns ?? 100))
     .fail((msg, error, y) => {

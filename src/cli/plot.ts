@@ -1,11 +1,13 @@
 // threadtrain plot: draw a training log (or scaling-benchmark lines) as an SVG chart.
 
 import type { Argv } from 'yargs';
+import { prepareOutput } from '../io/output_path.ts';
 import { plotFile } from '../report/plot.ts';
 import type { Command } from './command.ts';
 import { out } from './format.ts';
 
 function plotCommand(a: Record<string, unknown>): number {
+  prepareOutput(String(a.out), '--out');
   plotFile(String(a.log), String(a.out));
   out(`wrote ${String(a.out)}`);
   return 0;

@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { Argv } from 'yargs';
 import { displayPath } from '../errors.ts';
 import { writeFileAtomic } from '../io/envelope.ts';
+import { prepareOutput } from '../io/output_path.ts';
 import type { Model } from '../model/model.ts';
 import { DATA_SOURCES } from '../options/data_source.ts';
 import type { Command } from './command.ts';
@@ -42,6 +43,7 @@ export function predictionsCsv(model: Model, x: Float32Array, n: number): string
 
 function predictCommand(a: Record<string, unknown>): number {
   const modelFile = String(a.model);
+  if (a.out !== undefined) prepareOutput(String(a.out), '--out');
   const model = loadModel(modelFile);
   const data = readDataForModel(String(a.data), model, modelFile, false, a.label as string | undefined);
   const csv = predictionsCsv(model, data.x, data.n);

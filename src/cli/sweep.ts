@@ -8,6 +8,7 @@
 import os from 'node:os';
 import type { Argv } from 'yargs';
 import { ConfigError, displayPath } from '../errors.ts';
+import { prepareOutput } from '../io/output_path.ts';
 import { formatDuration, formatLoss } from '../report/progress.ts';
 import { formatRunList, type ExpandedSweep } from '../sweep/expand.ts';
 import { formatValue } from '../sweep/hash.ts';
@@ -16,6 +17,7 @@ import { parseShard, selectShard, shardFromEnv, type Shard } from '../sweep/shar
 import { collect, commonSweepFolder, loadSweep, sweep as runSweep, sweepOut, type SweepProgress } from '../sweep/sweep.ts';
 import type { Command } from './command.ts';
 import { err, out, UsageError } from './format.ts';
+import { onStopSignals } from './stop_signals.ts';
 
 /** --shard I/N, or --shards N with the index from the batch scheduler's environment. */
 function shardOf(a: Record<string, unknown>): Shard | undefined {
@@ -61,6 +63,7 @@ async function sweepCommand(a: Record<string, unknown>): Promise<number> {
   const expanded = loadSweep({ config: file });
   const folder = sweepOut(expanded, a.out === undefined ? undefined : String(a.out), shard);
   const mine = selectShard(expanded.runs, shard);
+  if (a['dry-run'] !== true) prepareOutput(folder, a.out === undefined ? 'sweep.out' : '--out', 'folder');
   const dupes = expanded.duplicates ? ` (${expanded.duplicates} repeated random draws left out)` : '';
   out(`sweep ${expanded.sweepId}: ${expanded.runs.length} runs = ${describeShape(expanded)}${dupes}`);
   if (shard) {
@@ -76,17 +79,10 @@ async function sweepCommand(a: Record<string, unknown>): Promise<number> {
   // Listen before saying anything a caller may react to: until a listener is set, a SIGINT
   // kills the process outright.
   const controller = new AbortController();
-  let interrupts = 0;
-  const onSigint = () => {
-    interrupts++;
-    if (interrupts > 1) {
-      err('\ninterrupted again: quitting now (finished runs are saved; rerun the command to do the rest)');
-      process.exit(130);
-    }
-    err('\ninterrupt: stopping the running runs at their next step (press Ctrl-C again to quit at once)');
-    controller.abort();
-  };
-  process.on('SIGINT', onSigint);
+  const signals = onStopSignals(() => controller.abort(), {
+    stopping: 'stopping the running runs at their next step',
+    quitting: 'quitting now (finished runs are saved; rerun the command to do the rest)',
+  });
   out(`packing runs onto ${cores} core${cores === 1 ? '' : 's'}`);
   out('');
 
@@ -119,7 +115,7 @@ async function sweepCommand(a: Record<string, unknown>): Promise<number> {
     out(`wrote ${displayPath(result.out)}: results.csv, results.jsonl, summary.csv${result.best ? ', best.ttm' : ''}${expanded.paths.length ? ', plot.svg' : ''}, runs/`);
     if (result.stopped) {
       out(`stopped: ${result.total - result.ran - result.skipped - result.failed} runs not done; rerun the same command to do them`);
-      return 130;
+      return signals.exitCode ?? 130;
     }
     if (result.failed) {
       err(`error: ${result.failed} run${result.failed === 1 ? '' : 's'} failed; their errors are in results.csv (rerunning the command retries them)`);
@@ -128,7 +124,7 @@ async function sweepCommand(a: Record<string, unknown>): Promise<number> {
     if (shard) out(`when every shard is done: threadtrain sweep collect ${displayPath(`${sweepOut(expanded, a.out === undefined ? undefined : String(a.out))}/shards`)}/*`);
     return 0;
   } finally {
-    process.off('SIGINT', onSigint);
+    signals.dispose();
   }
 }
 
@@ -138,6 +134,7 @@ function collectCommand(a: Record<string, unknown>): number {
   if (target === undefined) {
     throw new UsageError('give --out DIR: the folders are not the shards/<I>-of-<N> folders of one sweep folder, so there is no folder to merge them into');
   }
+  prepareOutput(target, '--out', 'folder');
   const result = collect(dirs, { out: target });
   out(`sweep ${result.sweepId}: ${result.records.length} runs from ${dirs.length} folder${dirs.length === 1 ? '' : 's'} into ${displayPath(result.out)}`);
   out('');

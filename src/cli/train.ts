@@ -2,14 +2,16 @@
 // go through the schema once (options/parse.ts); the data is loaded as the config says;
 // the resolved settings print as a table before anything runs, then one line per epoch.
 
-import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import type { Argv } from 'yargs';
 import type { Dataset } from '../data/dataset.ts';
 import type { DataSplits } from '../data/load.ts';
-import { ConfigError, displayPath } from '../errors.ts';
+import { ConfigError, displayPath, OutputError } from '../errors.ts';
+import { prepareOutput } from '../io/output_path.ts';
 import { simdSupported } from '../kernels/select.ts';
 import { paramLayout } from '../model/layout.ts';
+import type { Model } from '../model/model.ts';
 import type { ModelSpec } from '../model/spec.ts';
 import { DATA_SOURCES } from '../options/data_source.ts';
 import { commandLineValues, DATA_FLAGS, FLAGS } from '../options/flags.ts';
@@ -19,6 +21,7 @@ import { openJsonlLog, type JsonlLog, type StepRecord } from '../report/log.ts';
 import { createProgress, formatDuration, formatLoss } from '../report/progress.ts';
 import { runTraining, type TrainResult } from '../train/train.ts';
 import type { Command } from './command.ts';
+import { onStopSignals } from './stop_signals.ts';
 import { describeTask, err, formatEpoch, formatMetrics, formatTable, layerSizes, out, pct, printMetricsBlock } from './format.ts';
 
 function describeOptimizer(o: ResolvedTrainOptions['optimizer']): string {
@@ -99,9 +102,47 @@ function inConfigFile<T>(file: string | undefined, error: unknown): T {
   throw new ConfigError(`${file}: ${error.message.slice(0, error.message.length - suffix.length)}`, error.hint);
 }
 
+/** Where a model goes when its own path cannot be written: beside the checkpoint, in the current folder, in the temp folder. */
+function fallbackPaths(out: string | undefined, checkpoint: string | undefined): string[] {
+  const name = `${out ? path.basename(out, path.extname(out)) : 'model'}.recovered-${process.pid}.ttm`;
+  const folders = [...(checkpoint ? [path.dirname(path.resolve(checkpoint))] : []), process.cwd(), os.tmpdir()];
+  return [...new Set(folders)].map((folder) => path.join(folder, name));
+}
+
+/**
+ * Save the trained model to `out`, or, when that fails (or there is no `out` but the run must
+ * not be lost), to the first fallback path that works. Returns where it went and the error of
+ * `out`, if any.
+ */
+function saveModel(model: Model, out: string | undefined, checkpoint: string | undefined): { saved: string | undefined; error: unknown } {
+  let error: unknown;
+  if (out !== undefined) {
+    try {
+      model.save(out);
+      return { saved: out, error: undefined };
+    } catch (e) {
+      error = e;
+    }
+  }
+  for (const candidate of fallbackPaths(out, checkpoint)) {
+    try {
+      model.save(candidate);
+      return { saved: candidate, error };
+    } catch { /* try the next place */ }
+  }
+  return { saved: undefined, error };
+}
+
+const firstLine = (error: unknown) => String((error as Error)?.message ?? error).split('\n')[0]!;
+
 async function trainCommand(a: Record<string, unknown>): Promise<number> {
   const config = parseCommandLine(a.config === undefined ? undefined : String(a.config), commandLineValues(a));
   const file = config.file;
+  // Every output path is checked before the data loads and training starts (io/output_path.ts).
+  const checkpointPath = config.train.checkpoint?.path;
+  if (config.out) prepareOutput(config.out, 'out');
+  if (checkpointPath) prepareOutput(checkpointPath, 'train.checkpoint.path');
+  if (config.log) prepareOutput(config.log, 'log', 'append');
   const data = loadConfigData(config);
   const splits: DataSplits = 'train' in data && (data as DataSplits).train !== undefined ? (data as DataSplits) : { train: data as Dataset };
   const run = runOptionsOf(config, data);
@@ -113,26 +154,26 @@ async function trainCommand(a: Record<string, unknown>): Promise<number> {
   const batch = opts.batchSize === 'full' ? n : Math.min(opts.batchSize, n);
   const stepsPerEpoch = Math.ceil(n / batch);
   const progress = createProgress(process.stdout, { totalEpochs: opts.epochs, stepsPerEpoch });
-  let log: JsonlLog | undefined;
-  if (config.log) {
-    // A log describes one run: a rerun with the same path starts it afresh rather than
-    // appending a second run's epochs 1..N that a plot would draw as one zigzag curve.
-    fs.rmSync(config.log, { force: true });
-    log = openJsonlLog(config.log);
-  }
   const controller = new AbortController();
-  let interrupts = 0;
-  const onSigint = () => {
-    interrupts++;
-    if (interrupts > 1) {
-      err('\ninterrupted again: quitting now');
-      process.exit(130);
+  // A log describes one run: a rerun with the same path starts it afresh rather than
+  // appending a second run's epochs 1..N that a plot would draw as one zigzag curve.
+  const log: JsonlLog | undefined = config.log ? openJsonlLog(config.log, { fresh: true }) : undefined;
+  // A log that cannot be written (a full disk) stops the run at the next step, like a signal:
+  // the model trained so far is saved and the failure reported once, at the end.
+  let logFailure: unknown;
+  const writeLog = (record: object) => {
+    if (logFailure !== undefined) return;
+    try {
+      log!.write(record);
+    } catch (error) {
+      logFailure = error;
+      controller.abort();
     }
-    progress.done();
-    err('\ninterrupt: stopping at the next step (press Ctrl-C again to quit at once)');
-    controller.abort();
   };
-  process.on('SIGINT', onSigint);
+  const signals = onStopSignals(() => controller.abort(), {
+    stopping: 'stopping at the next step; the model and checkpoint will be written',
+    quitting: 'quitting now',
+  }, () => progress.done());
   try {
     let epochsRun = 0;
     let lastCheckpoint: { path: string; epoch: number; step: number } | undefined;
@@ -145,11 +186,11 @@ async function trainCommand(a: Record<string, unknown>): Promise<number> {
         onCheckpoint: (info) => (lastCheckpoint = info),
         // Before the first step, where it can still change the user's mind (not after the run).
         onWarning: (w) => err(`warning: ${w}`),
-        ...(log && config.logEverySteps ? { stepLogEvery: config.logEverySteps, onStep: (record: StepRecord) => log!.write(record) } : {}),
+        ...(log && config.logEverySteps ? { stepLogEvery: config.logEverySteps, onStep: (record: StepRecord) => writeLog(record) } : {}),
         onProgress: (p) => progress.step({ epoch: p.epoch, step: p.step, loss: p.loss, samplesPerSec: p.samplesPerSec }),
         onEpoch: (record) => {
           epochsRun++;
-          log?.write(record);
+          if (log) writeLog(record);
           progress.epochEnd(formatEpoch(record, opts.epochs, showLr));
         },
       }).catch((error: unknown) => inConfigFile<TrainResult>(file, error));
@@ -159,7 +200,7 @@ async function trainCommand(a: Record<string, unknown>): Promise<number> {
     }
     const seconds = (performance.now() - started) / 1000;
     out();
-    out(`stopped: ${describeStop(result, stepsPerEpoch)}`);
+    out(`stopped: ${logFailure !== undefined ? 'the log could not be written' : describeStop(result, stepsPerEpoch)}`);
     const partial = result.position.step > 0 ? ` and ${result.position.step} step${result.position.step === 1 ? '' : 's'}` : '';
     out(`trained ${epochsRun} epoch${epochsRun === 1 ? '' : 's'}${partial} in ${seconds < 60 ? `${seconds.toFixed(1)}s` : formatDuration(seconds)} on ${result.threads} thread${result.threads === 1 ? '' : 's'}, ${result.kernel} kernel`);
     if (opts.threads === 'auto') out(result.threadPlan.reason);
@@ -170,13 +211,15 @@ async function trainCommand(a: Record<string, unknown>): Promise<number> {
     }
     if (result.validation && splits.validation) out(`validation: ${formatMetrics(result.validation, splits.validation.n)}`);
     if (result.test && splits.test) printMetricsBlock('test', result.test, splits.test.n, classNames);
-    if (config.out) {
-      result.model.save(config.out);
-      out(`saved model to ${displayPath(config.out)} (${layerSizes(result.model.spec)}, ${paramLayout(result.model.spec).count.toLocaleString('en-US')} parameters${result.stopReason === 'interrupted' ? ', as trained when interrupted' : ''})`);
-    } else if (result.stopReason === 'interrupted') {
+    const cut = result.stopReason === 'interrupted' ? ', as trained when stopped' : '';
+    // A run cut short by its log keeps its model even without --out.
+    const saved = config.out || logFailure !== undefined ? saveModel(result.model, config.out, checkpointPath) : undefined;
+    if (saved?.saved !== undefined && saved.error === undefined) {
+      out(`saved model to ${displayPath(saved.saved)} (${layerSizes(result.model.spec)}, ${paramLayout(result.model.spec).count.toLocaleString('en-US')} parameters${cut})`);
+    } else if (result.stopReason === 'interrupted' && logFailure === undefined && !config.out) {
       out('no model saved: give --out FILE to keep the weights of an interrupted run');
     }
-    if (config.log) out(`wrote epoch log to ${displayPath(config.log)}`);
+    if (config.log && logFailure === undefined) out(`wrote epoch log to ${displayPath(config.log)}`);
     if (lastCheckpoint) {
       out(`checkpoint: ${displayPath(lastCheckpoint.path)} (epoch ${lastCheckpoint.epoch}, step ${lastCheckpoint.step})`);
       if (result.stopReason === 'interrupted') {
@@ -184,9 +227,20 @@ async function trainCommand(a: Record<string, unknown>): Promise<number> {
         out(`resume with: threadtrain train ${again} --resume ${displayPath(lastCheckpoint.path)}`);
       }
     }
-    return result.stopReason === 'interrupted' ? 130 : 0;
+    const kept = saved?.saved === undefined ? 'the model could not be saved anywhere'
+      : saved.saved === config.out ? `the model trained so far is in ${displayPath(saved.saved)}` : `the trained model was saved to ${displayPath(saved.saved)} instead`;
+    if (saved?.error !== undefined) {
+      throw new OutputError(`cannot save the model to ${displayPath(config.out!)} (${firstLine(saved.error)}); ${kept}`,
+        'move the saved model where you want it; check the path, its permissions and the free disk space');
+    }
+    if (logFailure !== undefined) {
+      const at = result.position;
+      throw new OutputError(`${firstLine(logFailure)}; training stopped ${at.step > 0 ? `in epoch ${at.epoch + 1}, after step ${at.step}` : `after epoch ${at.epoch}`} and ${kept}`,
+        (logFailure as OutputError).hint);
+    }
+    return result.stopReason === 'interrupted' ? (signals.exitCode ?? 130) : 0;
   } finally {
-    process.off('SIGINT', onSigint);
+    signals.dispose();
   }
 }
 

@@ -22,6 +22,7 @@ import { basename, dirname, join } from 'node:path';
 import { Packr } from 'msgpackr/pack';
 import { Unpackr } from 'msgpackr/unpack';
 import { ModelFileError, systemMessage } from '../errors.ts';
+import { staleTempFiles } from './output_path.ts';
 
 export type EnvelopeKind = 'model' | 'checkpoint';
 
@@ -139,13 +140,21 @@ export function decodeEnvelope(bytes: Uint8Array, expectedKind: EnvelopeKind, fi
 /**
  * Replace `path` with `bytes` so that a reader sees either the old file or the new one,
  * never a mix: write a temporary file in the same directory, fsync it, rename it over
- * `path`, then fsync the directory so the rename itself survives a crash.
+ * `path`, then fsync the directory so the rename itself survives a crash. Missing folders
+ * are created; stale temp files of dead processes for the same `path` are removed first.
  */
 export function writeFileAtomic(path: string, bytes: Uint8Array): void {
   const dir = dirname(path);
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${Math.random().toString(36).slice(2, 10)}.tmp`);
   let fd: number | undefined;
   try {
+    // The output-path rule (io/output_path.ts): missing folders are created.
+    fs.mkdirSync(dir, { recursive: true });
+    // A process killed mid-write (kill -9, power loss) leaves its temp file; the next write
+    // of the same file removes those of processes that no longer exist.
+    for (const stale of staleTempFiles(path)) {
+      try { fs.unlinkSync(stale); } catch { /* another writer removed it first */ }
+    }
     fd = fs.openSync(tmp, 'wx');
     let offset = 0;
     while (offset < bytes.length) offset += fs.writeSync(fd, bytes, offset, bytes.length - offset);
@@ -161,8 +170,8 @@ export function writeFileAtomic(path: string, bytes: Uint8Array): void {
     const e = err as NodeJS.ErrnoException;
     const error = new ModelFileError(
       `cannot write ${path}: ${systemMessage(e)}`,
-      e.code === 'ENOENT'
-        ? `create the directory ${dir} first`
+      e.code === 'ENOSPC'
+        ? 'the disk is full: free some space; the previous file, if any, is unchanged'
         : 'check that the directory is writable and the disk has space; the previous file, if any, is unchanged',
     );
     error.cause = err;

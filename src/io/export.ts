@@ -4,11 +4,11 @@
 // then goes file by file through writeFileAtomic, weights before the file that points to
 // them (a reader never finds a model.json or model.py whose weights are missing).
 
-import fs from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import type { Model } from '../model/model.ts';
-import { ConfigError, ExportError, describe } from '../errors.ts';
+import { ConfigError, describe } from '../errors.ts';
 import { writeFileAtomic } from './envelope.ts';
+import { prepareOutput } from './output_path.ts';
 import type { ExportSource } from './export_metadata.ts';
 import { encodeOnnx } from './onnx.ts';
 import { pytorchModule } from './pytorch.ts';
@@ -77,14 +77,10 @@ export function writeExport(model: Model, format: ExportFormat, out: string): st
       `pass a directory, e.g. --out ${join(dirname(out), basename(out, '.json'))}`);
   }
   const dir = format === 'tfjs' ? out : dirname(out);
+  // The model is encoded first (a layer the format cannot express is an error before any
+  // folder is made), then the target checked by the output-path rule, then written.
   const files = exportModel(model, format, format === 'tfjs' ? {} : { name: basename(out) });
-  if (format === 'tfjs') {
-    try {
-      fs.mkdirSync(dir, { recursive: true });
-    } catch (error) {
-      throw new ExportError(`cannot create the directory ${dir}: ${(error as Error).message}`, 'check the path and its permissions');
-    }
-  }
+  prepareOutput(out, 'export --out', format === 'tfjs' ? 'folder' : 'file');
   return files.map((file) => {
     const path = join(dir, file.name);
     writeFileAtomic(path, file.bytes);

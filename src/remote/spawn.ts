@@ -44,11 +44,20 @@ export function spawnTrainer(): RemoteTrainer {
     worker.once('exit', (code) => reject((exitError ??= new ThreadtrainError(`the trainer thread exited (code ${code})`))));
   });
   exited.catch(() => {});
+  // The thread keeps the process alive only while a train() is in flight: an idle trainer
+  // (one whose run finished or rejected) lets the process exit without close().
+  worker.unref();
+  let running = 0;
   return {
     async train(options, hooks = {}) {
       const onEpoch = hooks.onEpoch ? Comlink.proxy(hooks.onEpoch) : undefined;
-      const r = await Promise.race([remote.train(options, onEpoch), exited]);
-      return { ...r, model: new Model(r.model) };
+      if (running++ === 0) worker.ref();
+      try {
+        const r = await Promise.race([remote.train(options, onEpoch), exited]);
+        return { ...r, model: new Model(r.model) };
+      } finally {
+        if (--running === 0) worker.unref();
+      }
     },
     async cancel() {
       if (!exitError) await remote.cancel();

@@ -8,8 +8,8 @@
 // JSON has no NaN or Infinity: a non-finite number (a diverged loss) is written as null.
 
 import fs from 'node:fs';
-import { dirname } from 'node:path';
-import { DataError, systemMessage } from '../errors.ts';
+import { DataError, OutputError, systemMessage } from '../errors.ts';
+import { prepareOutput } from '../io/output_path.ts';
 
 /** Written once at the end of each epoch. */
 export interface EpochRecord {
@@ -54,25 +54,45 @@ export interface JsonlLog {
   close(): void;
 }
 
-/** Open `path` for appending (creating it and its directory if needed). */
-export function openJsonlLog(path: string): JsonlLog {
+/**
+ * Open `path` for appending (creating it and its folder if needed); `fresh` empties it first
+ * (a new run's log). Each record goes out as whole lines: when a write fails part-way (a full
+ * disk), the file is cut back to the last complete line and the write throws an OutputError,
+ * so a reader never finds half a record at the end.
+ */
+export function openJsonlLog(path: string, options: { fresh?: boolean } = {}): JsonlLog {
+  prepareOutput(path, 'log', 'append');
   let fd: number | undefined;
   try {
-    fs.mkdirSync(dirname(path), { recursive: true });
-    fd = fs.openSync(path, 'a');
+    // Truncate through the open call rather than deleting the file: the path may be a device
+    // or pipe (/dev/stdout) that must not be removed.
+    const c = fs.constants;
+    fd = fs.openSync(path, c.O_WRONLY | c.O_CREAT | c.O_APPEND | (options.fresh ? c.O_TRUNC : 0), 0o666);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    throw new DataError(`cannot open log file ${path} for appending: ${systemMessage(e)}`,
+    throw new OutputError(`cannot open log file ${path} for appending: ${systemMessage(e)}`,
       'check that the directory is writable, or choose another log path');
   }
+  const regular = fs.fstatSync(fd).isFile();
   return {
     write(record: object): void {
       if (fd === undefined) throw new Error(`log ${path} is closed`);
       // One write call per record, so a reader (or a crash) never sees half a line
       // followed by another record; O_APPEND keeps concurrent writers' lines whole too.
       const bytes = Buffer.from(`${JSON.stringify(record)}\n`);
+      const before = regular ? fs.fstatSync(fd).size : 0;
       let offset = 0;
-      while (offset < bytes.length) offset += fs.writeSync(fd, bytes, offset, bytes.length - offset);
+      try {
+        while (offset < bytes.length) offset += fs.writeSync(fd, bytes, offset, bytes.length - offset);
+      } catch (err) {
+        if (regular && offset > 0) {
+          try { fs.ftruncateSync(fd, before); } catch { /* the write error below says what went wrong */ }
+        }
+        const e = err as NodeJS.ErrnoException;
+        throw new OutputError(`cannot append to the log ${path}: ${e.message}`,
+          e.code === 'ENOSPC' ? 'the disk is full: free some space or log elsewhere; the log keeps every complete line written before'
+            : 'check the log path and its disk; the log keeps every complete line written before');
+      }
     },
     close(): void {
       if (fd === undefined) return;

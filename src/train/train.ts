@@ -358,15 +358,25 @@ async function runEpoch(run: Run, epoch: number): Promise<EpochRecord | undefine
   views.cells[cPlateauScale] = run.plateau.scale;
   const epochStart = performance.now();
   const firstStep = resuming ? resume.step : 0;
+  // onProgress runs from a timer, where a throw would be an uncaught exception that ends the
+  // process: it is caught, the run stops at the next step, and train() rejects with it (after
+  // the threads are gone), as it does for a throwing onEpoch.
+  let hookError: { error: unknown } | undefined;
   const timer = hooks.onProgress
     ? setInterval(() => {
         const step = engine.progressStep;
         const secs = (performance.now() - epochStart) / 1000;
         const rows = views.cells[cEpochRows]!;
-        hooks.onProgress!({
-          epoch: epoch + 1, step, stepsPerEpoch, samplesPerSec: secs > 0 ? Math.min((step - firstStep) * batchSize, data.train.n) / secs : 0,
-          loss: rows > 0 ? views.cells[cEpochLossSum]! / rows : NaN,
-        });
+        try {
+          hooks.onProgress!({
+            epoch: epoch + 1, step, stepsPerEpoch, samplesPerSec: secs > 0 ? Math.min((step - firstStep) * batchSize, data.train.n) / secs : 0,
+            loss: rows > 0 ? views.cells[cEpochLossSum]! / rows : NaN,
+          });
+        } catch (error) {
+          hookError = { error };
+          clearInterval(timer);
+          engine.requestStop();
+        }
       }, 100)
     : undefined;
   let step = firstStep;
@@ -410,6 +420,7 @@ async function runEpoch(run: Run, epoch: number): Promise<EpochRecord | undefine
   } finally {
     if (timer) clearInterval(timer);
   }
+  if (hookError) throw hookError.error;
   run.position = { epoch, step };
   if (interrupted && step < stepsPerEpoch) return undefined;
   run.position = { epoch: epoch + 1, step: 0 };

@@ -20,7 +20,7 @@ export type CliRun = Run;
  * signal); the run is killed after `timeoutMs`.
  */
 export function cli(
-  args: readonly string[], options: { onStdout?: (text: string, child: ReturnType<typeof spawn>) => void; timeoutMs?: number; entry?: string[]; env?: NodeJS.ProcessEnv } = {},
+  args: readonly string[], options: { onStdout?: (text: string, child: ReturnType<typeof spawn>) => void; timeoutMs?: number; entry?: string[]; env?: NodeJS.ProcessEnv; uid?: number } = {},
 ): Promise<Run> {
   const timeoutMs = options.timeoutMs ?? 60_000;
   return new Promise((resolve, reject) => {
@@ -28,6 +28,7 @@ export function cli(
       cwd: REPO,
       env: { ...process.env, CI: '', NO_COLOR: '1', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      ...(options.uid !== undefined ? { uid: options.uid, gid: options.uid } : {}),
     });
     let stdout = '';
     let stderr = '';
