@@ -12,7 +12,8 @@ import { pathToFileURL } from 'node:url';
 import onnxProto from 'onnx-proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Model } from '../src/model/model.ts';
-import { withConfigReference } from '../src/options/reference.ts';
+import { FLAGS } from '../src/options/flags.ts';
+import { configReferenceMarkdown, withConfigReference } from '../src/options/reference.ts';
 import { REPO, runMain } from './helpers/cli.ts';
 
 const readme = fs.readFileSync(path.join(REPO, 'README.md'), 'utf8');
@@ -27,6 +28,21 @@ function markedBlock(name: string): { lang: string; body: string } {
 describe('README', () => {
   it('holds the config reference exactly as the schema generates it', () => {
     expect(readme).toBe(withConfigReference(readme));
+  });
+
+  it('config reference has a row for every flag, on the field it sets, with the schema\'s default', () => {
+    const table = configReferenceMarkdown().split('\n');
+    for (const flag of FLAGS) {
+      const row = table.find((r) => r.startsWith(`| \`${flag.path.join('.')}\` | \`--${flag.name}\` |`));
+      expect(row, `--${flag.name}`).toBeDefined();
+      const defaultCell = row!.split(' | ')[3]!;
+      if (flag.defaultValue !== undefined && JSON.stringify(flag.defaultValue) !== '{}') {
+        expect(defaultCell, `--${flag.name}`).toContain(`\`${JSON.stringify(flag.defaultValue)}\``);
+      }
+    }
+    // One row per field path: the optimizer's eps is one row, though three rules read it.
+    const paths = table.slice(2).map((r) => r.split(' | ')[0]);
+    expect(new Set(paths).size).toBe(paths.length);
   });
 
   describe('walk-through', () => {
