@@ -4,8 +4,9 @@
 
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { writeFileAtomic } from '../io/envelope.ts';
 import { withConfigReference } from './reference.ts';
 
 const file = fileURLToPath(new URL('../../README.md', import.meta.url));
-fs.writeFileSync(file, withConfigReference(fs.readFileSync(file, 'utf8')));
+writeFileAtomic(file, new TextEncoder().encode(withConfigReference(fs.readFileSync(file, 'utf8'))));
 console.log(`wrote the config reference into ${file}`);
