@@ -130,7 +130,7 @@ describe('writes that fail at the end keep the trained model', () => {
     const fallback = tmp('ck', `final.recovered-${process.pid}.ttm`);
     expect(run.code).toBe(1);
     expect(run.stderr).toBe(
-      `error: cannot save the model to ${out} (cannot write ${out}: EIO: EIO: i/o error, open); the trained model was saved to ${fallback} instead\n` +
+      `error: cannot save the model to ${out} (cannot write ${out}: EIO: i/o error, open); the trained model was saved to ${fallback} instead\n` +
       'hint: move the saved model where you want it; check the path, its permissions and the free disk space\n');
     expect(fs.existsSync(out)).toBe(false);
     expect(Model.load(fallback).spec.layers.map((l) => l.units)).toEqual([2, 1]);
