@@ -148,7 +148,6 @@ async function trainCommand(a: Record<string, unknown>): Promise<number> {
   const run = runOptionsOf(config, data);
   const { data: _data, model: _model, resume: _resume, ...opts } = run;
   const spec: ModelSpec = { inputs: splits.train.features, layers: config.model.layers, loss: config.model.loss };
-  out(formatTable(configRows(config, splits, opts, spec)));
 
   const n = splits.train.n;
   const batch = opts.batchSize === 'full' ? n : Math.min(opts.batchSize, n);
@@ -174,6 +173,9 @@ async function trainCommand(a: Record<string, unknown>): Promise<number> {
     stopping: 'stopping at the next step; the model and checkpoint will be written',
     quitting: 'quitting now',
   }, () => progress.done());
+  // The settings table is printed once the stop signals are listened for: a caller that stops
+  // the run on seeing it must not kill the process outright.
+  out(formatTable(configRows(config, splits, opts, spec)));
   try {
     let epochsRun = 0;
     let lastCheckpoint: { path: string; epoch: number; step: number } | undefined;
