@@ -53,18 +53,8 @@ export function formatColumns(header: readonly string[], rows: readonly (readonl
 /** 12,345 */
 export const int = (n: number) => n.toLocaleString('en-US');
 
-/** Bytes with their binary unit: "1,234,567 bytes (1.18 MiB)". */
-export function formatBytes(bytes: number): string {
-  const units = ['KiB', 'MiB', 'GiB'];
-  let value = bytes;
-  let unit = '';
-  for (const u of units) {
-    if (value < 1024) break;
-    value /= 1024;
-    unit = u;
-  }
-  return unit === '' ? `${int(bytes)} bytes` : `${int(bytes)} bytes (${value.toFixed(2)} ${unit})`;
-}
+/** Bytes with their binary unit: "1,234,567 bytes (1.18 MiB)" — the same words the memory limit uses. */
+export { bytesInWords as formatBytes } from '../limits.ts';
 
 export function describeTask(ds: Dataset): string {
   if (ds.task === 'regression') return `regression, ${ds.targets} target${ds.targets === 1 ? '' : 's'}`;
