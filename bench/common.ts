@@ -153,3 +153,18 @@ export class Cell {
     return Math.min(...this.samples);
   }
 }
+
+/** Float32Array views laid one after another from `base` in `memory`, each 64-byte aligned; `end` is the next free byte. */
+export function viewAllocator(memory: WebAssembly.Memory, base: number): { alloc(n: number): Float32Array; readonly end: number } {
+  let next = base;
+  return {
+    alloc(n: number): Float32Array {
+      const a = new Float32Array(memory.buffer, next, n);
+      next = (next + 4 * n + 63) & ~63;
+      return a;
+    },
+    get end() {
+      return next;
+    },
+  };
+}

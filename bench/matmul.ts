@@ -33,7 +33,7 @@ import { createWasmKernel } from '../src/kernels/wasm.ts';
 import { activationBackward, activationForward } from '../src/nn/activations.ts';
 import { createRng } from '../src/rng.ts';
 import { Ceiling } from './ceiling.ts';
-import { Cell } from './common.ts';
+import { Cell, viewAllocator } from './common.ts';
 
 type Op = 'forward' | 'dW' | 'dX';
 const OPS: Op[] = ['forward', 'dW', 'dX'];
@@ -90,12 +90,8 @@ function layerBytes(s: Shape): number {
 }
 
 function layerIn(memory: WebAssembly.Memory, s: Shape, base: number): Layer {
-  let next = base;
-  const alloc = (n: number): Float32Array => {
-    const a = new Float32Array(memory.buffer, next, n);
-    next = (next + 4 * n + 63) & ~63;
-    return a;
-  };
+  const views = viewAllocator(memory, base);
+  const alloc = views.alloc;
   const { B, IN, OUT } = s;
   const layer: Layer = {
     x: alloc(B * IN), wt: alloc(IN * OUT), w: alloc(OUT * IN), b: alloc(OUT), dout: alloc(B * OUT),
@@ -176,11 +172,10 @@ function reluCaseBytes(s: Shape): number {
 
 function reluCaseIn(memory: WebAssembly.Memory, s: Shape, base: number): ReluCase {
   const l = layerIn(memory, s, base);
-  let next = base + layerBytes(s);
+  const views = viewAllocator(memory, base + layerBytes(s));
   const rng = createRng(s.B * 7919 + s.IN * 31 + s.OUT);
   const random = (): Float32Array => {
-    const a = new Float32Array(memory.buffer, next, s.B * s.IN);
-    next = (next + 4 * a.length + 63) & ~63;
+    const a = views.alloc(s.B * s.IN);
     for (let i = 0; i < a.length; i++) a[i] = rng.uniform() * 2 - 1;
     return a;
   };

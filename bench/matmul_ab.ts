@@ -16,7 +16,7 @@ import type { Kernel } from '../src/kernels/kernel.ts';
 import { createWasmKernel, matmulModule } from '../src/kernels/wasm.ts';
 import { createRng } from '../src/rng.ts';
 import { Ceiling } from './ceiling.ts';
-import { Cell, command, load, machine, median, revision, table } from './common.ts';
+import { Cell, command, load, machine, median, revision, table, viewAllocator } from './common.ts';
 
 type Op = 'forward' | 'dW' | 'dX';
 const OPS: Op[] = ['forward', 'dW', 'dX'];
@@ -47,19 +47,15 @@ interface Arrays { x: Float32Array; wt: Float32Array; w: Float32Array; b: Float3
   out: Float32Array; a: Float32Array; dw: Float32Array; db: Float32Array; dx: Float32Array; z: Float32Array }
 
 function arraysIn(memory: WebAssembly.Memory, s: Shape, base: number): { arrays: Arrays; end: number } {
-  let next = base;
-  const alloc = (n: number): Float32Array => {
-    const a = new Float32Array(memory.buffer, next, n);
-    next = (next + 4 * n + 63) & ~63;
-    return a;
-  };
+  const views = viewAllocator(memory, base);
+  const alloc = views.alloc;
   const { B, IN, OUT } = s;
   const arrays: Arrays = { x: alloc(B * IN), wt: alloc(IN * OUT), w: alloc(OUT * IN), b: alloc(OUT), dout: alloc(B * OUT),
     out: alloc(B * OUT), a: alloc(B * OUT), dw: alloc(OUT * IN), db: alloc(OUT), dx: alloc(B * IN), z: alloc(B * IN) };
   const rng = createRng(B * 1000003 + IN * 1009 + OUT);
   for (const a of [arrays.x, arrays.w, arrays.b, arrays.dout, arrays.z]) for (let i = 0; i < a.length; i++) a[i] = rng.uniform() * 2 - 1;
   jsKernel.transposeUnits(arrays.wt, arrays.w, IN, OUT, 0, OUT);
-  return { arrays, end: next };
+  return { arrays, end: views.end };
 }
 
 function runOp(k: Kernel, op: Op, l: Arrays, s: Shape, relu = false): void {
