@@ -6,7 +6,7 @@ import { displayPath } from '../errors.ts';
 import { DATA_SOURCES } from '../options/data_source.ts';
 import type { Command } from './command.ts';
 import { layerSizes, out, printMetricsBlock } from './format.ts';
-import { loadModel, readDataForModel } from './model_data.ts';
+import { loadModel, readDataForModel, MODEL_OPTION } from './model_data.ts';
 
 function evaluateCommand(a: Record<string, unknown>): number {
   const modelFile = String(a.model);
@@ -33,7 +33,7 @@ export const evaluate: Command = {
   describe: 'Loss and accuracy (or MSE, MAE, R²) of a saved model on labelled data',
   builder: (y: Argv) =>
     y
-      .option('model', { alias: 'm', type: 'string', demandOption: true, requiresArg: true, describe: 'model file written by train --out' })
+      .option('model', MODEL_OPTION)
       .option('data', { alias: 'd', type: 'string', demandOption: true, requiresArg: true, describe: `labelled rows: ${DATA_SOURCES.grammar}` })
       .option('label', { type: 'string', requiresArg: true, describe: 'the CSV label column (name or 0-based index)', defaultDescription: 'the last column' })
       .option('json', { type: 'boolean', describe: 'print one JSON object (model, data, rows, loss, accuracy and confusion, or mse, mae and r2) instead of text' })

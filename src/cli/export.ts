@@ -6,7 +6,7 @@ import { displayPath } from '../errors.ts';
 import { EXPORT_FORMATS, writeExport, type ExportFormat } from '../io/export.ts';
 import type { Command } from './command.ts';
 import { layerSizes, out } from './format.ts';
-import { loadModel } from './model_data.ts';
+import { loadModel, MODEL_OPTION } from './model_data.ts';
 
 function exportCommand(a: Record<string, unknown>): number {
   const modelFile = String(a.model);
@@ -23,7 +23,7 @@ export const exportModelCommand: Command = {
   describe: 'Write a saved model for another runtime: ONNX, TensorFlow.js, or safetensors + model.py for PyTorch',
   builder: (y: Argv) =>
     y
-      .option('model', { alias: 'm', type: 'string', demandOption: true, requiresArg: true, describe: 'model file written by train --out' })
+      .option('model', MODEL_OPTION)
       .option('format', { alias: 'f', type: 'string', choices: EXPORT_FORMATS, demandOption: true, requiresArg: true, describe: 'onnx (onnxruntime), tfjs (TensorFlow.js Layers), safetensors (PyTorch)' })
       .option('out', { alias: 'o', type: 'string', demandOption: true, requiresArg: true, describe: 'the file to write (onnx, safetensors: model.py goes beside it), or a directory for tfjs' })
       .example('$0 export --model mnist.ttm --format onnx --out mnist.onnx', '')

@@ -11,6 +11,9 @@ import { Model } from '../model/model.ts';
 import { DATA_SOURCES, type DataSource } from '../options/data_source.ts';
 import { parseFromShell } from '../options/parse.ts';
 
+/** The --model flag of the commands that read a saved model (evaluate, predict, export). */
+export const MODEL_OPTION = { alias: 'm', type: 'string', demandOption: true, requiresArg: true, describe: 'model file written by train --out' } as const;
+
 /** A --data value parsed by the data schema; paths resolve from the current directory. */
 function parseDataFlag(raw: Record<string, unknown>): DataSource {
   return parseFromShell(DATA_SOURCES.schema, raw, '--data');

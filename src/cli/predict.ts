@@ -10,7 +10,7 @@ import type { Model } from '../model/model.ts';
 import { DATA_SOURCES } from '../options/data_source.ts';
 import type { Command } from './command.ts';
 import { num, out } from './format.ts';
-import { loadModel, readDataForModel } from './model_data.ts';
+import { loadModel, readDataForModel, MODEL_OPTION } from './model_data.ts';
 
 /** A CSV cell: quoted when it holds a delimiter, quote or line break. */
 function csvCell(text: string): string {
@@ -62,7 +62,7 @@ export const predict: Command = {
   describe: 'Predictions of a saved model as CSV: the class and each class\'s probability, or the target values',
   builder: (y: Argv) =>
     y
-      .option('model', { alias: 'm', type: 'string', demandOption: true, requiresArg: true, describe: 'model file written by train --out' })
+      .option('model', MODEL_OPTION)
       .option('data', { alias: 'd', type: 'string', demandOption: true, requiresArg: true, describe: `rows (a CSV's label column is ignored): ${DATA_SOURCES.grammar}` })
       .option('label', { type: 'string', requiresArg: true, describe: 'the CSV label column to skip (name or 0-based index)', defaultDescription: 'detected by the column count' })
       .option('out', { alias: 'o', type: 'string', requiresArg: true, describe: 'write the CSV here (atomically)', defaultDescription: 'stdout' })
