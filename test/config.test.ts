@@ -12,7 +12,7 @@ import { loadData, type DataSplits } from '../src/data/load.ts';
 import { splitDataset } from '../src/data/split.ts';
 import { builtinDataset } from '../src/data/synthetic.ts';
 import { ConfigError, displayPath } from '../src/errors.ts';
-import { closestName } from '../src/options/errors.ts';
+import { closestName } from '../src/options/closest_name.ts';
 import { commandLineValues } from '../src/options/flags.ts';
 import { loadConfig, loadConfigData, parseCommandLine, parseConfig, type Config } from '../src/options/parse.ts';
 

@@ -12,7 +12,7 @@ import { loadConfigData, parseCommandLine, runOptionsOf } from '../options/parse
 import { renderScalingSvg, writeSvg } from '../report/plot.ts';
 import { formatRate } from '../report/progress.ts';
 import { measureScaling, type ScalingResult } from '../train/scaling.ts';
-import type { Command } from './command.ts';
+import type { CommandHandler } from './command.ts';
 import { err, formatColumns, formatTable, int, out } from './format.ts';
 import { onStopSignals } from './stop_signals.ts';
 
@@ -91,9 +91,7 @@ async function benchCommand(a: Record<string, unknown>): Promise<number> {
   return 0;
 }
 
-export const bench: Command = {
-  command: 'bench',
-  describe: 'Thread scaling of a config: samples/s, speedup and efficiency per thread count, weights checked bit-identical',
+export const bench: CommandHandler = {
   builder: (y: Argv) =>
     y
       .option('config', { alias: 'c', type: 'string', demandOption: true, requiresArg: true, describe: 'JSON config file: the run to time' })

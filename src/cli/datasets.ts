@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Argv } from 'yargs';
 import { cacheRoot } from '../data/cache_dir.ts';
 import { DATASET_NAMES, DATASETS, datasetDir, downloadDataset, type DatasetName } from '../data/download.ts';
-import type { Command } from './command.ts';
+import type { CommandHandler } from './command.ts';
 import { out, UsageError } from './format.ts';
 
 const ACTIONS = ['list', 'download'] as const;
@@ -40,9 +40,7 @@ async function download(name: string | undefined, dirFlag: string | undefined, m
   return 0;
 }
 
-export const datasets: Command = {
-  command: 'datasets <action> [name]',
-  describe: 'List the public datasets, or download one (checksummed, resumable) into the cache folder',
+export const datasets: CommandHandler = {
   builder: (y: Argv) =>
     y
       .positional('action', { choices: ACTIONS, describe: 'list: what can be downloaded and what is; download: fetch NAME' })

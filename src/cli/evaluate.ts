@@ -4,7 +4,7 @@
 import type { Argv } from 'yargs';
 import { displayPath } from '../errors.ts';
 import { DATA_SOURCES } from '../options/data_source.ts';
-import type { Command } from './command.ts';
+import type { CommandHandler } from './command.ts';
 import { layerSizes, out, printMetricsBlock } from './format.ts';
 import { loadModel, readDataForModel, MODEL_OPTION } from './model_data.ts';
 
@@ -28,9 +28,7 @@ function evaluateCommand(a: Record<string, unknown>): number {
   return 0;
 }
 
-export const evaluate: Command = {
-  command: 'evaluate',
-  describe: 'Loss and accuracy (or MSE, MAE, R²) of a saved model on labelled data',
+export const evaluate: CommandHandler = {
   builder: (y: Argv) =>
     y
       .option('model', MODEL_OPTION)

@@ -4,7 +4,7 @@
 import type { Argv } from 'yargs';
 import { displayPath } from '../errors.ts';
 import { EXPORT_FORMATS, writeExport, type ExportFormat } from '../io/export.ts';
-import type { Command } from './command.ts';
+import type { CommandHandler } from './command.ts';
 import { layerSizes, out } from './format.ts';
 import { loadModel, MODEL_OPTION } from './model_data.ts';
 
@@ -18,9 +18,7 @@ function exportCommand(a: Record<string, unknown>): number {
   return 0;
 }
 
-export const exportModelCommand: Command = {
-  command: 'export',
-  describe: 'Write a saved model for another runtime: ONNX, TensorFlow.js, or safetensors + model.py for PyTorch',
+export const exportModelCommand: CommandHandler = {
   builder: (y: Argv) =>
     y
       .option('model', MODEL_OPTION)

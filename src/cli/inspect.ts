@@ -14,7 +14,7 @@ import { DATA_SOURCES } from '../options/data_source.ts';
 import { commandLineValues } from '../options/flags.ts';
 import { loadConfigData, parseCommandLine, runOptionsOf } from '../options/parse.ts';
 import { planRun, prepareData } from '../train/train.ts';
-import type { Command } from './command.ts';
+import type { CommandHandler } from './command.ts';
 import { err, formatBytes, formatColumns, formatTable, int, layerSizes, num, out, UsageError } from './format.ts';
 import { loadModelFile } from './model_data.ts';
 import type { RunKernel } from '../kernels/select.ts';
@@ -174,9 +174,7 @@ function inspectCommand(a: Record<string, unknown>): number {
   return 0;
 }
 
-export const inspect: Command = {
-  command: 'inspect',
-  describe: 'Layers, parameters, FLOPs per sample, threads, kernel and shared memory of a config; or what a model file holds',
+export const inspect: CommandHandler = {
   builder: (y: Argv) =>
     y
       .option('config', { alias: 'c', type: 'string', requiresArg: true, describe: 'JSON config file: the run it would start (its data is loaded to size the plan)' })

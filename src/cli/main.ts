@@ -13,8 +13,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { closestName } from '../options/errors.ts';
-import type { Command } from './command.ts';
+import { closestName } from '../options/closest_name.ts';
+import type { Command, CommandHandler } from './command.ts';
 import { COMMANDS } from './commands.ts';
 import { err, printError, UsageError } from './format.ts';
 
@@ -25,31 +25,67 @@ function withSuggestion(message: string, known: readonly string[]): string {
   return guess ? `${message}; did you mean --${guess}?` : message;
 }
 
-/** Parse `args` (argv without node and the script) and run the command; resolves to the exit code. */
-export async function main(args: readonly string[]): Promise<number> {
-  // `threadtrain predict ... | head` closes the pipe early; that is the reader's choice,
-  // not an error worth a stack trace.
+/** The command the arguments name: the first one that is not a flag (top-level flags take no value). */
+function commandNamed(args: readonly string[]): string | undefined {
+  return args.find((a) => !a.startsWith('-'));
+}
+
+/** Stands in for a command that is not being run: yargs lists it in --help and matches its name, nothing more. */
+const UNLOADED: CommandHandler = { builder: (y) => y, run: () => 0 };
+
+/**
+ * Before it runs a command, yargs renders that command's whole help text and keeps it, in case
+ * the command calls showHelp() later. None of ours does (usage errors are reported before a
+ * command runs, with help rendered then), and for `train`'s sixty flags the rendering (cliui and
+ * wrap-ansi) cost ~100 ms of every start (node --cpu-prof). The hook is yargs' internal usage
+ * object, so a yargs without it simply renders as before.
+ */
+function skipHelpRendering(cli: Argv): void {
+  const internal = (cli as unknown as { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: () => void } } }).getInternalMethods?.();
+  const usage = internal?.getUsageInstance?.();
+  if (usage && typeof usage.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => {};
+}
+
+let pipeGuarded = false;
+/**
+ * `threadtrain predict ... | head` closes the pipe early; that is the reader's choice, not an
+ * error worth a stack trace. Listened for once per process: tests call main() many times.
+ */
+function exitQuietlyOnClosedPipe(): void {
+  if (pipeGuarded) return;
+  pipeGuarded = true;
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
     throw error;
   });
-  let code = 0;
-  const run = (fn: (a: Record<string, unknown>) => number | Promise<number>) => async (a: Record<string, unknown>) => {
-    code = await fn(a);
-  };
+}
+
+/** Parse `args` (argv without node and the script) and run the command; resolves to the exit code. */
+export async function main(args: readonly string[]): Promise<number> {
+  exitQuietlyOnClosedPipe();
   let cli = yargs([...args])
     .scriptName('threadtrain')
     .usage('$0 <command> [options]\n\nData-parallel MLP training on worker threads.');
-  // Each command's flags, to suggest the nearest for a misspelt one.
+  skipHelpRendering(cli);
+  // yargs runs the builders of the matched command and its parents, deepest last: the last
+  // one is the command to run (after parsing), and its flags are the ones to suggest for a
+  // misspelt flag.
+  let chosen: Command | undefined;
   let flagsOf: string[] = [];
   const wire = (y: Argv, c: Command): Argv =>
     y.command(c.command, c.describe, (sub) => {
       let built = c.builder(sub);
+      chosen = c;
       flagsOf = Object.keys((built as unknown as { getOptions(): { key: Record<string, unknown> } }).getOptions().key);
       for (const child of c.subcommands ?? []) built = wire(built, child);
       return built;
-    }, run(c.run));
-  for (const c of COMMANDS) cli = wire(cli, c);
+    });
+  // Only the named command's module is imported (commands.ts says why).
+  const named = commandNamed(args);
+  for (const entry of COMMANDS) {
+    const handler = entry.command.split(' ')[0] === named ? await entry.load() : UNLOADED;
+    cli = wire(cli, { ...handler, command: entry.command, describe: entry.describe });
+  }
   cli = cli
     .demandCommand(1, `give a command: ${COMMANDS.map((c) => c.command.split(' ')[0]).join(', ').replace(/, ([^,]+)$/, ' or $1')}`)
     .recommendCommands()
@@ -79,8 +115,9 @@ export async function main(args: readonly string[]): Promise<number> {
       throw new UsageError(withSuggestion(msg ?? error?.message ?? 'invalid command line', flagsOf));
     });
   try {
-    await cli.parseAsync();
-    return code;
+    const parsed = await cli.parseAsync();
+    // --help printed and exited inside yargs' parse; otherwise a command matched (demandCommand).
+    return chosen ? await chosen.run(parsed) : 0;
   } catch (error) {
     return printError(error);
   }

@@ -3,7 +3,7 @@
 import type { Argv } from 'yargs';
 import { prepareOutput } from '../io/output_path.ts';
 import { plotFile } from '../report/plot.ts';
-import type { Command } from './command.ts';
+import type { CommandHandler } from './command.ts';
 import { out } from './format.ts';
 
 function plotCommand(a: Record<string, unknown>): number {
@@ -13,9 +13,7 @@ function plotCommand(a: Record<string, unknown>): number {
   return 0;
 }
 
-export const plot: Command = {
-  command: 'plot <log>',
-  describe: 'Draw a training log (or scaling-benchmark lines) as an SVG chart',
+export const plot: CommandHandler = {
   builder: (y: Argv) =>
     y
       .positional('log', { type: 'string', describe: 'JSON Lines file written by train --log' })

@@ -8,7 +8,7 @@ import { writeFileAtomic } from '../io/envelope.ts';
 import { prepareOutput } from '../io/output_path.ts';
 import type { Model } from '../model/model.ts';
 import { DATA_SOURCES } from '../options/data_source.ts';
-import type { Command } from './command.ts';
+import type { CommandHandler } from './command.ts';
 import { num, out } from './format.ts';
 import { loadModel, readDataForModel, MODEL_OPTION } from './model_data.ts';
 
@@ -57,9 +57,7 @@ function predictCommand(a: Record<string, unknown>): number {
   return 0;
 }
 
-export const predict: Command = {
-  command: 'predict',
-  describe: 'Predictions of a saved model as CSV: the class and each class\'s probability, or the target values',
+export const predict: CommandHandler = {
   builder: (y: Argv) =>
     y
       .option('model', MODEL_OPTION)

@@ -15,7 +15,7 @@ import { formatValue } from '../sweep/hash.ts';
 import type { RunRecord } from '../sweep/results.ts';
 import { parseShard, selectShard, shardFromEnv, type Shard } from '../sweep/shard.ts';
 import { collect, commonSweepFolder, loadSweep, sweep as runSweep, sweepOut, type SweepProgress } from '../sweep/sweep.ts';
-import type { Command } from './command.ts';
+import type { Command, CommandHandler } from './command.ts';
 import { err, out, UsageError } from './format.ts';
 import { onStopSignals } from './stop_signals.ts';
 
@@ -160,9 +160,7 @@ const collectCmd: Command = {
   run: collectCommand,
 };
 
-export const sweep: Command = {
-  command: 'sweep',
-  describe: 'Run many runs of a config (grid, random draws, k folds, seeds) on all cores, or one shard of them',
+export const sweep: CommandHandler = {
   builder: (y: Argv) =>
     y
       .option('config', { alias: 'c', type: 'string', requiresArg: true, describe: 'a run config with a "sweep" section (see configs/sweeps/)' })

@@ -20,7 +20,7 @@ import type { ResolvedTrainOptions } from '../options/schema.ts';
 import { openJsonlLog, type JsonlLog, type StepRecord } from '../report/log.ts';
 import { createProgress, formatDuration, formatLoss } from '../report/progress.ts';
 import { runTraining, type TrainResult } from '../train/train.ts';
-import type { Command } from './command.ts';
+import type { CommandHandler } from './command.ts';
 import { onStopSignals } from './stop_signals.ts';
 import { describeTask, err, formatEpoch, formatMetrics, formatTable, layerSizes, out, pct, printMetricsBlock } from './format.ts';
 
@@ -247,9 +247,7 @@ async function trainCommand(a: Record<string, unknown>): Promise<number> {
 }
 
 
-export const train: Command = {
-  command: 'train',
-  describe: 'Train a model from a config file and/or flags; flags override the config',
+export const train: CommandHandler = {
   builder: (y: Argv) => {
     let b = y
       .option('config', { alias: 'c', type: 'string', requiresArg: true, describe: 'JSON config file (see configs/; its schema: configs/threadtrain.schema.json)' })

@@ -6,6 +6,7 @@
 
 import { z } from 'zod';
 import { ConfigError, DataError, describe } from '../errors.ts';
+import { closestName } from './closest_name.ts';
 
 type Path = readonly PropertyKey[];
 type Schema = z.ZodType;
@@ -13,48 +14,6 @@ type Meta = Record<string, unknown>;
 
 /** Says where a path is, for the start of a message: "cfg.json: train.lr", "--lr", "lr". A `label` says it without the file, for suggestions. */
 export type Where = (path: Path) => string;
-
-// ---------------------------------------------------------------------------------------
-// Nearest names
-
-// Names people reach for that no edit distance links to ours.
-const ALIASES: Record<string, string> = { learningrate: 'lr', rate: 'lr', iterations: 'epochs', batch: 'batchSize', minibatch: 'batchSize' };
-
-/** Edits (insert, delete, substitute, swap two neighbours) that turn `a` into `b`. */
-function editDistance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let best = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, d[i - 2]![j - 2]! + 1);
-      d[i]![j] = best;
-    }
-  }
-  return d[a.length]![b.length]!;
-}
-
-/** The known name `word` was probably meant to be, if one is close enough to say so. */
-export function closestName(word: string, known: readonly string[]): string | undefined {
-  const norm = (s: string) => s.toLowerCase().replace(/[_\-\s]/g, '');
-  const w = norm(word);
-  const alias = ALIASES[w];
-  if (alias && known.includes(alias)) return alias;
-  let best: string | undefined;
-  let bestScore = Infinity;
-  for (const k of known) {
-    const c = norm(k);
-    // Case and separator differences (batch_size, BatchSize) count as exact; a prefix of
-    // three letters or more (earlyStop) as close, but less close than one typo.
-    const prefix = Math.min(w.length, c.length) >= 3 && (c.startsWith(w) || w.startsWith(c));
-    const score = c === w ? 0 : Math.min(editDistance(w, c), prefix ? 1.5 : Infinity);
-    if (score < bestScore) {
-      best = k;
-      bestScore = score;
-    }
-  }
-  return best !== undefined && bestScore <= Math.max(1.5, Math.floor(w.length / 3)) ? best : undefined;
-}
 
 // ---------------------------------------------------------------------------------------
 // Walking a schema alongside a value

@@ -10,7 +10,8 @@
 import { z } from 'zod';
 import { ConfigError } from '../errors.ts';
 import { DATA_SOURCES, parseScalar } from './data_source.ts';
-import { closestName, unwrap } from './errors.ts';
+import { closestName } from './closest_name.ts';
+import { unwrap } from './errors.ts';
 import type { CommandLineValue } from './parse.ts';
 import { configSchema } from './schema.ts';
 
