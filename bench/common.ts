@@ -168,3 +168,29 @@ export function viewAllocator(memory: WebAssembly.Memory, base: number): { alloc
     },
   };
 }
+
+/**
+ * What the host gives `threads` busy threads at once, against one: the summed rate of a
+ * plain arithmetic loop on `threads` worker threads over its rate on one, each timed for
+ * `ms`. About `threads` on idle dedicated cores; less when other processes, or a virtual
+ * machine's neighbours, take CPU time. Printed beside every speedup and throughput ratio so
+ * that a low ratio can be told apart from a machine that could not have given more.
+ */
+export async function hostParallelism(threads: number, ms = 1000): Promise<number> {
+  const { Worker } = await import('node:worker_threads');
+  const source = `
+    const { parentPort, workerData } = require('node:worker_threads');
+    const a = new Float64Array(1024).fill(1.0001);
+    let x = 1, n = 0;
+    const t0 = performance.now();
+    while (performance.now() - t0 < workerData) { for (let i = 0; i < 1024; i++) x = x * a[i] + 1e-9; n++; }
+    parentPort.postMessage(x > 0 ? n / workerData : 0);`;
+  const spin = (count: number) => Promise.all(Array.from({ length: count }, () => new Promise<number>((resolve, reject) => {
+    const w = new Worker(source, { eval: true, workerData: ms });
+    w.once('message', (rate: number) => { resolve(rate); void w.terminate(); });
+    w.once('error', reject);
+  })));
+  const [one] = await spin(1);
+  const many = await spin(threads);
+  return many.reduce((a, b) => a + b, 0) / one!;
+}

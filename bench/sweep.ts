@@ -6,7 +6,7 @@
 // 0.9 × cores. The sweep's time includes everything it does: starting its trainer threads,
 // sending each run its data, writing every model, log and table.
 //
-//   npx tsx bench/sweep.ts [--repeats 3] [--n 50000] [--epochs 4] [--cores N] [--json FILE]
+//   npx tsx bench/sweep.ts [--repeats 3] [--n 50000] [--epochs 4] [--cores N] [--json FILE] [--code src|dist]
 //
 // The two ways alternate within each repeat (the order flipping every repeat), so a load
 // change on the machine hits both; the ratio reported is the median of the per-repeat
@@ -16,14 +16,26 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Model } from '../src/model/model.ts';
-import { loadSweep, sweep, sweepRunData } from '../src/sweep/sweep.ts';
-import { runTrainOptions } from '../src/sweep/run_config.ts';
-import { train } from '../src/api.ts';
-import { command, intList, JsonLines, load, machine, median, parseFlags, revision, table } from './common.ts';
+import { execFileSync } from 'node:child_process';
+import type * as ModelModule from '../src/model/model.ts';
+import type * as SweepModule from '../src/sweep/sweep.ts';
+import type * as RunConfigModule from '../src/sweep/run_config.ts';
+import type * as ApiModule from '../src/api.ts';
+import { command, hostParallelism, intList, JsonLines, load, machine, median, parseFlags, revision, table } from './common.ts';
 
-const USAGE = 'npx tsx bench/sweep.ts [--repeats 3] [--n 50000] [--epochs 4] [--cores N] [--json FILE]';
-const flags = parseFlags(process.argv.slice(2), ['repeats', 'n', 'epochs', 'cores', 'json'], USAGE);
+const USAGE = 'npx tsx bench/sweep.ts [--repeats 3] [--n 50000] [--epochs 4] [--cores N] [--json FILE] [--code src|dist]';
+const flags = parseFlags(process.argv.slice(2), ['repeats', 'n', 'epochs', 'cores', 'json', 'code'], USAGE);
+// --code dist: the compiled package (npm run build, done here) as an installed user runs it, its
+// trainer threads loading JavaScript; by default the TypeScript sources through tsx, where
+// each trainer thread also starts tsx and transpiles the engine's modules (~0.4 s a thread).
+if (flags.code !== undefined && flags.code !== 'src' && flags.code !== 'dist') throw new Error(`--code takes src or dist (got "${flags.code}")\nhint: ${USAGE}`);
+const dist = flags.code === 'dist';
+if (dist) execFileSync('npm', ['run', 'build'], { cwd: new URL('..', import.meta.url), stdio: 'ignore' });
+const from = (source: string) => new URL(dist ? `../dist/${source.replace(/\.ts$/, '.js')}` : `../${source}`, import.meta.url).href;
+const { Model } = await import(from('src/model/model.ts')) as typeof ModelModule;
+const { loadSweep, sweep, sweepRunData } = await import(from('src/sweep/sweep.ts')) as typeof SweepModule;
+const { runTrainOptions } = await import(from('src/sweep/run_config.ts')) as typeof RunConfigModule;
+const { train } = await import(from('src/api.ts')) as typeof ApiModule;
 const one = (text: string, what: string): number => {
   const list = intList(text, what);
   if (list.length !== 1) throw new Error(`${what} takes one positive integer (got "${text}")\nhint: ${USAGE}`);
@@ -53,9 +65,10 @@ const loadBefore = load();
 console.log(`machine: ${machine()}`);
 console.log(`command: ${command('bench/sweep.ts')}`);
 console.log(`revision: ${revision()}`);
+console.log(`code: ${dist ? 'compiled dist/ (npm run build)' : 'TypeScript sources through tsx'}`);
 console.log(`16 runs of 16-128-64-26 on blobs (n ${n}, 10% validation), ${epochs} epochs at batch 32; sweep on ${cores} cores`);
 
-interface Row { repeat: number; sequentialS: number; sweepS: number; ratio: number; threads: number[] }
+interface Row { repeat: number; sequentialS: number; sweepS: number; ratio: number; threads: number[]; host: number }
 const rows: Row[] = [];
 try {
   for (let rep = 0; rep < repeats; rep++) {
@@ -73,6 +86,8 @@ try {
       if (r.ran !== 16 || r.failed !== 0) throw new Error(`sweep ran ${r.ran} runs, ${r.failed} failed`);
       return { seconds, out, threads: r.records.map((x) => x.threads) };
     };
+    // What the host could give `cores` threads just now (common.ts): the ceiling on this repeat's ratio.
+    const host = await hostParallelism(cores);
     let a: Awaited<ReturnType<typeof sequential>>;
     let b: Awaited<ReturnType<typeof swept>>;
     if (rep % 2 === 0) {
@@ -86,19 +101,20 @@ try {
       const model = Model.load(path.join(b.out, 'runs', run.id, 'model.ttm'));
       if (!Buffer.from(model.params.buffer).equals(Buffer.from(a.params[i]!.buffer))) throw new Error(`run ${run.index}: the sweep's model differs from the same run trained alone`);
     });
-    const row = { repeat: rep + 1, sequentialS: a.seconds, sweepS: b.seconds, ratio: a.seconds / b.seconds, threads: b.threads };
+    const row = { repeat: rep + 1, sequentialS: a.seconds, sweepS: b.seconds, ratio: a.seconds / b.seconds, threads: b.threads, host };
     rows.push(row);
     json.write({ bench: 'sweep', ...row, cores, n, epochs });
-    console.log(`repeat ${rep + 1}: one after another ${a.seconds.toFixed(2)} s, sweep ${b.seconds.toFixed(2)} s, ratio ${row.ratio.toFixed(2)} (threads per run: ${[...new Set(b.threads)].join(', ')})`);
+    console.log(`repeat ${rep + 1}: one after another ${a.seconds.toFixed(2)} s, sweep ${b.seconds.toFixed(2)} s, ratio ${row.ratio.toFixed(2)}, host ${host.toFixed(2)}× (threads per run: ${[...new Set(b.threads)].join(', ')})`);
   }
 } finally {
   fs.rmSync(tmp, { recursive: true, force: true });
 }
 const ratio = median(rows.map((r) => r.ratio));
 console.log('');
-console.log(table(['repeat', 'one after another (s)', 'sweep (s)', 'runs/s one after another', 'runs/s sweep', 'ratio'], rows.map((r) => [
-  String(r.repeat), r.sequentialS.toFixed(2), r.sweepS.toFixed(2), (16 / r.sequentialS).toFixed(2), (16 / r.sweepS).toFixed(2), `${r.ratio.toFixed(2)}×`,
+console.log(table(['repeat', 'host parallelism', 'one after another (s)', 'sweep (s)', 'runs/s one after another', 'runs/s sweep', 'ratio'], rows.map((r) => [
+  String(r.repeat), `${r.host.toFixed(2)}×`, r.sequentialS.toFixed(2), r.sweepS.toFixed(2), (16 / r.sequentialS).toFixed(2), (16 / r.sweepS).toFixed(2), `${r.ratio.toFixed(2)}×`,
 ])));
+console.log('host parallelism: the summed rate of a plain arithmetic loop on all cores over its rate on one, just before each repeat (bench/common.ts hostParallelism)');
 console.log('');
 console.log(`median throughput ratio: ${ratio.toFixed(2)}× on ${cores} cores (goal ≥ ${(0.9 * cores).toFixed(2)}×: ${ratio >= 0.9 * cores ? 'met' : 'not met'})`);
 console.log(`load (1/5/15 min): ${loadBefore} before, ${load()} after`);
