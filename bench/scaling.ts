@@ -45,7 +45,7 @@ import type { TrainOptions } from '../src/options/schema.ts';
 import { OPTIMIZERS, type OptimizerConfig, type OptimizerName } from '../src/optim/optimizers.ts';
 import { train } from '../src/api.ts';
 import { beginEpoch, planRun, prepareData, startEngine } from '../src/train/train.ts';
-import { command, fixed, int, intList, JsonLines, load, loadMnist, machine, median, MNIST_LAYERS, MNIST_LR, parseFlags, revision, SEED, table } from './common.ts';
+import { command, fixed, hostParallelism, int, intList, JsonLines, load, loadMnist, machine, median, MNIST_LAYERS, MNIST_LR, parseFlags, revision, SEED, table } from './common.ts';
 // The bit comparison `threadtrain bench` makes too: one definition of "the same weights".
 import { assertSameBits } from '../src/train/scaling.ts';
 
@@ -382,6 +382,8 @@ async function main(): Promise<void> {
   console.log(`command: ${cmd}`);
   console.log(`code: ${rev}`);
   console.log(`load average at start (1/5/15 min): ${loadStart}`);
+  const maxThreads = Math.max(...threadList);
+  console.log(`host parallelism at start: ${(await hostParallelism(maxThreads)).toFixed(2)}× for ${maxThreads} threads (a plain loop on ${maxThreads} threads against one; common.ts)`);
   console.log(`each run: start-up and ${warmup} warm-up epoch(s) untimed, then ${epochs} timed epoch(s); median of ${repeats} repeats\n`);
 
   if (probeFlag === 'only') {
@@ -414,7 +416,8 @@ async function main(): Promise<void> {
   }
   const loadEnd = load();
   console.log(`determinism: final weights bitwise identical across threads ${threadList.join(', ')}, all repeats, timing on/off, and equal to train()'s — for each batch ✓`);
-  console.log(`load average at end (1/5/15 min): ${loadEnd}\n`);
+  console.log(`load average at end (1/5/15 min): ${loadEnd}`);
+  console.log(`host parallelism at end: ${(await hostParallelism(maxThreads)).toFixed(2)}× for ${maxThreads} threads\n`);
 
   const base = new Map(cells.filter((c) => c.threads === 1).map((c) => [c.batch, medianOf(c.off, (r) => r.samplesPerSec)]));
   const rows: string[][] = [];
