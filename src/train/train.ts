@@ -6,6 +6,11 @@
 // plateaus, validation, checkpoints, with the stop rules checked after each epoch),
 // finishRun (best weights back, test metrics).
 // The engine owns the threads; whatever happens, they are gone when runTraining() settles.
+// A checkpoint that cannot be written (a full disk, its folder gone) stops the run at that
+// point, as a log that cannot be written stops the CLI's: the state goes to a recovery file
+// (io/output_path.ts recoveryPaths) and train() rejects with a CheckpointWriteError that
+// carries the model trained so far, so neither the model nor the progress is lost. Going on
+// without checkpoints would leave a long run unprotected without the user deciding so.
 //
 // Random streams: initialisation draws from createRng(seed), shuffling from
 // createRng(seed + 1), splits from seed + 2 — so changing the split does not change
@@ -15,7 +20,9 @@ import os from 'node:os';
 import { outputWidth, type Dataset } from '../data/dataset.ts';
 import { applyScaler, fitScaler, type Scaler } from '../data/scaling.ts';
 import { splitForRun } from '../data/split.ts';
-import { ConfigError, DataError, TrainingError, describe } from '../errors.ts';
+import path from 'node:path';
+import { ConfigError, DataError, OutputError, TrainingError, describe } from '../errors.ts';
+import { recoveryPaths, writeFirstWorking } from '../io/output_path.ts';
 import { checkMemory } from '../limits.ts';
 import { paramLayout } from '../model/layout.ts';
 import { Engine, type EngineOptions } from '../engine/engine.ts';
@@ -292,6 +299,33 @@ export interface Run {
   stopReason: StopReason;
   validation: Metrics | undefined;
   lastCheckpoint: string;
+  /** The checkpoint write that failed, once one has: the run stops there and writes no more. */
+  checkpointFailure: CheckpointFailure | undefined;
+}
+
+/** A checkpoint write that failed, and where its state went instead. */
+interface CheckpointFailure {
+  readonly error: unknown;
+  readonly path: string;
+  /** The recovery file that took the state, or undefined when none did (`tried` lists them). */
+  readonly recovered: string | undefined;
+  readonly tried: readonly string[];
+}
+
+/**
+ * train() stopped because a checkpoint could not be written. `result` is the run as it
+ * stopped (its model trained up to the failed checkpoint); `recovered` is where that
+ * checkpoint's state was written instead, if anywhere; resuming from it continues the run.
+ */
+export class CheckpointWriteError extends OutputError {
+  constructor(message: string, hint: string, readonly result: TrainResult, readonly recovered: string | undefined) {
+    super(message, hint);
+  }
+}
+
+/** "after epoch 3" at an epoch boundary, else "in epoch 4, after step 7". */
+export function describePosition(position: { readonly epoch: number; readonly step: number }): string {
+  return position.step > 0 ? `in epoch ${position.epoch + 1}, after step ${position.step}` : `after epoch ${position.epoch}`;
 }
 
 /** The state of a new run, or of a resumed one as its checkpoint left it. */
@@ -301,7 +335,7 @@ export function openRun(
   const run: Run = {
     engine, plan, opts, data, hooks, resume, dataHash, shuffleRng: createRng(opts.seed + 1), started: performance.now(),
     plateau: initialPlateauState(), best: { loss: Infinity, epoch: 0, params: null }, trainBest: { loss: Infinity, epoch: 0 },
-    history: [], position: { epoch: 0, step: 0 }, stopReason: 'epochs', validation: undefined, lastCheckpoint: '',
+    history: [], position: { epoch: 0, step: 0 }, stopReason: 'epochs', validation: undefined, lastCheckpoint: '', checkpointFailure: undefined,
   };
   if (resume) {
     run.shuffleRng.setState(resume.rngState);
@@ -322,20 +356,56 @@ async function evaluateSplit(run: Run, split: 1 | 2, ds: Dataset): Promise<Metri
   return computeMetrics(plan.spec, views.layout, views.ws.params, views.evalOut.subarray(0, ds.n * outUnits), ds);
 }
 
-function checkpoint(run: Run, epoch: number, step: number): void {
-  const { opts, engine, plan, data } = run;
-  if (!opts.checkpoint || run.lastCheckpoint === `${epoch}:${step}`) return;
+function checkpointState(run: Run, epoch: number, step: number): CheckpointState {
+  const { engine, plan, data } = run;
   const { views } = engine;
-  const state: CheckpointState = {
+  return {
     spec: plan.spec, settings: plan.settingsKey, dataHash: run.dataHash, params: views.ws.params.slice(), optState: views.optState.map((s) => s.slice()),
     epoch, step, perm: views.perm.slice(), rngState: run.shuffleRng.getState(),
     totals: Float64Array.of(views.cells[cEpochLossSum]!, views.cells[cEpochCorrect]!, views.cells[cEpochRows]!),
     plateau: run.plateau, best: run.best, trainBest: run.trainBest, history: run.history, task: data.train.task,
     classNames: data.train.task === 'classification' ? data.train.classNames : null, scaler: data.scaler ?? null,
   };
-  writeCheckpoint(opts.checkpoint.path, state);
+}
+
+/**
+ * Write the checkpoint of this position (once). A write that fails puts the same state in a
+ * recovery file and marks the run to stop here (see the header); onCheckpoint then names
+ * the file that holds it.
+ */
+function checkpoint(run: Run, epoch: number, step: number): void {
+  const { opts } = run;
+  if (!opts.checkpoint || run.lastCheckpoint === `${epoch}:${step}` || run.checkpointFailure) return;
+  const target = opts.checkpoint.path;
+  const state = checkpointState(run, epoch, step);
+  let written = target;
+  try {
+    writeCheckpoint(target, state);
+  } catch (error) {
+    const tried = recoveryPaths(path.basename(target, path.extname(target)), '.ckpt', target);
+    const recovered = writeFirstWorking(tried, (file) => writeCheckpoint(file, state));
+    run.checkpointFailure = { error, path: target, recovered, tried };
+    if (recovered === undefined) return;
+    written = recovered;
+  }
   run.lastCheckpoint = `${epoch}:${step}`;
-  run.hooks.onCheckpoint?.({ path: opts.checkpoint.path, epoch, step });
+  run.hooks.onCheckpoint?.({ path: written, epoch, step });
+}
+
+/** The rejection of a run whose checkpoint could not be written: what failed, where training stopped, where its state is. */
+function checkpointWriteError(failure: CheckpointFailure, result: TrainResult): CheckpointWriteError {
+  const cause = String((failure.error as Error)?.message ?? failure.error).split('\n')[0];
+  const stopped = `${result.stopReason === 'interrupted' ? 'training stopped' : 'training ended'} ${describePosition(result.position)}`;
+  const folder = path.dirname(failure.path);
+  const where = failure.recovered !== undefined
+    ? `its checkpoint was written to ${failure.recovered} instead`
+    : `its checkpoint could not be written anywhere (also tried ${failure.tried.join(', ')})`;
+  const hint = failure.recovered !== undefined
+    ? `the model trained so far is in this error's result; continue the run with resume: ${JSON.stringify(failure.recovered)} once ${folder} can be written (check it, its permissions and the free disk space)`
+    : `the model trained so far is in this error's result; free some disk space or fix ${folder}, then start again (or resume from an earlier checkpoint)`;
+  const error = new CheckpointWriteError(`${cause}; ${stopped} and ${where}`, hint, result, failure.recovered);
+  error.cause = failure.error;
+  return error;
 }
 
 /**
@@ -383,7 +453,7 @@ async function runEpoch(run: Run, epoch: number): Promise<EpochRecord | undefine
   let interrupted = false;
   try {
     while (step < stepsPerEpoch) {
-      if (engine.stopRequested) {
+      if (engine.stopRequested || run.checkpointFailure) {
         interrupted = true;
         break;
       }
@@ -486,7 +556,8 @@ export async function runEpochs(run: Run): Promise<void> {
       run.stopReason = stop;
       break;
     }
-    if (engine.stopRequested) {
+    // A failed checkpoint stops the run unless it was the last epoch's, which changes nothing.
+    if (engine.stopRequested || (run.checkpointFailure && epoch + 1 < opts.epochs)) {
       run.stopReason = 'interrupted';
       break;
     }
@@ -536,7 +607,9 @@ export async function runTraining(options: RunOptions, hooks: TrainHooks = {}): 
   try {
     const run = openRun(engine, plan, opts, data, hooks, resume, dataHash);
     await runEpochs(run);
-    return await finishRun(run);
+    const result = await finishRun(run);
+    if (run.checkpointFailure) throw checkpointWriteError(run.checkpointFailure, result);
+    return result;
   } finally {
     hooks.signal?.removeEventListener('abort', stopOnSignal);
     await engine.close();
