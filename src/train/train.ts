@@ -23,11 +23,11 @@ import { splitForRun } from '../data/split.ts';
 import path from 'node:path';
 import { ConfigError, DataError, OutputError, TrainingError, describe } from '../errors.ts';
 import { recoveryPaths, writeFirstWorking } from '../io/output_path.ts';
-import { checkMemory } from '../limits.ts';
+import { checkMemory, MEMORY_LIMIT_ENV, memoryBudget, memoryLimit, shortBytes, UNIT_BLOCK_BYTES, WORKER_THREAD_BYTES } from '../limits.ts';
 import { paramLayout } from '../model/layout.ts';
 import { Engine, type EngineOptions } from '../engine/engine.ts';
 import { cDivergedLoss, cEpochCorrect, cEpochLossSum, cEpochRows, cLastLoss, cLastLr, cPlateauScale, HALT_DIVERGED } from '../engine/control.ts';
-import { unitBlocks } from '../engine/partition.ts';
+import { unitBlockCount, unitBlocks } from '../engine/partition.ts';
 import { planThreads, stepWork, type ThreadPlan } from '../engine/threads.ts';
 import { sharedMemorySize, type PlanInput } from '../engine/plan.ts';
 import type { RunSettings } from '../engine/program.ts';
@@ -189,17 +189,81 @@ export function planMemory(spec: ModelSpec, opts: Pick<ResolvedTrainOptions, 'ba
   };
 }
 
+/** The thread count a run plans: as asked, or for "auto" from the step's work (at most the cores). */
+export function planThreadCount(threads: ResolvedTrainOptions['threads'], spec: ModelSpec, batchRows: number): ThreadPlan {
+  return threads === 'auto'
+    ? planThreads(stepWork(spec, batchRows), os.availableParallelism())
+    : { threads, reason: `threads ${threads}: as asked` };
+}
+
 /**
- * Refuse a plan whose shared memory is over the limit (limits.ts), with the bytes it needs:
- * before any thread starts or byte is allocated, since the plan is only measured. The CLI
- * calls it before generating a built-in dataset too, from the sizes the config names.
+ * Copies of the rows a run holds outside its shared memory: the caller's (the CLI keeps its
+ * splits to report on), and the scaled copy prepareData makes unless scale is "none".
  */
-export function checkRunMemory(memory: PlanInput): void {
+export function rowCopies(scale: ResolvedTrainOptions['scale']): number {
+  return scale === 'none' ? 1 : 2;
+}
+
+/** What a run holds in memory at its peak, planned from its sizes before anything is allocated. */
+export interface RunMemory {
+  /** The shared WebAssembly.Memory, in whole 64 KiB pages. */
+  readonly shared: number;
+  /** Worker threads: none when one thread runs in-process. */
+  readonly workers: number;
+  /** What each worker thread adds (limits.ts WORKER_THREAD_BYTES, its unit blocks and softmax scratch). */
+  readonly perWorker: number;
+  /** The rows held outside the shared memory (rowCopies of them). */
+  readonly rows: number;
+  readonly total: number;
+}
+
+export function runMemory(memory: PlanInput, threads: number, copies: number): RunMemory {
+  const { spec } = memory;
+  const outputs = spec.layers[spec.layers.length - 1]!.units;
+  const shared = sharedMemorySize(memory).allocatedBytes;
+  const workers = threads > 1 ? threads : 0;
+  // Each worker builds its own list of the unit blocks, and softmax keeps float64 scratch of the output width.
+  const perWorker = WORKER_THREAD_BYTES + UNIT_BLOCK_BYTES * unitBlockCount(paramLayout(spec)) + 8 * outputs;
+  const rowBytes = 4 * spec.inputs + 4 * (memory.targetKind === 'class' ? 1 : outputs);
+  const rows = copies * rowBytes * (memory.splitRows[0] + memory.splitRows[1] + memory.splitRows[2]);
+  return { shared, workers, perWorker, rows, total: shared + workers * perWorker + rows };
+}
+
+/** Whether checkRunMemory would let this run through. */
+export function runMemoryFits(memory: PlanInput, threads: number, copies: number): boolean {
+  const need = runMemory(memory, threads, copies);
+  return need.shared <= memoryLimit().bytes && need.total <= memoryBudget().bytes;
+}
+
+const MEMORY_HINT = 'use fewer or narrower layers, a smaller batch size, or less data (fewer rows or features)';
+
+/**
+ * Refuse a run that cannot fit, with the bytes it needs and the limit: its shared memory
+ * over WebAssembly's 4 GiB (or the budget), then the whole run — shared memory, a worker
+ * isolate per thread, the rows outside the shared memory — over the memory budget. Before
+ * any thread starts or byte is allocated, since the plan is only measured. The CLI calls it
+ * before generating a built-in dataset or reading a data file too, from the sizes the config
+ * and the file's header (or its size) give; `source` then names what they came from.
+ */
+export function checkRunMemory(memory: PlanInput, threads: number, copies: number, source?: string): void {
+  const at = source === undefined ? '' : `${source}: `;
   const rows = memory.splitRows[0] + memory.splitRows[1] + memory.splitRows[2];
+  const need = runMemory(memory, threads, copies);
   checkMemory(
-    `the run's shared memory (${paramLayout(memory.spec).count.toLocaleString('en-US')} parameters with gradients and optimizer state, ${rows.toLocaleString('en-US')} rows of ${memory.spec.inputs.toLocaleString('en-US')} features, a batch workspace of ${memory.maxRows} rows)`,
-    sharedMemorySize(memory).allocatedBytes,
-    'use fewer or narrower layers, a smaller batch size, or less data (a smaller n, fewer features)',
+    `${at}the run's shared memory (${paramLayout(memory.spec).count.toLocaleString('en-US')} parameters with gradients and optimizer state, ${rows.toLocaleString('en-US')} rows of ${memory.spec.inputs.toLocaleString('en-US')} features, a batch workspace of ${memory.maxRows} rows)`,
+    need.shared,
+    MEMORY_HINT,
+  );
+  const budget = memoryBudget();
+  // Threads lead the hint when their isolates are a large share of the run.
+  const hint = need.workers * need.perWorker > need.total / 4
+    ? `use fewer threads (each worker thread takes about ${shortBytes(need.perWorker)}), or ${MEMORY_HINT.slice('use '.length)}`
+    : MEMORY_HINT;
+  checkMemory(
+    `${at}the run's memory (${shortBytes(need.shared)} shared, ${need.workers === 0 ? 'no worker threads (one thread runs in-process)' : `${need.workers} worker threads × ${shortBytes(need.perWorker)}`}, ${shortBytes(need.rows)} of rows outside the shared memory)`,
+    need.total,
+    budget.what === MEMORY_LIMIT_ENV ? `${hint}; or raise ${MEMORY_LIMIT_ENV}` : hint,
+    budget,
   );
 }
 
@@ -214,10 +278,8 @@ export function planRun(model: RunOptions['model'], opts: ResolvedTrainOptions, 
   const kernel = opts.kernel === 'auto' ? (simdSupported() ? 'wasm' : 'js') : opts.kernel;
   const batchSize = opts.batchSize === 'full' ? data.train.n : Math.min(opts.batchSize, data.train.n);
   const memory = planMemory(spec, opts, data.train.task, [data.train.n, data.validation?.n ?? 0, data.test?.n ?? 0]);
-  checkRunMemory(memory);
-  const threadPlan: ThreadPlan = opts.threads === 'auto'
-    ? planThreads(stepWork(spec, batchSize), cores)
-    : { threads: opts.threads, reason: `threads ${opts.threads}: as asked` };
+  const threadPlan = planThreadCount(opts.threads, spec, batchSize);
+  checkRunMemory(memory, threadPlan.threads, rowCopies(opts.scale));
   if (threadPlan.threads > cores) warnings.push(`threads ${threadPlan.threads} is more than this machine's ${cores} cores: threads will wait on each other at every barrier`);
   const stepsPerEpoch = Math.ceil(data.train.n / batchSize);
   const stepLogEvery = extras.logSteps ? Math.max(1, Math.floor(extras.stepLogEvery ?? stepsPerEpoch)) : 0;
