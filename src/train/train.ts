@@ -17,10 +17,10 @@
 // the initial weights.
 
 import os from 'node:os';
+import path from 'node:path';
 import { outputWidth, type Dataset } from '../data/dataset.ts';
 import { applyScaler, fitScaler, type Scaler } from '../data/scaling.ts';
 import { splitForRun } from '../data/split.ts';
-import path from 'node:path';
 import { ConfigError, DataError, OutputError, TrainingError, describe } from '../errors.ts';
 import { recoveryPaths, writeFirstWorking } from '../io/output_path.ts';
 import { checkMemory, MEMORY_LIMIT_ENV, memoryBudget, memoryLimit, shortBytes, UNIT_BLOCK_BYTES, WORKER_THREAD_BYTES } from '../limits.ts';
@@ -206,7 +206,7 @@ export function rowCopies(scale: ResolvedTrainOptions['scale']): number {
 
 /** What a run holds in memory at its peak, planned from its sizes before anything is allocated. */
 export interface RunMemory {
-  /** The shared WebAssembly.Memory, in whole 64 KiB pages. */
+  /** Bytes of the shared WebAssembly.Memory, in whole 64 KiB pages. */
   readonly shared: number;
   /** Worker threads: none when one thread runs in-process. */
   readonly workers: number;
