@@ -72,8 +72,17 @@ export function prepareOutput(target: string, label: string, kind: OutputKind = 
  */
 export function recoveryPaths(name: string, ext: string, near: string | undefined): string[] {
   const file = `${name}.recovered-${process.pid}${ext}`;
-  const folders = [...(near !== undefined ? [path.dirname(path.resolve(near))] : []), process.cwd(), os.tmpdir()];
+  const folders = [...(near !== undefined ? [path.dirname(path.resolve(near))] : []), ...currentFolder(), os.tmpdir()];
   return [...new Set(folders)].map((folder) => path.join(folder, file));
+}
+
+/** The current folder, or none when it was removed under the process (process.cwd() then throws). */
+function currentFolder(): string[] {
+  try {
+    return [process.cwd()];
+  } catch {
+    return [];
+  }
 }
 
 /** Write with `write` to the first of `candidates` that works; undefined when none did. */
