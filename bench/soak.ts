@@ -122,6 +122,8 @@ try {
   }));
   const loadBefore = load();
   const started = new Date();
+  // The commit as the runs start: the children load the sources then, whatever is committed while they run.
+  const code = revision();
   const common = (name: string) => ['train', '--config', config, '--checkpoint', path.join(dir, `${name}.ckpt`), '--checkpoint-every', '1', '--out', path.join(dir, `${name}.ttm`)];
 
   const whole = await runCli(common('whole'));
@@ -149,7 +151,7 @@ try {
   console.log(`## Soak: ${EPOCHS} epochs on ${THREADS} threads, SIGTERM and resume (bench/soak.ts)\n`);
   console.log(`- Machine: ${machine()}; CPU from lscpu: ${cpuModel()}`);
   console.log(`- Command: \`flock /work/wt/timing.lock ${command('bench/soak.ts')}\``);
-  console.log(`- Code: ${revision()}; date ${started.toISOString()}; load ${loadBefore} → ${loadAfter}`);
+  console.log(`- Code: ${code}; date ${started.toISOString()}; load ${loadBefore} → ${loadAfter}`);
   console.log(`- Config: spirals n=${N} (10% validation), 2-64-32-2 tanh/softmax, Adam, batch 32, ${EPOCHS} epochs, ${THREADS} threads, checkpoint every epoch.`);
   console.log(`- Runs: \`whole\` uninterrupted; \`cut\` sent SIGTERM at its epoch-${half} line (stopped at ${stoppedAt ? `epoch ${stoppedAt[1]}, step ${stoppedAt[2]}` : 'an unknown point'}), then \`resumed\` with --resume.\n`);
   console.log(table(['run', 'exit code', 'epochs sampled', 'RSS slope MB/epoch (epochs > 5)', 'RSS min / max MB', 'OS threads seen', 'exit after last output ms'],

@@ -55,6 +55,9 @@ async function main(): Promise<void> {
   const pooled = intList(flags.threads ?? '2,4,8', '--threads').filter((t) => t > 1);
   const repeats = intList(flags.repeats ?? '3', '--repeats')[0]!;
   const loadBefore = load();
+  const started = new Date();
+  // The commit as the runs start: the children load the sources then, whatever is committed while they run.
+  const code = revision();
   const counts = [1, ...pooled];
   const peaks = new Map<number, number[]>(counts.map((t) => [t, []]));
   // Interleaved repeats: a change in the machine's state spreads over every count alike.
@@ -70,7 +73,7 @@ async function main(): Promise<void> {
   console.log(`## Resident memory per worker thread (bench/thread_memory.ts)\n`);
   console.log(`- Machine: ${machine()}`);
   console.log(`- Command: \`flock /work/wt/timing.lock ${command('bench/thread_memory.ts')}\``);
-  console.log(`- Code: ${revision()}; date ${new Date().toISOString()}; load ${loadBefore} → ${load()}`);
+  console.log(`- Code: ${code}; date ${started.toISOString()}; load ${loadBefore} → ${load()}`);
   console.log(`- Each run: a fresh process, train() of a 2-${units}-2 tanh/softmax net on 512 spiral points, 3 epochs, batch 64; maxRSS of the whole process; median of ${repeats}.\n`);
   console.log(table(['threads', 'maxRSS MiB (median)', 'maxRSS MiB (each repeat)', '+ over 1 thread (in-process) MiB'],
     counts.map((t) => [String(t), fixed(med(t) / MiB, 1), peaks.get(t)!.map((b) => fixed(b / MiB, 1)).join(', '), t === 1 ? '—' : fixed((med(t) - med(1)) / MiB, 1)])));
