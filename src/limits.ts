@@ -30,16 +30,16 @@ export const MEMORY_LIMIT_ENV = 'THREADTRAIN_MEMORY_LIMIT';
  * isolate and heap, the modules it loads (with tsx's loader when run from a checkout) and
  * the compiled wasm kernel. Measured with bench/thread_memory.ts (a fresh process per thread
  * count, train() of a 2-16-2 net on 512 rows, maxRSS of the whole process): the slope over
- * 2, 4 and 8 threads was 31.0 MiB per worker on the 2-core Xeon of bench/RESULTS.md
- * (Node 20.20, 2026-11-29), rounded up here.
+ * 2, 4 and 8 threads was 31.2 MiB per worker (31.0 in an earlier run) on the 2-core Xeon of
+ * bench/RESULTS.md (Node 20.20, 2026-11-29), rounded up here.
  */
 export const WORKER_THREAD_BYTES = 32 * 1024 * 1024;
 
 /**
  * Resident bytes per unit block (16 units, engine/partition.ts unitBlockCount) that each
  * worker adds on top: its own list of the blocks, their runs and its share of them. The same
- * measurement with 100,000 hidden units (6,251 blocks) gave 33.6 MiB per worker, 2.6 MiB over
- * the small net: about 440 bytes a block, rounded up here.
+ * measurement with 100,000 hidden units (6,251 blocks) gave 33.1 MiB per worker, 1.9 MiB over
+ * the small net (33.6 and 2.6 in the earlier run): 310–440 bytes a block, rounded up here.
  */
 export const UNIT_BLOCK_BYTES = 512;
 
