@@ -10,6 +10,7 @@
 
 export { train } from './api.ts';
 export type { TrainHooks, TrainResult, StopReason } from './train/train.ts';
+export { CheckpointWriteError } from './train/train.ts';
 export type {
   TrainOptions, ModelOptions, DataSplitsInput, StopOptions, EarlyStoppingOptions, ResolvedTrainOptions, OptimizerOptions, ScheduleOptions,
 } from './options/schema.ts';
@@ -44,4 +45,4 @@ export { cacheRoot } from './data/cache_dir.ts';
 export { fitScaler, applyScaler } from './data/scaling.ts';
 export type { Scaler, ScalerMethod } from './data/scaling.ts';
 export { createRng } from './rng.ts';
-export { ThreadtrainError, ConfigError, DataError, ModelFileError, TrainingError, ExportError } from './errors.ts';
+export { ThreadtrainError, ConfigError, DataError, ModelFileError, TrainingError, ExportError, OutputError } from './errors.ts';

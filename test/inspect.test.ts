@@ -90,6 +90,13 @@ describe('inspect --config', () => {
     expect(m.allocatedBytes).toBe(m.pages * 65536);
     expect(m.bytes).toBeGreaterThan((m.pages - 1) * 65536);
     expect(m.bytes).toBeLessThanOrEqual(m.allocatedBytes);
+    // The whole run's plan, as train checks it: the shared pages, 2 worker isolates of 32 MiB
+    // and 512 bytes per unit block (1 + 1) and 2 float64s of softmax scratch, and the 40 rows
+    // of 2 float32 features and an int32 label outside the shared memory, twice (scale "standard": the caller's and the scaled copy).
+    const perWorker = 32 * 2 ** 20 + 2 * 512 + 2 * 8;
+    expect(report.run!.memory).toEqual({
+      shared: m.allocatedBytes, workers: 2, perWorker, rows: 2 * 40 * 12, total: m.allocatedBytes + 2 * perWorker + 2 * 40 * 12, budget: { bytes: os.totalmem(), what: "this machine's memory" },
+    });
 
     // The same config trained for real on 2 threads: the shared memory it allocates.
     const config = parseCommandLine(tmp('net.json'), [{ path: ['train', 'threads'], value: 2, flag: '--threads' }]);

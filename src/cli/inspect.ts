@@ -13,7 +13,8 @@ import type { ModelSpec } from '../model/spec.ts';
 import { DATA_SOURCES } from '../options/data_source.ts';
 import { commandLineValues } from '../options/flags.ts';
 import { loadConfigData, parseCommandLine, runOptionsOf } from '../options/parse.ts';
-import { planRun, prepareData } from '../train/train.ts';
+import { memoryBudget } from '../limits.ts';
+import { planRun, prepareData, rowCopies, runMemory, type RunMemory } from '../train/train.ts';
 import type { CommandHandler } from './command.ts';
 import { err, formatBytes, formatColumns, formatTable, int, layerSizes, num, out, UsageError } from './format.ts';
 import { loadModelFile } from './model_data.ts';
@@ -55,6 +56,8 @@ export interface InspectReport {
     readonly threadsTrial: boolean;
     /** The bytes the memory plan lays out, and the whole 64 KiB pages of WebAssembly.Memory allocated for them. */
     readonly sharedMemory: { readonly bytes: number; readonly pages: number; readonly allocatedBytes: number };
+    /** The whole run's planned memory (shared, worker threads, rows outside), as train checks it, and the budget it is checked against. */
+    readonly memory: RunMemory & { readonly budget: { readonly bytes: number; readonly what: string } };
   };
   /** Model file only: what it holds besides the weights. */
   readonly file?: {
@@ -99,6 +102,7 @@ export function inspectConfig(file: string, args: Record<string, unknown>): { re
       batchSize: plan.batchSize, stepsPerEpoch: plan.stepsPerEpoch, threads: plan.threads, threadsRequested: opts.threads, threadsReason: plan.threadPlan.reason,
       threadsTrial: plan.trial !== undefined,
       sharedMemory: sharedMemorySize(plan.memory),
+      memory: { ...runMemory(plan.memory, plan.threads, rowCopies(opts.scale)), budget: memoryBudget() },
     },
   };
   return { report, spec: plan.spec };
@@ -147,6 +151,9 @@ function printReport(r: InspectReport, spec: ModelSpec): void {
     rows.push(['kernel', r.kernel.requested === r.kernel.runs ? r.kernel.runs : `${r.kernel.requested} (${r.kernel.runs})`]);
     const m = r.run.sharedMemory;
     rows.push(['shared memory', `${formatBytes(m.bytes)} planned`], ['allocated', `${formatBytes(m.allocatedBytes)}: ${int(m.pages)} pages of 64 KiB`]);
+    const all = r.run.memory;
+    const workers = all.workers === 0 ? 'no worker threads' : `${all.workers} worker threads × ${formatBytes(all.perWorker)}`;
+    rows.push(['run memory', `${formatBytes(all.total)}: the shared memory, ${workers}, ${formatBytes(all.rows)} of rows outside; limit ${formatBytes(all.budget.bytes)} (${all.budget.what})`]);
   } else {
     rows.push(['kernel', 'js (predict and evaluate run the TypeScript kernel in-process)']);
   }

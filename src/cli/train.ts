@@ -8,7 +8,7 @@ import type { Argv } from 'yargs';
 import type { Dataset } from '../data/dataset.ts';
 import type { DataSplits } from '../data/load.ts';
 import { ConfigError, displayPath, OutputError } from '../errors.ts';
-import { prepareOutput } from '../io/output_path.ts';
+import { prepareOutput, recoveryPaths, writeFirstWorking } from '../io/output_path.ts';
 import { simdSupported } from '../kernels/select.ts';
 import { paramLayout } from '../model/layout.ts';
 import type { Model } from '../model/model.ts';
@@ -19,7 +19,7 @@ import { loadConfigData, parseCommandLine, runOptionsOf, type Config } from '../
 import type { ResolvedTrainOptions } from '../options/schema.ts';
 import { openJsonlLog, type JsonlLog, type StepRecord } from '../report/log.ts';
 import { createProgress, formatDuration, formatLoss } from '../report/progress.ts';
-import { runTraining, type TrainResult } from '../train/train.ts';
+import { CheckpointWriteError, describePosition, runTraining, type TrainResult } from '../train/train.ts';
 import type { CommandHandler } from './command.ts';
 import { onStopSignals } from './stop_signals.ts';
 import { describeTask, err, formatEpoch, formatMetrics, formatTable, layerSizes, out, pct, printMetricsBlock } from './format.ts';
@@ -102,13 +102,6 @@ function inConfigFile<T>(file: string | undefined, error: unknown): T {
   throw new ConfigError(`${file}: ${error.message.slice(0, error.message.length - suffix.length)}`, error.hint);
 }
 
-/** Where a model goes when its own path cannot be written: beside the checkpoint, in the current folder, in the temp folder. */
-function fallbackPaths(out: string | undefined, checkpoint: string | undefined): string[] {
-  const name = `${out ? path.basename(out, path.extname(out)) : 'model'}.recovered-${process.pid}.ttm`;
-  const folders = [...(checkpoint ? [path.dirname(path.resolve(checkpoint))] : []), process.cwd(), os.tmpdir()];
-  return [...new Set(folders)].map((folder) => path.join(folder, name));
-}
-
 /**
  * Save the trained model to `out`, or, when that fails (or there is no `out` but the run must
  * not be lost), to the first fallback path that works. Returns where it went and the error of
@@ -124,13 +117,8 @@ function saveModel(model: Model, out: string | undefined, checkpoint: string | u
       error = e;
     }
   }
-  for (const candidate of fallbackPaths(out, checkpoint)) {
-    try {
-      model.save(candidate);
-      return { saved: candidate, error };
-    } catch { /* try the next place */ }
-  }
-  return { saved: undefined, error };
+  const name = out ? path.basename(out, path.extname(out)) : 'model';
+  return { saved: writeFirstWorking(recoveryPaths(name, '.ttm', checkpoint), (file) => model.save(file)), error };
 }
 
 const firstLine = (error: unknown) => String((error as Error)?.message ?? error).split('\n')[0]!;
@@ -182,6 +170,7 @@ async function trainCommand(a: Record<string, unknown>): Promise<number> {
     const showLr = opts.schedule.type !== 'constant';
     const started = performance.now();
     let result: TrainResult;
+    let checkpointFailure: CheckpointWriteError | undefined;
     try {
       result = await runTraining(run, {
         signal: controller.signal,
@@ -195,14 +184,22 @@ async function trainCommand(a: Record<string, unknown>): Promise<number> {
           if (log) writeLog(record);
           progress.epochEnd(formatEpoch(record, opts.epochs, showLr));
         },
-      }).catch((error: unknown) => inConfigFile<TrainResult>(file, error));
+      }).catch((error: unknown) => {
+        // The run stopped at a checkpoint it could not write: its model is in the error.
+        if (error instanceof CheckpointWriteError) {
+          checkpointFailure = error;
+          return error.result;
+        }
+        return inConfigFile<TrainResult>(file, error);
+      });
     } finally {
       progress.done();
       log?.close();
     }
     const seconds = (performance.now() - started) / 1000;
     out();
-    out(`stopped: ${logFailure !== undefined ? 'the log could not be written' : describeStop(result, stepsPerEpoch)}`);
+    const cutShort = logFailure !== undefined ? 'the log could not be written' : checkpointFailure && result.stopReason === 'interrupted' ? 'the checkpoint could not be written' : undefined;
+    out(`stopped: ${cutShort ?? describeStop(result, stepsPerEpoch)}`);
     const partial = result.position.step > 0 ? ` and ${result.position.step} step${result.position.step === 1 ? '' : 's'}` : '';
     out(`trained ${epochsRun} epoch${epochsRun === 1 ? '' : 's'}${partial} in ${seconds < 60 ? `${seconds.toFixed(1)}s` : formatDuration(seconds)} on ${result.threads} thread${result.threads === 1 ? '' : 's'}, ${result.kernel} kernel`);
     if (opts.threads === 'auto') out(result.threadPlan.reason);
@@ -214,11 +211,12 @@ async function trainCommand(a: Record<string, unknown>): Promise<number> {
     if (result.validation && splits.validation) out(`validation: ${formatMetrics(result.validation, splits.validation.n)}`);
     if (result.test && splits.test) printMetricsBlock('test', result.test, splits.test.n, classNames);
     const cut = result.stopReason === 'interrupted' ? ', as trained when stopped' : '';
-    // A run cut short by its log keeps its model even without --out.
-    const saved = config.out || logFailure !== undefined ? saveModel(result.model, config.out, checkpointPath) : undefined;
+    // A run cut short by its log or a checkpoint keeps its model even without --out.
+    const failed = logFailure !== undefined || checkpointFailure !== undefined;
+    const saved = config.out || failed ? saveModel(result.model, config.out, checkpointPath) : undefined;
     if (saved?.saved !== undefined && saved.error === undefined) {
       out(`saved model to ${displayPath(saved.saved)} (${layerSizes(result.model.spec)}, ${paramLayout(result.model.spec).count.toLocaleString('en-US')} parameters${cut})`);
-    } else if (result.stopReason === 'interrupted' && logFailure === undefined && !config.out) {
+    } else if (result.stopReason === 'interrupted' && !failed && !config.out) {
       out('no model saved: give --out FILE to keep the weights of an interrupted run');
     }
     if (config.log && logFailure === undefined) out(`wrote epoch log to ${displayPath(config.log)}`);
@@ -231,13 +229,19 @@ async function trainCommand(a: Record<string, unknown>): Promise<number> {
     }
     const kept = saved?.saved === undefined ? 'the model could not be saved anywhere'
       : saved.saved === config.out ? `the model trained so far is in ${displayPath(saved.saved)}` : `the trained model was saved to ${displayPath(saved.saved)} instead`;
+    if (checkpointFailure !== undefined) {
+      const folder = displayPath(path.dirname(checkpointPath!));
+      throw new OutputError(`${firstLine(checkpointFailure)}; ${kept}`, checkpointFailure.recovered !== undefined
+        ? `continue with --resume ${displayPath(checkpointFailure.recovered)} once ${folder} can be written: check it, its permissions and the free disk space`
+        : `free some disk space or fix ${folder}; the run starts again from its last checkpoint that was written`);
+    }
     if (saved?.error !== undefined) {
       throw new OutputError(`cannot save the model to ${displayPath(config.out!)} (${firstLine(saved.error)}); ${kept}`,
         'move the saved model where you want it; check the path, its permissions and the free disk space');
     }
     if (logFailure !== undefined) {
       const at = result.position;
-      throw new OutputError(`${firstLine(logFailure)}; training stopped ${at.step > 0 ? `in epoch ${at.epoch + 1}, after step ${at.step}` : `after epoch ${at.epoch}`} and ${kept}`,
+      throw new OutputError(`${firstLine(logFailure)}; training stopped ${describePosition(at)} and ${kept}`,
         (logFailure as OutputError).hint);
     }
     return result.stopReason === 'interrupted' ? (signals.exitCode ?? 130) : 0;

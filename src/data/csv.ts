@@ -753,6 +753,61 @@ export function readCsvFile(path: string, options: CsvOptions, chunkBytes: numbe
     closeSync(fd);
   }
 }
+/** At most how many rows a CSV file holds, and its columns, known before it is parsed. */
+export interface CsvBound {
+  /** Cells in its first record: every row must have as many. */
+  readonly columns: number;
+  /** An upper bound on its records (the header, if any, counted as one). */
+  readonly rows: number;
+  /** How `rows` was bounded: by the file's size alone, or by counting its lines. */
+  readonly by: 'size' | 'lines';
+  readonly bytes: number;
+}
+
+/**
+ * The most rows and the columns a CSV file can hold, read from its first record and its
+ * size, so that a run can plan the memory its rows need before parsing them. A record of C
+ * cells takes at least 2C − 1 bytes (a character per cell but perhaps the label, a
+ * delimiter between cells, a newline), so the size alone bounds the rows; `countLines` reads
+ * the file once more, counting newlines — a bound as tight as the file, for when the cheap
+ * one is over a limit. Undefined when the first record does not show its columns (unreadable,
+ * malformed, or longer than a read); parsing the file then says what is wrong.
+ */
+export function csvBound(path: string, options: Pick<CsvOptions, 'delimiter'>, countLines = false): CsvBound | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return undefined;
+  }
+  try {
+    const bytes = fstatSync(fd).size;
+    const head = Buffer.alloc(Math.min(CHUNK_BYTES, bytes));
+    const got = readSync(fd, head, 0, head.length, 0);
+    const text = head.toString('utf8', 0, got).replace(/^\ufeff/, '');
+    const start = /^(?:[ \t\r]*\n)*/.exec(text)![0].length; // blank lines are skipped by the reader too
+    let scanned: Scanned | undefined;
+    try {
+      scanned = scanQuoted(text, start, options.delimiter ?? ',', path, 1, got === bytes);
+    } catch {
+      return undefined;
+    }
+    if (scanned === undefined) return undefined;
+    const columns = scanned.cells.length;
+    if (!countLines) return { columns, rows: Math.floor((bytes + 1) / (2 * columns - 1)), by: 'size', bytes };
+    let newlines = 0;
+    const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+    for (let position = 0, n; (n = readSync(fd, chunk, 0, chunk.length, position)) > 0; position += n) {
+      for (let i = chunk.indexOf(10); i >= 0 && i < n; i = chunk.indexOf(10, i + 1)) newlines++;
+    }
+    return { columns, rows: newlines + 1, by: 'lines', bytes };
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 function readAt(path: string, fd: number, buffer: Buffer, offset: number, length: number, position: number): number {
   try {
     return readSync(fd, buffer, offset, length, position);

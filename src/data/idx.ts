@@ -3,8 +3,8 @@
 // bytes (type 0x08), the type MNIST uses, are supported. Files may be gzipped; gzip is
 // recognised by its magic bytes, so a renamed file still reads.
 
-import { readFileSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { constants as zlibConstants, gunzipSync } from 'node:zlib';
 import { DataError } from '../errors.ts';
 import type { ClassificationDataset } from './dataset.ts';
 import { withDecodedCache } from './decoded_cache.ts';
@@ -101,6 +101,34 @@ export function readIdx(path: string): IdxArray {
     }
   }
   return parseIdx(bytes, path);
+}
+
+/** Bytes read from the start of a file for its header: a gzipped one inflates them only (1 KiB holds the IDX header, and inflates to 1 MiB at most). */
+const HEADER_PROBE_BYTES = 1024;
+
+/**
+ * An IDX file's dimensions from its header alone, before it is read: so a run can plan the
+ * memory its rows need and refuse before loading gigabytes. Undefined when the start of the
+ * file is not a readable IDX header; loading it then says what is wrong.
+ */
+export function readIdxDims(path: string): number[] | undefined {
+  let head: Uint8Array;
+  try {
+    const fd = openSync(path, 'r');
+    try {
+      const buffer = Buffer.alloc(HEADER_PROBE_BYTES);
+      head = buffer.subarray(0, readSync(fd, buffer, 0, buffer.length, 0));
+    } finally {
+      closeSync(fd);
+    }
+    // A sync flush inflates what the first bytes hold without asking for the rest of the stream.
+    if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) head = gunzipSync(head, { finishFlush: zlibConstants.Z_SYNC_FLUSH });
+  } catch {
+    return undefined;
+  }
+  if (head.length < 4 || head[0] !== 0 || head[1] !== 0 || head[3] === 0 || head.length < 4 + 4 * head[3]!) return undefined;
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  return Array.from({ length: head[3]! }, (_, d) => view.getUint32(4 + 4 * d));
 }
 
 /**

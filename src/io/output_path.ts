@@ -10,6 +10,7 @@
 // (`--log /dev/stdout`), since appending to it needs no rename.
 
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { OutputError } from '../errors.ts';
 
@@ -61,6 +62,38 @@ export function prepareOutput(target: string, label: string, kind: OutputKind = 
     refuse(`${what} (${e.code ?? e.message}: ${probe})`, writableHint(e.code));
   }
   return full;
+}
+
+/**
+ * Where a file goes when its own path cannot be written (the model at the end of a run, a
+ * checkpoint during it): NAME.recovered-PID.EXT beside `near` (the checkpoint, whose folder
+ * the user chose for run state), else in the current folder, else in the temp folder. The
+ * process id keeps two runs that fail at once from overwriting each other's rescue.
+ */
+export function recoveryPaths(name: string, ext: string, near: string | undefined): string[] {
+  const file = `${name}.recovered-${process.pid}${ext}`;
+  const folders = [...(near !== undefined ? [path.dirname(path.resolve(near))] : []), ...currentFolder(), os.tmpdir()];
+  return [...new Set(folders)].map((folder) => path.join(folder, file));
+}
+
+/** The current folder, or none when it was removed under the process (process.cwd() then throws). */
+function currentFolder(): string[] {
+  try {
+    return [process.cwd()];
+  } catch {
+    return [];
+  }
+}
+
+/** Write with `write` to the first of `candidates` that works; undefined when none did. */
+export function writeFirstWorking(candidates: readonly string[], write: (file: string) => void): string | undefined {
+  for (const candidate of candidates) {
+    try {
+      write(candidate);
+      return candidate;
+    } catch { /* try the next place */ }
+  }
+  return undefined;
 }
 
 /** The first existing path on the way from `dir` up to the root that is not a folder. */

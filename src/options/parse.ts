@@ -8,13 +8,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import type { Dataset } from '../data/dataset.ts';
+import { csvBound, type CsvBound } from '../data/csv.ts';
+import { datasetFiles } from '../data/download.ts';
+import { readIdxDims } from '../data/idx.ts';
 import { loadData, type DataSplits } from '../data/load.ts';
 import { builtinShape, type BuiltinOptions } from '../data/synthetic.ts';
-import { checkRunMemory, planMemory } from '../train/train.ts';
+import { checkRunMemory, planMemory, planThreadCount, rowCopies, runMemoryFits } from '../train/train.ts';
 import { readSafetensorsWeights } from '../io/safetensors.ts';
 import { ConfigError, displayPath } from '../errors.ts';
 import { dotted, parseWith, schemaAt, unionMember, unwrap, type Where } from './errors.ts';
-import type { BuiltinSource } from './data_source.ts';
+import type { CsvSource, DataSource } from './data_source.ts';
 import { FLAGS } from './flags.ts';
 import { findJsonSyntaxError } from './json_error.ts';
 import type { OptimizerConfig } from '../optim/optimizers.ts';
@@ -276,21 +279,84 @@ export function resolveSchedule(options: ScheduleOptions = { type: 'constant' },
 
 /** The rows a config names, held out as its split section says, with the run's seed (as train() would split them). */
 export function loadConfigData(config: Config): Dataset | DataSplits {
-  if (config.data.kind === 'builtin') checkBuiltinRunFits(config, config.data);
+  checkRunFitsBeforeLoading(config);
   return loadData(config.data, { ...config.split, seed: config.train.seed });
 }
 
+/** What a source will hold, known before a row is generated or read: its rows (or a bound on them), and what they came from. */
+interface PlannedRows {
+  readonly rows: number;
+  readonly features: number;
+  readonly task: Dataset['task'];
+  /** The files and how their rows were known, for messages; undefined for a built-in dataset (its config names it). */
+  readonly source?: string | undefined;
+}
+
 /**
- * A built-in dataset's size is in the config, so the run's memory is planned before a row is
- * generated (blobs with 1,000,000 features spent 85 s generating before its plan was
- * refused). Every row counted as training rows: an upper bound on the real plan by at most
- * the held-out rows' order and outputs, which train() checks exactly once the rows exist.
+ * A run's memory is planned before its rows exist (limits.ts): a built-in dataset's size is
+ * in the config (blobs with 1,000,000 features spent 85 s generating before its plan was
+ * refused), an IDX file's is in its header, and a CSV file's rows are bounded by its size —
+ * or, when that bound is over the limit, by its line count. Every row counts as a training
+ * row: an upper bound on the real plan by at most the held-out rows' order and outputs,
+ * which train() checks exactly once the rows exist. A file whose start cannot be read is
+ * left to its loader, which says what is wrong with it.
  */
-function checkBuiltinRunFits(config: Config, source: BuiltinSource): void {
-  const { kind: _kind, name, ...options } = source;
-  const shape = builtinShape(name, options as Omit<BuiltinOptions, 'seed'>);
-  const spec = { inputs: shape.features, layers: config.model.layers, loss: config.model.loss };
-  checkRunMemory(planMemory(spec, config.train, shape.task, [shape.n, 0, 0]));
+function checkRunFitsBeforeLoading(config: Config): void {
+  const check = (planned: PlannedRows | undefined, enforce: boolean): boolean => {
+    if (planned === undefined) return true;
+    const spec = { inputs: planned.features, layers: config.model.layers, loss: config.model.loss };
+    const memory = planMemory(spec, config.train, planned.task, [planned.rows, 0, 0]);
+    const batchRows = config.train.batchSize === 'full' ? planned.rows : Math.min(config.train.batchSize, planned.rows);
+    const threads = planThreadCount(config.train.threads, spec, batchRows).threads;
+    if (enforce) checkRunMemory(memory, threads, rowCopies(config.scale), planned.source);
+    return runMemoryFits(memory, threads, rowCopies(config.scale));
+  };
+  const source = config.data;
+  if (source.kind !== 'csv') {
+    check(plannedRows(source), true);
+  } else if (!check(plannedCsvRows(source, false), false)) {
+    // The size's bound is over a limit: count the lines for one as tight as the file.
+    check(plannedCsvRows(source, true), true);
+  }
+}
+
+function plannedRows(source: Exclude<DataSource, CsvSource>): PlannedRows | undefined {
+  switch (source.kind) {
+    case 'builtin': {
+      const { kind: _kind, name, ...options } = source;
+      const shape = builtinShape(name, options as Omit<BuiltinOptions, 'seed'>);
+      return { rows: shape.n, features: shape.features, task: shape.task };
+    }
+    case 'idx':
+      return plannedIdxRows([source.images, ...(source.testImages !== undefined ? [source.testImages] : [])]);
+    case 'dataset': {
+      const files = datasetFiles(source.name, source.dir);
+      return plannedIdxRows([files.images, files.testImages]);
+    }
+  }
+}
+
+/** IDX image files' rows and features, exactly, from their headers. */
+function plannedIdxRows(images: readonly string[]): PlannedRows | undefined {
+  const dims = images.map(readIdxDims);
+  if (!dims.every((d): d is [number, number, number] => d !== undefined && d.length === 3)) return undefined;
+  const features = dims[0]![1] * dims[0]![2];
+  const rows = dims.reduce((n, d) => n + d[0], 0);
+  const source = images.map((file, i) => `${displayPath(file)} (${dims[i]![0].toLocaleString('en-US')} images of ${dims[i]![1]} × ${dims[i]![2]} pixels, from its IDX header)`).join(' + ');
+  return { rows, features, task: 'classification', source };
+}
+
+/** A CSV source's rows, bounded by its files' sizes (or counted lines), and its features: its columns less the label columns. */
+function plannedCsvRows(source: CsvSource, countLines: boolean): PlannedRows | undefined {
+  const files = [source.path, source.testPath, source.validationPath].filter((f): f is string => f !== undefined);
+  const bounds = files.map((file) => csvBound(file, source, countLines));
+  if (!bounds.every((b): b is CsvBound => b !== undefined)) return undefined;
+  const labels = Array.isArray(source.label) ? source.label.length : 1;
+  const features = bounds[0]!.columns - labels;
+  if (features < 1) return undefined;
+  const how = (b: CsvBound) => (b.by === 'size' ? `bounded by its size, ${b.bytes.toLocaleString('en-US')} bytes` : 'counted from its lines');
+  const sourceText = files.map((file, i) => `${displayPath(file)} (at most ${bounds[i]!.rows.toLocaleString('en-US')} rows of ${features.toLocaleString('en-US')} features, ${how(bounds[i]!)})`).join(' + ');
+  return { rows: bounds.reduce((n, b) => n + b.rows, 0), features, task: source.task ?? 'classification', source: sourceText };
 }
 
 /**

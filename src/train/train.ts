@@ -6,21 +6,28 @@
 // plateaus, validation, checkpoints, with the stop rules checked after each epoch),
 // finishRun (best weights back, test metrics).
 // The engine owns the threads; whatever happens, they are gone when runTraining() settles.
+// A checkpoint that cannot be written (a full disk, its folder gone) stops the run at that
+// point, as a log that cannot be written stops the CLI's: the state goes to a recovery file
+// (io/output_path.ts recoveryPaths) and train() rejects with a CheckpointWriteError that
+// carries the model trained so far, so neither the model nor the progress is lost. Going on
+// without checkpoints would leave a long run unprotected without the user deciding so.
 //
 // Random streams: initialisation draws from createRng(seed), shuffling from
 // createRng(seed + 1), splits from seed + 2 — so changing the split does not change
 // the initial weights.
 
 import os from 'node:os';
+import path from 'node:path';
 import { outputWidth, type Dataset } from '../data/dataset.ts';
 import { applyScaler, fitScaler, type Scaler } from '../data/scaling.ts';
 import { splitForRun } from '../data/split.ts';
-import { ConfigError, DataError, TrainingError, describe } from '../errors.ts';
-import { checkMemory } from '../limits.ts';
+import { ConfigError, DataError, OutputError, TrainingError, describe } from '../errors.ts';
+import { recoveryPaths, writeFirstWorking } from '../io/output_path.ts';
+import { checkMemory, MEMORY_LIMIT_ENV, memoryBudget, memoryLimit, shortBytes, UNIT_BLOCK_BYTES, WORKER_THREAD_BYTES } from '../limits.ts';
 import { paramLayout } from '../model/layout.ts';
 import { Engine, type EngineOptions } from '../engine/engine.ts';
 import { cDivergedLoss, cEpochCorrect, cEpochLossSum, cEpochRows, cLastLoss, cLastLr, cPlateauScale, HALT_DIVERGED } from '../engine/control.ts';
-import { unitBlocks } from '../engine/partition.ts';
+import { unitBlockCount, unitBlocks } from '../engine/partition.ts';
 import { planThreads, stepWork, type ThreadPlan } from '../engine/threads.ts';
 import { sharedMemorySize, type PlanInput } from '../engine/plan.ts';
 import type { RunSettings } from '../engine/program.ts';
@@ -182,17 +189,81 @@ export function planMemory(spec: ModelSpec, opts: Pick<ResolvedTrainOptions, 'ba
   };
 }
 
+/** The thread count a run plans: as asked, or for "auto" from the step's work (at most the cores). */
+export function planThreadCount(threads: ResolvedTrainOptions['threads'], spec: ModelSpec, batchRows: number): ThreadPlan {
+  return threads === 'auto'
+    ? planThreads(stepWork(spec, batchRows), os.availableParallelism())
+    : { threads, reason: `threads ${threads}: as asked` };
+}
+
 /**
- * Refuse a plan whose shared memory is over the limit (limits.ts), with the bytes it needs:
- * before any thread starts or byte is allocated, since the plan is only measured. The CLI
- * calls it before generating a built-in dataset too, from the sizes the config names.
+ * Copies of the rows a run holds outside its shared memory: the caller's (the CLI keeps its
+ * splits to report on), and the scaled copy prepareData makes unless scale is "none".
  */
-export function checkRunMemory(memory: PlanInput): void {
+export function rowCopies(scale: ResolvedTrainOptions['scale']): number {
+  return scale === 'none' ? 1 : 2;
+}
+
+/** What a run holds in memory at its peak, planned from its sizes before anything is allocated. */
+export interface RunMemory {
+  /** Bytes of the shared WebAssembly.Memory, in whole 64 KiB pages. */
+  readonly shared: number;
+  /** Worker threads: none when one thread runs in-process. */
+  readonly workers: number;
+  /** What each worker thread adds (limits.ts WORKER_THREAD_BYTES, its unit blocks and softmax scratch). */
+  readonly perWorker: number;
+  /** The rows held outside the shared memory (rowCopies of them). */
+  readonly rows: number;
+  readonly total: number;
+}
+
+export function runMemory(memory: PlanInput, threads: number, copies: number): RunMemory {
+  const { spec } = memory;
+  const outputs = spec.layers[spec.layers.length - 1]!.units;
+  const shared = sharedMemorySize(memory).allocatedBytes;
+  const workers = threads > 1 ? threads : 0;
+  // Each worker builds its own list of the unit blocks, and softmax keeps float64 scratch of the output width.
+  const perWorker = WORKER_THREAD_BYTES + UNIT_BLOCK_BYTES * unitBlockCount(paramLayout(spec)) + 8 * outputs;
+  const rowBytes = 4 * spec.inputs + 4 * (memory.targetKind === 'class' ? 1 : outputs);
+  const rows = copies * rowBytes * (memory.splitRows[0] + memory.splitRows[1] + memory.splitRows[2]);
+  return { shared, workers, perWorker, rows, total: shared + workers * perWorker + rows };
+}
+
+/** Whether checkRunMemory would let this run through. */
+export function runMemoryFits(memory: PlanInput, threads: number, copies: number): boolean {
+  const need = runMemory(memory, threads, copies);
+  return need.shared <= memoryLimit().bytes && need.total <= memoryBudget().bytes;
+}
+
+const MEMORY_HINT = 'use fewer or narrower layers, a smaller batch size, or less data (fewer rows or features)';
+
+/**
+ * Refuse a run that cannot fit, with the bytes it needs and the limit: its shared memory
+ * over WebAssembly's 4 GiB (or the budget), then the whole run — shared memory, a worker
+ * isolate per thread, the rows outside the shared memory — over the memory budget. Before
+ * any thread starts or byte is allocated, since the plan is only measured. The CLI calls it
+ * before generating a built-in dataset or reading a data file too, from the sizes the config
+ * and the file's header (or its size) give; `source` then names what they came from.
+ */
+export function checkRunMemory(memory: PlanInput, threads: number, copies: number, source?: string): void {
+  const at = source === undefined ? '' : `${source}: `;
   const rows = memory.splitRows[0] + memory.splitRows[1] + memory.splitRows[2];
+  const need = runMemory(memory, threads, copies);
   checkMemory(
-    `the run's shared memory (${paramLayout(memory.spec).count.toLocaleString('en-US')} parameters with gradients and optimizer state, ${rows.toLocaleString('en-US')} rows of ${memory.spec.inputs.toLocaleString('en-US')} features, a batch workspace of ${memory.maxRows} rows)`,
-    sharedMemorySize(memory).allocatedBytes,
-    'use fewer or narrower layers, a smaller batch size, or less data (a smaller n, fewer features)',
+    `${at}the run's shared memory (${paramLayout(memory.spec).count.toLocaleString('en-US')} parameters with gradients and optimizer state, ${rows.toLocaleString('en-US')} rows of ${memory.spec.inputs.toLocaleString('en-US')} features, a batch workspace of ${memory.maxRows} rows)`,
+    need.shared,
+    MEMORY_HINT,
+  );
+  const budget = memoryBudget();
+  // Threads lead the hint when their isolates are a large share of the run.
+  const hint = need.workers * need.perWorker > need.total / 4
+    ? `use fewer threads (each worker thread takes about ${shortBytes(need.perWorker)}), or ${MEMORY_HINT.slice('use '.length)}`
+    : MEMORY_HINT;
+  checkMemory(
+    `${at}the run's memory (${shortBytes(need.shared)} shared, ${need.workers === 0 ? 'no worker threads (one thread runs in-process)' : `${need.workers} worker threads × ${shortBytes(need.perWorker)}`}, ${shortBytes(need.rows)} of rows outside the shared memory)`,
+    need.total,
+    budget.what === MEMORY_LIMIT_ENV ? `${hint}; or raise ${MEMORY_LIMIT_ENV}` : hint,
+    budget,
   );
 }
 
@@ -207,10 +278,8 @@ export function planRun(model: RunOptions['model'], opts: ResolvedTrainOptions, 
   const kernel = opts.kernel === 'auto' ? (simdSupported() ? 'wasm' : 'js') : opts.kernel;
   const batchSize = opts.batchSize === 'full' ? data.train.n : Math.min(opts.batchSize, data.train.n);
   const memory = planMemory(spec, opts, data.train.task, [data.train.n, data.validation?.n ?? 0, data.test?.n ?? 0]);
-  checkRunMemory(memory);
-  const threadPlan: ThreadPlan = opts.threads === 'auto'
-    ? planThreads(stepWork(spec, batchSize), cores)
-    : { threads: opts.threads, reason: `threads ${opts.threads}: as asked` };
+  const threadPlan = planThreadCount(opts.threads, spec, batchSize);
+  checkRunMemory(memory, threadPlan.threads, rowCopies(opts.scale));
   if (threadPlan.threads > cores) warnings.push(`threads ${threadPlan.threads} is more than this machine's ${cores} cores: threads will wait on each other at every barrier`);
   const stepsPerEpoch = Math.ceil(data.train.n / batchSize);
   const stepLogEvery = extras.logSteps ? Math.max(1, Math.floor(extras.stepLogEvery ?? stepsPerEpoch)) : 0;
@@ -292,6 +361,33 @@ export interface Run {
   stopReason: StopReason;
   validation: Metrics | undefined;
   lastCheckpoint: string;
+  /** The checkpoint write that failed, once one has: the run stops there and writes no more. */
+  checkpointFailure: CheckpointFailure | undefined;
+}
+
+/** A checkpoint write that failed, and where its state went instead. */
+interface CheckpointFailure {
+  readonly error: unknown;
+  readonly path: string;
+  /** The recovery file that took the state, or undefined when none did (`tried` lists them). */
+  readonly recovered: string | undefined;
+  readonly tried: readonly string[];
+}
+
+/**
+ * train() stopped because a checkpoint could not be written. `result` is the run as it
+ * stopped (its model trained up to the failed checkpoint); `recovered` is where that
+ * checkpoint's state was written instead, if anywhere; resuming from it continues the run.
+ */
+export class CheckpointWriteError extends OutputError {
+  constructor(message: string, hint: string, readonly result: TrainResult, readonly recovered: string | undefined) {
+    super(message, hint);
+  }
+}
+
+/** "after epoch 3" at an epoch boundary, else "in epoch 4, after step 7". */
+export function describePosition(position: { readonly epoch: number; readonly step: number }): string {
+  return position.step > 0 ? `in epoch ${position.epoch + 1}, after step ${position.step}` : `after epoch ${position.epoch}`;
 }
 
 /** The state of a new run, or of a resumed one as its checkpoint left it. */
@@ -301,7 +397,7 @@ export function openRun(
   const run: Run = {
     engine, plan, opts, data, hooks, resume, dataHash, shuffleRng: createRng(opts.seed + 1), started: performance.now(),
     plateau: initialPlateauState(), best: { loss: Infinity, epoch: 0, params: null }, trainBest: { loss: Infinity, epoch: 0 },
-    history: [], position: { epoch: 0, step: 0 }, stopReason: 'epochs', validation: undefined, lastCheckpoint: '',
+    history: [], position: { epoch: 0, step: 0 }, stopReason: 'epochs', validation: undefined, lastCheckpoint: '', checkpointFailure: undefined,
   };
   if (resume) {
     run.shuffleRng.setState(resume.rngState);
@@ -322,20 +418,56 @@ async function evaluateSplit(run: Run, split: 1 | 2, ds: Dataset): Promise<Metri
   return computeMetrics(plan.spec, views.layout, views.ws.params, views.evalOut.subarray(0, ds.n * outUnits), ds);
 }
 
-function checkpoint(run: Run, epoch: number, step: number): void {
-  const { opts, engine, plan, data } = run;
-  if (!opts.checkpoint || run.lastCheckpoint === `${epoch}:${step}`) return;
+function checkpointState(run: Run, epoch: number, step: number): CheckpointState {
+  const { engine, plan, data } = run;
   const { views } = engine;
-  const state: CheckpointState = {
+  return {
     spec: plan.spec, settings: plan.settingsKey, dataHash: run.dataHash, params: views.ws.params.slice(), optState: views.optState.map((s) => s.slice()),
     epoch, step, perm: views.perm.slice(), rngState: run.shuffleRng.getState(),
     totals: Float64Array.of(views.cells[cEpochLossSum]!, views.cells[cEpochCorrect]!, views.cells[cEpochRows]!),
     plateau: run.plateau, best: run.best, trainBest: run.trainBest, history: run.history, task: data.train.task,
     classNames: data.train.task === 'classification' ? data.train.classNames : null, scaler: data.scaler ?? null,
   };
-  writeCheckpoint(opts.checkpoint.path, state);
+}
+
+/**
+ * Write the checkpoint of this position (once). A write that fails puts the same state in a
+ * recovery file and marks the run to stop here (see the header); onCheckpoint then names
+ * the file that holds it.
+ */
+function checkpoint(run: Run, epoch: number, step: number): void {
+  const { opts } = run;
+  if (!opts.checkpoint || run.lastCheckpoint === `${epoch}:${step}` || run.checkpointFailure) return;
+  const target = opts.checkpoint.path;
+  const state = checkpointState(run, epoch, step);
+  let written = target;
+  try {
+    writeCheckpoint(target, state);
+  } catch (error) {
+    const tried = recoveryPaths(path.basename(target, path.extname(target)), '.ckpt', target);
+    const recovered = writeFirstWorking(tried, (file) => writeCheckpoint(file, state));
+    run.checkpointFailure = { error, path: target, recovered, tried };
+    if (recovered === undefined) return;
+    written = recovered;
+  }
   run.lastCheckpoint = `${epoch}:${step}`;
-  run.hooks.onCheckpoint?.({ path: opts.checkpoint.path, epoch, step });
+  run.hooks.onCheckpoint?.({ path: written, epoch, step });
+}
+
+/** The rejection of a run whose checkpoint could not be written: what failed, where training stopped, where its state is. */
+function checkpointWriteError(failure: CheckpointFailure, result: TrainResult): CheckpointWriteError {
+  const cause = String((failure.error as Error)?.message ?? failure.error).split('\n')[0];
+  const stopped = `${result.stopReason === 'interrupted' ? 'training stopped' : 'training ended'} ${describePosition(result.position)}`;
+  const folder = path.dirname(failure.path);
+  const where = failure.recovered !== undefined
+    ? `its checkpoint was written to ${failure.recovered} instead`
+    : `its checkpoint could not be written anywhere (also tried ${failure.tried.join(', ')})`;
+  const hint = failure.recovered !== undefined
+    ? `the model trained so far is in this error's result; continue the run with resume: ${JSON.stringify(failure.recovered)} once ${folder} can be written (check it, its permissions and the free disk space)`
+    : `the model trained so far is in this error's result; free some disk space or fix ${folder}, then start again (or resume from an earlier checkpoint)`;
+  const error = new CheckpointWriteError(`${cause}; ${stopped} and ${where}`, hint, result, failure.recovered);
+  error.cause = failure.error;
+  return error;
 }
 
 /**
@@ -383,7 +515,7 @@ async function runEpoch(run: Run, epoch: number): Promise<EpochRecord | undefine
   let interrupted = false;
   try {
     while (step < stepsPerEpoch) {
-      if (engine.stopRequested) {
+      if (engine.stopRequested || run.checkpointFailure) {
         interrupted = true;
         break;
       }
@@ -486,7 +618,8 @@ export async function runEpochs(run: Run): Promise<void> {
       run.stopReason = stop;
       break;
     }
-    if (engine.stopRequested) {
+    // A failed checkpoint stops the run unless it was the last epoch's, which changes nothing.
+    if (engine.stopRequested || (run.checkpointFailure && epoch + 1 < opts.epochs)) {
       run.stopReason = 'interrupted';
       break;
     }
@@ -536,7 +669,9 @@ export async function runTraining(options: RunOptions, hooks: TrainHooks = {}): 
   try {
     const run = openRun(engine, plan, opts, data, hooks, resume, dataHash);
     await runEpochs(run);
-    return await finishRun(run);
+    const result = await finishRun(run);
+    if (run.checkpointFailure) throw checkpointWriteError(run.checkpointFailure, result);
+    return result;
   } finally {
     hooks.signal?.removeEventListener('abort', stopOnSignal);
     await engine.close();
