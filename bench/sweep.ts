@@ -68,23 +68,32 @@ console.log(`revision: ${revision()}`);
 console.log(`code: ${dist ? 'compiled dist/ (npm run build)' : 'TypeScript sources through tsx'}`);
 console.log(`16 runs of 16-128-64-26 on blobs (n ${n}, 10% validation), ${epochs} epochs at batch 32; sweep on ${cores} cores`);
 
-interface Row { repeat: number; sequentialS: number; sweepS: number; ratio: number; threads: number[]; host: number }
+interface Row { repeat: number; sequentialS: number; sweepS: number; ratio: number; threads: number[]; host: number; sequentialCpuS: number; sweepCpuS: number }
+
+/** CPU seconds of this process, every thread, since `since` (process.cpuUsage counts them all). */
+function cpuSeconds(since: NodeJS.CpuUsage): number {
+  const u = process.cpuUsage(since);
+  return (u.user + u.system) / 1e6;
+}
 const rows: Row[] = [];
 try {
   for (let rep = 0; rep < repeats; rep++) {
     const sequential = async () => {
       const t0 = performance.now();
+      const cpu0 = process.cpuUsage();
       const params: Float32Array[] = [];
       for (const run of expanded.runs) params.push((await train(runTrainOptions(run.raw, rowsOf[run.index]!, 1))).model.params);
-      return { seconds: (performance.now() - t0) / 1000, params };
+      return { seconds: (performance.now() - t0) / 1000, cpu: cpuSeconds(cpu0), params };
     };
     const swept = async () => {
       const out = path.join(tmp, `rep-${rep}`);
       const t0 = performance.now();
+      const cpu0 = process.cpuUsage();
       const r = await sweep({ config, file: 'bench/sweep.ts', out, cores });
       const seconds = (performance.now() - t0) / 1000;
+      const cpu = cpuSeconds(cpu0);
       if (r.ran !== 16 || r.failed !== 0) throw new Error(`sweep ran ${r.ran} runs, ${r.failed} failed`);
-      return { seconds, out, threads: r.records.map((x) => x.threads) };
+      return { seconds, cpu, out, threads: r.records.map((x) => x.threads) };
     };
     // What the host could give `cores` threads just now (common.ts): the ceiling on this repeat's ratio.
     const host = await hostParallelism(cores);
@@ -101,7 +110,7 @@ try {
       const model = Model.load(path.join(b.out, 'runs', run.id, 'model.ttm'));
       if (!Buffer.from(model.params.buffer).equals(Buffer.from(a.params[i]!.buffer))) throw new Error(`run ${run.index}: the sweep's model differs from the same run trained alone`);
     });
-    const row = { repeat: rep + 1, sequentialS: a.seconds, sweepS: b.seconds, ratio: a.seconds / b.seconds, threads: b.threads, host };
+    const row = { repeat: rep + 1, sequentialS: a.seconds, sweepS: b.seconds, ratio: a.seconds / b.seconds, threads: b.threads, host, sequentialCpuS: a.cpu, sweepCpuS: b.cpu };
     rows.push(row);
     json.write({ bench: 'sweep', ...row, cores, n, epochs });
     console.log(`repeat ${rep + 1}: one after another ${a.seconds.toFixed(2)} s, sweep ${b.seconds.toFixed(2)} s, ratio ${row.ratio.toFixed(2)}, host ${host.toFixed(2)}× (threads per run: ${[...new Set(b.threads)].join(', ')})`);
@@ -111,10 +120,13 @@ try {
 }
 const ratio = median(rows.map((r) => r.ratio));
 console.log('');
-console.log(table(['repeat', 'host parallelism', 'one after another (s)', 'sweep (s)', 'runs/s one after another', 'runs/s sweep', 'ratio'], rows.map((r) => [
+console.log(table(['repeat', 'host parallelism', 'one after another (s)', 'sweep (s)', 'runs/s one after another', 'runs/s sweep', 'ratio', 'CPU s one after another', 'CPU s sweep', 'CPU ratio'], rows.map((r) => [
   String(r.repeat), `${r.host.toFixed(2)}×`, r.sequentialS.toFixed(2), r.sweepS.toFixed(2), (16 / r.sequentialS).toFixed(2), (16 / r.sweepS).toFixed(2), `${r.ratio.toFixed(2)}×`,
+  r.sequentialCpuS.toFixed(2), r.sweepCpuS.toFixed(2), `${(r.sequentialCpuS / r.sweepCpuS).toFixed(2)}×`,
 ])));
+console.log('CPU s: CPU time of the whole process, all threads (process.cpuUsage); CPU ratio = one after another over sweep, the share of the sweep\'s CPU time that is the runs\' own work');
 console.log('host parallelism: the summed rate of a plain arithmetic loop on all cores over its rate on one, just before each repeat (bench/common.ts hostParallelism)');
 console.log('');
+console.log(`median CPU ratio: ${median(rows.map((r) => r.sequentialCpuS / r.sweepCpuS)).toFixed(2)}× (× ${cores} cores = ${(cores * median(rows.map((r) => r.sequentialCpuS / r.sweepCpuS))).toFixed(2)}×, the throughput ratio on ${cores} cores that the host gives in full)`);
 console.log(`median throughput ratio: ${ratio.toFixed(2)}× on ${cores} cores (goal ≥ ${(0.9 * cores).toFixed(2)}×: ${ratio >= 0.9 * cores ? 'met' : 'not met'})`);
 console.log(`load (1/5/15 min): ${loadBefore} before, ${load()} after`);
