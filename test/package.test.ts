@@ -70,6 +70,11 @@ describe.skipIf(npm === undefined)('the npm package (npm pack, offline install, 
     expect(shipped.MATMUL_WASM_BASE64).toBe(MATMUL_WASM_BASE64);
     // tsx is a devDependency: nothing TypeScript can run in the install.
     expect(fs.existsSync(path.join(installed, 'node_modules/tsx'))).toBe(false);
+    // No native addon in the install (the lockfile overrides the two optional ones that
+    // piscina and msgpackr name and never load here; README says --omit=optional does the same).
+    const addons = (fs.readdirSync(path.join(installed, 'node_modules'), { recursive: true }) as string[])
+      .filter((f) => f.endsWith('.node') || path.basename(f) === 'binding.gyp');
+    expect(addons).toEqual([]);
   });
 
   it('ships declarations a strict TypeScript app type-checks against (and they are not `any`)', async () => {
