@@ -2,16 +2,19 @@
 // cross-entropy, SGD at batch 32) on the built-in `blobs` data (16 features, 26 classes),
 // a grid of 4 learning rates × 4 seeds, trained (a) one after another with train() on one
 // thread, as a person would without sweeps, and (b) as one sweep() packing the runs onto
-// all the cores. Throughput ratio = runs per second of (b) over (a); the goal is at least
-// 0.9 × cores. The sweep's time includes everything it does: starting its trainer threads,
-// sending each run its data, writing every model, log and table.
+// all the cores, and (c) as the same sweep on one core. Throughput ratio = runs per second of
+// (b) over (a); the goal is at least 0.9 × cores. The sweep's time includes everything it
+// does: starting its trainer threads, sending each run its data, writing every model, log
+// and table. (c) runs the same runs one after another on one fresh trainer thread: (b) over
+// (c) is what packing onto the cores gains, with the warm-up of fresh threads on both sides,
+// where (a)'s code has been warmed by every earlier repeat in this process.
 //
 //   npx tsx bench/sweep.ts [--repeats 3] [--n 50000] [--epochs 4] [--cores N] [--json FILE] [--code src|dist]
 //
-// The two ways alternate within each repeat (the order flipping every repeat), so a load
-// change on the machine hits both; the ratio reported is the median of the per-repeat
-// ratios. Every sweep model must equal its one-after-another twin bit for bit, or the run
-// fails loudly.
+// The three ways alternate within each repeat (the order rotating every repeat), so a load
+// change on the machine hits all; the ratios reported are medians of the per-repeat ratios.
+// Every sweep model must equal its one-after-another twin bit for bit, or the run fails
+// loudly.
 
 import fs from 'node:fs';
 import os from 'node:os';
@@ -68,7 +71,11 @@ console.log(`revision: ${revision()}`);
 console.log(`code: ${dist ? 'compiled dist/ (npm run build)' : 'TypeScript sources through tsx'}`);
 console.log(`16 runs of 16-128-64-26 on blobs (n ${n}, 10% validation), ${epochs} epochs at batch 32; sweep on ${cores} cores`);
 
-interface Row { repeat: number; sequentialS: number; sweepS: number; ratio: number; threads: number[]; host: number; sequentialCpuS: number; sweepCpuS: number }
+interface Row {
+  repeat: number; sequentialS: number; sweepS: number; ratio: number; threads: number[]; host: number; sequentialCpuS: number; sweepCpuS: number;
+  /** The same sweep on one core. */
+  oneCoreS: number; oneCoreCpuS: number;
+}
 
 /** CPU seconds of this process, every thread, since `since` (process.cpuUsage counts them all). */
 function cpuSeconds(since: NodeJS.CpuUsage): number {
@@ -85,11 +92,11 @@ try {
       for (const run of expanded.runs) params.push((await train(runTrainOptions(run.raw, rowsOf[run.index]!, 1))).model.params);
       return { seconds: (performance.now() - t0) / 1000, cpu: cpuSeconds(cpu0), params };
     };
-    const swept = async () => {
-      const out = path.join(tmp, `rep-${rep}`);
+    const swept = async (onCores: number) => {
+      const out = path.join(tmp, `rep-${rep}-cores-${onCores}`);
       const t0 = performance.now();
       const cpu0 = process.cpuUsage();
-      const r = await sweep({ config, file: 'bench/sweep.ts', out, cores });
+      const r = await sweep({ config, file: 'bench/sweep.ts', out, cores: onCores });
       const seconds = (performance.now() - t0) / 1000;
       const cpu = cpuSeconds(cpu0);
       if (r.ran !== 16 || r.failed !== 0) throw new Error(`sweep ran ${r.ran} runs, ${r.failed} failed`);
@@ -97,36 +104,44 @@ try {
     };
     // What the host could give `cores` threads just now (common.ts): the ceiling on this repeat's ratio.
     const host = await hostParallelism(cores);
-    let a: Awaited<ReturnType<typeof sequential>>;
-    let b: Awaited<ReturnType<typeof swept>>;
-    if (rep % 2 === 0) {
-      a = await sequential();
-      b = await swept();
-    } else {
-      b = await swept();
-      a = await sequential();
+    // Three ways, their order rotating every repeat: train() one run after another in this
+    // process (its code warmed by every earlier repeat), the sweep on all cores, and the same
+    // sweep on one core (its runs one after another on one fresh trainer thread, as cold as
+    // the all-cores sweep's threads: the ratio against it is the packing's alone).
+    const ways = [async () => { a = await sequential(); }, async () => { b = await swept(cores); }, async () => { c = await swept(1); }];
+    let a: Awaited<ReturnType<typeof sequential>> | undefined;
+    let b: Awaited<ReturnType<typeof swept>> | undefined;
+    let c: Awaited<ReturnType<typeof swept>> | undefined;
+    for (let k = 0; k < ways.length; k++) await ways[(rep + k) % ways.length]!();
+    if (!a || !b || !c) throw new Error('a way did not run');
+    for (const [what, done] of [['all cores', b], ['one core', c]] as const) {
+      expanded.runs.forEach((run, i) => {
+        const model = Model.load(path.join(done.out, 'runs', run.id, 'model.ttm'));
+        if (!Buffer.from(model.params.buffer).equals(Buffer.from(a!.params[i]!.buffer))) throw new Error(`run ${run.index}: the sweep's model (${what}) differs from the same run trained alone`);
+      });
     }
-    expanded.runs.forEach((run, i) => {
-      const model = Model.load(path.join(b.out, 'runs', run.id, 'model.ttm'));
-      if (!Buffer.from(model.params.buffer).equals(Buffer.from(a.params[i]!.buffer))) throw new Error(`run ${run.index}: the sweep's model differs from the same run trained alone`);
-    });
-    const row = { repeat: rep + 1, sequentialS: a.seconds, sweepS: b.seconds, ratio: a.seconds / b.seconds, threads: b.threads, host, sequentialCpuS: a.cpu, sweepCpuS: b.cpu };
+    const row = {
+      repeat: rep + 1, sequentialS: a.seconds, sweepS: b.seconds, ratio: a.seconds / b.seconds, threads: b.threads, host, sequentialCpuS: a.cpu, sweepCpuS: b.cpu,
+      oneCoreS: c.seconds, oneCoreCpuS: c.cpu,
+    };
     rows.push(row);
     json.write({ bench: 'sweep', ...row, cores, n, epochs });
-    console.log(`repeat ${rep + 1}: one after another ${a.seconds.toFixed(2)} s, sweep ${b.seconds.toFixed(2)} s, ratio ${row.ratio.toFixed(2)}, host ${host.toFixed(2)}× (threads per run: ${[...new Set(b.threads)].join(', ')})`);
+    console.log(`repeat ${rep + 1}: one after another ${a.seconds.toFixed(2)} s, sweep ${b.seconds.toFixed(2)} s, ratio ${row.ratio.toFixed(2)}, sweep on one core ${c.seconds.toFixed(2)} s, host ${host.toFixed(2)}× (threads per run: ${[...new Set(b.threads)].join(', ')})`);
   }
 } finally {
   fs.rmSync(tmp, { recursive: true, force: true });
 }
 const ratio = median(rows.map((r) => r.ratio));
 console.log('');
-console.log(table(['repeat', 'host parallelism', 'one after another (s)', 'sweep (s)', 'runs/s one after another', 'runs/s sweep', 'ratio', 'CPU s one after another', 'CPU s sweep', 'CPU ratio'], rows.map((r) => [
+console.log(table(['repeat', 'host parallelism', 'one after another (s)', 'sweep (s)', 'runs/s one after another', 'runs/s sweep', 'ratio', 'CPU s one after another', 'CPU s sweep', 'CPU ratio', 'sweep on one core (s)', 'CPU s', 'ratio to it'], rows.map((r) => [
   String(r.repeat), `${r.host.toFixed(2)}×`, r.sequentialS.toFixed(2), r.sweepS.toFixed(2), (16 / r.sequentialS).toFixed(2), (16 / r.sweepS).toFixed(2), `${r.ratio.toFixed(2)}×`,
   r.sequentialCpuS.toFixed(2), r.sweepCpuS.toFixed(2), `${(r.sequentialCpuS / r.sweepCpuS).toFixed(2)}×`,
+  r.oneCoreS.toFixed(2), r.oneCoreCpuS.toFixed(2), `${(r.oneCoreS / r.sweepS).toFixed(2)}×`,
 ])));
 console.log('CPU s: CPU time of the whole process, all threads (process.cpuUsage); CPU ratio = one after another over sweep, the share of the sweep\'s CPU time that is the runs\' own work');
 console.log('host parallelism: the summed rate of a plain arithmetic loop on all cores over its rate on one, just before each repeat (bench/common.ts hostParallelism)');
 console.log('');
 console.log(`median CPU ratio: ${median(rows.map((r) => r.sequentialCpuS / r.sweepCpuS)).toFixed(2)}× (× ${cores} cores = ${(cores * median(rows.map((r) => r.sequentialCpuS / r.sweepCpuS))).toFixed(2)}×, the throughput ratio on ${cores} cores that the host gives in full)`);
+console.log(`median ratio of the sweep on ${cores} cores to the same sweep on one core: ${median(rows.map((r) => r.oneCoreS / r.sweepS)).toFixed(2)}×`);
 console.log(`median throughput ratio: ${ratio.toFixed(2)}× on ${cores} cores (goal ≥ ${(0.9 * cores).toFixed(2)}×: ${ratio >= 0.9 * cores ? 'met' : 'not met'})`);
 console.log(`load (1/5/15 min): ${loadBefore} before, ${load()} after`);
