@@ -5,22 +5,20 @@
 import { parentPort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import { nodeEndpoint } from '../src/remote/node_endpoint.ts';
-import type { RemoteTrainResult, TrainerApi } from '../src/remote/trainer_api.ts';
+import { remoteError, remoteResult } from '../src/remote/remote_error.ts';
+import type { RemoteTrainOutcome, TrainerApi } from '../src/remote/trainer_api.ts';
 import { train } from '../src/api.ts';
 
 let controller: AbortController | undefined;
 
 const api: TrainerApi = {
-  async train(options, onEpoch): Promise<RemoteTrainResult> {
+  async train(options, onEpoch): Promise<RemoteTrainOutcome> {
     controller = new AbortController();
     try {
       const r = await train(options, { signal: controller.signal, ...(onEpoch ? { onEpoch: (rec) => void onEpoch(rec) } : {}) });
-      const m = r.model;
-      return {
-        model: { spec: m.spec, params: m.params, task: m.task, classNames: m.classNames, featureNames: m.featureNames, scaler: m.scaler },
-        history: r.history, stopReason: r.stopReason, bestEpoch: r.bestEpoch, validation: r.validation, test: r.test,
-        position: r.position, threads: r.threads, threadPlan: r.threadPlan, kernel: r.kernel, warnings: r.warnings,
-      };
+      return { ok: true, result: remoteResult(r) };
+    } catch (error) {
+      return { ok: false, error: remoteError(error) };
     } finally {
       controller = undefined;
       // Close the callback's channel: left open, its port on the caller's side would keep

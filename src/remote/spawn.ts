@@ -14,6 +14,7 @@ import type { EpochRecord } from '../report/log.ts';
 import type { TrainOptions } from '../options/schema.ts';
 import type { TrainResult } from '../train/train.ts';
 import { nodeEndpoint } from './node_endpoint.ts';
+import { localError } from './remote_error.ts';
 import type { TrainerApi } from './trainer_api.ts';
 
 export interface RemoteTrainer {
@@ -53,8 +54,9 @@ export function spawnTrainer(): RemoteTrainer {
       const onEpoch = hooks.onEpoch ? Comlink.proxy(hooks.onEpoch) : undefined;
       if (running++ === 0) worker.ref();
       try {
-        const r = await Promise.race([remote.train(options, onEpoch), exited]);
-        return { ...r, model: new Model(r.model) };
+        const outcome = await Promise.race([remote.train(options, onEpoch), exited]);
+        if (!outcome.ok) throw localError(outcome.error);
+        return { ...outcome.result, model: new Model(outcome.result.model) };
       } finally {
         if (--running === 0) worker.unref();
       }

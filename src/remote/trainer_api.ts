@@ -7,7 +7,7 @@ import type { ThreadPlan } from '../engine/threads.ts';
 import type { EpochRecord } from '../report/log.ts';
 import type { Metrics } from '../model/metrics.ts';
 import type { TrainOptions } from '../options/schema.ts';
-import type { StopReason } from '../train/train.ts';
+import type { StopReason, TrainResult } from '../train/train.ts';
 import type { RunKernel } from '../kernels/select.ts';
 
 export interface RemoteTrainResult {
@@ -24,9 +24,28 @@ export interface RemoteTrainResult {
   readonly warnings: string[];
 }
 
+/**
+ * An error train() threw in the trainer thread, as data. A thrown Error crosses the thread
+ * as its message only; this keeps what a caller branches on and acts on: the class, the
+ * hint, a TrainingError's step, and a CheckpointWriteError's recovery file and the run it
+ * stopped (its model trained so far), so nothing is lost on the way.
+ */
+export interface RemoteTrainError {
+  /** The error's class name: ConfigError, CheckpointWriteError, …; "Error" for any other. */
+  readonly name: string;
+  /** The message without its hint line. */
+  readonly message: string;
+  readonly hint?: string | undefined;
+  readonly step?: number | undefined;
+  readonly recovered?: string | undefined;
+  readonly result?: RemoteTrainResult & { readonly options: TrainResult['options'] };
+}
+
+export type RemoteTrainOutcome = { readonly ok: true; readonly result: RemoteTrainResult } | { readonly ok: false; readonly error: RemoteTrainError };
+
 export interface TrainerApi {
-  /** Train; `onEpoch` is a Comlink.proxy callback called after every epoch. */
-  train(options: TrainOptions, onEpoch?: (record: EpochRecord) => void): Promise<RemoteTrainResult>;
+  /** Train; `onEpoch` is a Comlink.proxy callback called after every epoch. Resolves to the result, or to the error train() threw. */
+  train(options: TrainOptions, onEpoch?: (record: EpochRecord) => void): Promise<RemoteTrainOutcome>;
   /** Stop the running training at its next step boundary; train() then resolves with what it has. */
   cancel(): void;
 }
