@@ -20,6 +20,13 @@ const readme = fs.readFileSync(path.join(REPO, 'README.md'), 'utf8');
 const SHARED_MNIST = path.join(REPO, '../shared/data/mnist');
 const HAVE_SHARED_MNIST = fs.existsSync(SHARED_MNIST);
 
+/** Whether line `i` of `lines` is inside a fenced code block (a `#` there is a shell comment). */
+function isInFence(lines: readonly string[], i: number): boolean {
+  let inside = false;
+  for (let k = 0; k < i; k++) if (lines[k]!.startsWith('```')) inside = !inside;
+  return inside;
+}
+
 /** The fenced block right after `<!-- readme-test: NAME -->`. */
 function markedBlock(name: string): { lang: string; body: string } {
   const match = new RegExp(`<!-- readme-test: ${name} -->\\n\`\`\`(\\w+)\\n([\\s\\S]*?)\\n\`\`\``).exec(readme);
@@ -28,6 +35,12 @@ function markedBlock(name: string): { lang: string; body: string } {
 }
 
 describe('README', () => {
+  it('has each section once (a heading written twice means a pasted copy)', () => {
+    const headings = readme.split('\n').filter((line, i, all) => /^#{2,3} /.test(line) && !isInFence(all, i));
+    expect(headings.length).toBeGreaterThan(10);
+    expect(headings.filter((h, i) => headings.indexOf(h) !== i)).toEqual([]);
+  });
+
   it('holds the config reference exactly as the schema generates it', () => {
     expect(readme).toBe(withConfigReference(readme));
   });
