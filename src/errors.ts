@@ -47,10 +47,15 @@ export function describe(value: unknown): string {
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
-/** A path shown in messages: relative to the current directory when that is shorter. */
+/**
+ * A path shown in messages: relative to the current directory when it lies inside it and that
+ * is shorter, else as given. "../../tmp/x" is never clearer than "/tmp/x", and a message
+ * should not read differently with where the process happens to start.
+ */
 export function displayPath(p: string): string {
   const rel = path.relative(process.cwd(), p);
-  return rel !== '' && rel.length < p.length ? rel : p;
+  const inside = rel !== '' && rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel);
+  return inside && rel.length < p.length ? rel : p;
 }
 
 /** A model that an export format cannot express (the message names the layer and the reason). */
