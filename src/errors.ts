@@ -72,5 +72,10 @@ export function systemMessage(error: unknown): string {
   return code === undefined || message.startsWith(`${code}:`) || message.startsWith(code) ? message : `${code}: ${message}`;
 }
 
+/** An error's message up to its first line break (its hint, if any, follows on the next line). */
+export function firstLine(error: unknown): string {
+  return String((error as Error)?.message ?? error).split('\n')[0]!;
+}
+
 /** A file or folder threadtrain was asked to write that cannot be written (refused up front, or a failed write). */
 export class OutputError extends ThreadtrainError {}

@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Argv } from 'yargs';
 import type { Dataset } from '../data/dataset.ts';
 import type { DataSplits } from '../data/load.ts';
-import { ConfigError, displayPath, OutputError } from '../errors.ts';
+import { ConfigError, displayPath, firstLine, OutputError } from '../errors.ts';
 import { prepareOutput, recoveryPaths, writeFirstWorking } from '../io/output_path.ts';
 import { simdSupported } from '../kernels/select.ts';
 import { paramLayout } from '../model/layout.ts';
@@ -121,7 +121,6 @@ function saveModel(model: Model, out: string | undefined, checkpoint: string | u
   return { saved: writeFirstWorking(recoveryPaths(name, '.ttm', checkpoint), (file) => model.save(file)), error };
 }
 
-const firstLine = (error: unknown) => String((error as Error)?.message ?? error).split('\n')[0]!;
 
 async function trainCommand(a: Record<string, unknown>): Promise<number> {
   const config = parseCommandLine(a.config === undefined ? undefined : String(a.config), commandLineValues(a));

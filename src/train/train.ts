@@ -21,9 +21,9 @@ import path from 'node:path';
 import { outputWidth, type Dataset } from '../data/dataset.ts';
 import { applyScaler, fitScaler, type Scaler } from '../data/scaling.ts';
 import { splitForRun } from '../data/split.ts';
-import { ConfigError, DataError, OutputError, TrainingError, describe } from '../errors.ts';
+import { ConfigError, DataError, OutputError, TrainingError, describe, firstLine } from '../errors.ts';
 import { recoveryPaths, writeFirstWorking } from '../io/output_path.ts';
-import { checkMemory, MEMORY_LIMIT_ENV, memoryBudget, memoryLimit, shortBytes, UNIT_BLOCK_BYTES, WORKER_THREAD_BYTES } from '../limits.ts';
+import { checkMemory, MEMORY_LIMIT_ENV, memoryBudget, shortBytes, UNIT_BLOCK_BYTES, WORKER_THREAD_BYTES } from '../limits.ts';
 import { paramLayout } from '../model/layout.ts';
 import { Engine, type EngineOptions } from '../engine/engine.ts';
 import { cDivergedLoss, cEpochCorrect, cEpochLossSum, cEpochRows, cLastLoss, cLastLr, cPlateauScale, HALT_DIVERGED } from '../engine/control.ts';
@@ -229,10 +229,15 @@ export function runMemory(memory: PlanInput, threads: number, copies: number): R
   return { shared, workers, perWorker, rows, total: shared + workers * perWorker + rows };
 }
 
-/** Whether checkRunMemory would let this run through. */
+/** Whether checkRunMemory would let this run through (asked of it, so the two never disagree). */
 export function runMemoryFits(memory: PlanInput, threads: number, copies: number): boolean {
-  const need = runMemory(memory, threads, copies);
-  return need.shared <= memoryLimit().bytes && need.total <= memoryBudget().bytes;
+  try {
+    checkRunMemory(memory, threads, copies);
+    return true;
+  } catch (error) {
+    if (error instanceof ConfigError) return false;
+    throw error;
+  }
 }
 
 const MEMORY_HINT = 'use fewer or narrower layers, a smaller batch size, or less data (fewer rows or features)';
@@ -456,7 +461,7 @@ function checkpoint(run: Run, epoch: number, step: number): void {
 
 /** The rejection of a run whose checkpoint could not be written: what failed, where training stopped, where its state is. */
 function checkpointWriteError(failure: CheckpointFailure, result: TrainResult): CheckpointWriteError {
-  const cause = String((failure.error as Error)?.message ?? failure.error).split('\n')[0];
+  const cause = firstLine(failure.error);
   const stopped = `${result.stopReason === 'interrupted' ? 'training stopped' : 'training ended'} ${describePosition(result.position)}`;
   const folder = path.dirname(failure.path);
   const where = failure.recovered !== undefined
