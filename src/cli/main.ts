@@ -30,8 +30,17 @@ function commandNamed(args: readonly string[]): string | undefined {
   return args.find((a) => !a.startsWith('-'));
 }
 
-/** Stands in for a command that is not being run: yargs lists it in --help and matches its name, nothing more. */
-const UNLOADED: CommandHandler = { builder: (y) => y, run: () => 0 };
+/**
+ * Stands in for a command that is not being run: yargs lists it in --help and matches its
+ * name, nothing more. Running it would mean commandNamed() missed the command yargs matched
+ * (strict parsing rejects every flag such a command is given first): a bug, never a silent exit 0.
+ */
+const UNLOADED: CommandHandler = {
+  builder: (y) => y,
+  run: () => {
+    throw new Error('a command was matched whose module main.ts did not load (commandNamed)');
+  },
+};
 
 /**
  * Before it runs a command, yargs renders that command's whole help text and keeps it, in case
