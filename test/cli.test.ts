@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMANDS } from '../src/cli/commands.ts';
 import { Model } from '../src/model/model.ts';
 import { readCheckpoint } from '../src/train/checkpoint.ts';
-import { cli, type Run } from './helpers/cli.ts';
+import { cli, tableCell, type Run } from './helpers/cli.ts';
 
 const repo = path.resolve(import.meta.dirname, '..');
 let dir: string;
@@ -70,7 +70,7 @@ describe('threadtrain train / evaluate / predict / plot', () => {
     const lines = trained.stdout.split('\n');
     expect(lines[0]).toMatch(/^\+-+\+-+\+$/);
     expect(lines[1]).toMatch(/^\| Parameter +\| Value +\|$/);
-    const row = (name: string) => lines.find((l) => l.startsWith(`| ${name} `))?.split('|')[2]?.trim();
+    const row = (name: string) => tableCell(trained.stdout, name);
     expect(row('data')).toContain('csv');
     expect(row('task')).toBe('classification, 3 classes (red, green, blue)');
     expect(row('rows')).toBe('train 192, validation 48, test 90');
@@ -227,7 +227,7 @@ describe('threadtrain errors and usage', () => {
     ]);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    const row = (name: string) => run.stdout.split('\n').find((l) => l.startsWith(`| ${name} `))?.split('|')[2]?.trim();
+    const row = (name: string) => tableCell(run.stdout, name);
     expect(row('config')).toBe('none (flags only)');
     expect(row('data')).toBe('builtin xor');
     expect(row('loss')).toBe('bce');

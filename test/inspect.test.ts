@@ -14,7 +14,7 @@ import { paramLayout } from '../src/model/layout.ts';
 import type { ModelSpec } from '../src/model/spec.ts';
 import { loadConfigData, parseCommandLine, runOptionsOf } from '../src/options/parse.ts';
 import { runTraining } from '../src/train/train.ts';
-import { runCli, runMain } from './helpers/cli.ts';
+import { runCli, runMain, tableCell } from './helpers/cli.ts';
 
 let dir: string;
 const tmp = (name: string) => path.join(dir, name);
@@ -170,7 +170,7 @@ describe('threadtrain inspect (the command)', () => {
 
     const text = await runMain(['inspect', '--config', tmp('net.json'), '--threads', '2']);
     expect(text.code).toBe(0);
-    const row = (name: string) => text.stdout.split('\n').find((l) => l.startsWith(`| ${name} `))?.split('|')[2]?.trim();
+    const row = (name: string) => tableCell(text.stdout, name);
     expect(row('parameters')).toBe('17');
     expect(row('FLOPs per sample')).toBe('29 forward, 70 forward + backward');
     expect(row('threads')).toBe('2');
@@ -182,7 +182,7 @@ describe('threadtrain inspect (the command)', () => {
     const r = await runMain(['inspect', '--model', tmp('net.ttm')]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    const row = (name: string) => r.stdout.split('\n').find((l) => l.startsWith(`| ${name} `))?.split('|')[2]?.trim();
+    const row = (name: string) => tableCell(r.stdout, name);
     const { model } = loadModelFile(tmp('net.ttm'));
     expect(row('format version')).toBe('1');
     expect(row('classes')).toBe('2: small, large');

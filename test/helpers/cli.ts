@@ -77,3 +77,8 @@ export async function runMain(args: readonly string[]): Promise<Run> {
     for (const r of restore) r();
   }
 }
+
+/** The value cell of row `name` in a settings or report table the CLI printed (`| name | value |`). */
+export function tableCell(stdout: string, name: string): string | undefined {
+  return stdout.split('\n').find((l) => l.startsWith(`| ${name} `))?.split('|')[2]?.trim();
+}
