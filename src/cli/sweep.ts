@@ -7,7 +7,7 @@
 
 import os from 'node:os';
 import type { Argv } from 'yargs';
-import { ConfigError, displayPath } from '../errors.ts';
+import { ConfigError, displayPath, firstLine } from '../errors.ts';
 import { prepareOutput } from '../io/output_path.ts';
 import { formatDuration, formatLoss } from '../report/progress.ts';
 import { formatRunList, type ExpandedSweep } from '../sweep/expand.ts';
@@ -100,7 +100,7 @@ async function sweepCommand(a: Record<string, unknown>): Promise<number> {
         const counts = `${p.done + p.failed}/${p.total}`.padStart(2 * String(p.total).length + 1);
         const what = r.status === 'done'
           ? `${p.metric} ${r.metrics[p.metric] === undefined ? '—' : formatLoss(r.metrics[p.metric]!)}`
-          : `FAILED: ${(r.error ?? '').split('\n')[0]}`;
+          : `FAILED: ${firstLine(r.error ?? '')}`;
         const eta = p.etaSeconds === undefined || p.left + p.running === 0 ? '' : `, ETA ${formatDuration(p.etaSeconds)}`;
         out(`[${counts}] ${runLabel(r, expanded.paths)}: ${what} (${r.seconds.toFixed(1)}s, ${r.threads} thread${r.threads === 1 ? '' : 's'}) | ${p.running} running, ${p.left} left${eta}`);
       },
