@@ -2,11 +2,13 @@
 // a checkout. Packs the repository and installs the tarball into a temporary folder offline
 // (test/helpers/pack.ts), then times, interleaved round by round so load from other processes
 // hits every variant alike:
-//   installed   node node_modules/threadtrain/src/bin.js --help  (compiled dist/, plain Node)
+//   installed   node node_modules/threadtrain/src/bin.js --help  (the CLI bundle, plain Node,
+//               served from the code cache that an untimed first round wrote)
 //   npx         npx --offline threadtrain --help                  (the same, plus npm's own start)
 //   checkout    node src/bin.js --help                            (the sources through tsx)
 //   train       installed `threadtrain train` on XOR, 1 epoch, 2 threads: start to exit,
 //               pool start-up and the saved model included
+//   train, no code cache   the same with THREADTRAIN_NO_CACHE=1: what a first run costs
 //   npx train   npx --offline threadtrain train ... (the same XOR run through npx)
 //   node        node -e 0: Node's own start, the floor under every variant
 // With --before REV, the installed variants run a second time on REV's compiled CLI (built in a
@@ -51,7 +53,7 @@ function timeRun(cmd: string, args: readonly string[], cwd: string, env: NodeJS.
 
 /**
  * REV's compiled CLI beside the installed package: REV is built in a temporary worktree (its
- * node_modules linked to the repository's) and its dist/ replaces the one in a copy of
+ * node_modules linked to the repository's) and its dist/ and bin.js replace those in a copy of
  * node_modules/threadtrain, so both resolve the same dependencies. Returns that copy's bin.js.
  */
 function installBefore(rev: string, app: string): string {
@@ -64,6 +66,7 @@ function installBefore(rev: string, app: string): string {
     fs.cpSync(path.join(app, 'node_modules/threadtrain'), copy, { recursive: true });
     fs.rmSync(path.join(copy, 'dist'), { recursive: true, force: true });
     fs.cpSync(path.join(worktree, 'dist'), path.join(copy, 'dist'), { recursive: true });
+    fs.cpSync(path.join(worktree, 'src/bin.js'), path.join(copy, 'src/bin.js')); // how REV starts its CLI
     return path.join(copy, 'src/bin.js');
   } finally {
     execFileSync('git', ['worktree', 'remove', '--force', worktree], { cwd: repo, stdio: 'ignore' });
@@ -75,28 +78,38 @@ try {
   const { app } = await packAndInstall(tmp);
   fs.writeFileSync(path.join(app, 'xor.json'), JSON.stringify(XOR));
   const bin = path.join(app, 'node_modules/threadtrain/src/bin.js');
-  const env = { ...process.env };
+  // A cache folder of the bench's own, so the code cache starts empty: the untimed round
+  // below writes it, as a user's first run does; `no code cache` shows what that first run costs.
+  const env: NodeJS.ProcessEnv = { ...process.env, THREADTRAIN_CACHE_DIR: path.join(tmp, 'cache') };
   delete env.NODE_OPTIONS;
-  const variants: [string, string, string[], string][] = [
+  delete env.THREADTRAIN_NO_CACHE;
+  const noCache = { ...env, THREADTRAIN_NO_CACHE: '1' };
+  const trainArgs = ['train', '--config', 'xor.json', '--out', 'xor.ttm'];
+  const variants: [string, string, string[], string, NodeJS.ProcessEnv?][] = [
     ['installed', process.execPath, [bin, '--help'], app],
     ['npx', 'npx', ['--offline', 'threadtrain', '--help'], app],
     ['checkout', process.execPath, [path.join(repo, 'src/bin.js'), '--help'], repo],
-    ['train', process.execPath, [bin, 'train', '--config', 'xor.json', '--out', 'xor.ttm'], app],
-    ['npx train', 'npx', ['--offline', 'threadtrain', 'train', '--config', 'xor.json', '--out', 'xor.ttm'], app],
+    ['train', process.execPath, [bin, ...trainArgs], app],
+    ['train, no code cache', process.execPath, [bin, ...trainArgs], app, noCache],
+    ['npx train', 'npx', ['--offline', 'threadtrain', ...trainArgs], app],
     ['node', process.execPath, ['-e', 'console.log()'], app],
   ];
   if (flags.before) {
     const before = installBefore(flags.before, app);
     variants.push(
       [`installed @${flags.before}`, process.execPath, [before, '--help'], app],
-      [`train @${flags.before}`, process.execPath, [before, 'train', '--config', 'xor.json', '--out', 'xor.ttm'], app],
+      [`train @${flags.before}`, process.execPath, [before, ...trainArgs], app],
     );
+  }
+  for (const [name, cmd, args, cwd, own] of variants) {
+    const r = await timeRun(cmd, args, cwd, own ?? env); // untimed: writes the code cache
+    if (r.code !== 0) throw new Error(`${name} failed (exit ${r.code}): ${r.stderr}`);
   }
   const times = new Map(variants.map(([name]) => [name, { exit: [] as number[], firstLine: [] as number[] }]));
   const loadBefore = load();
   for (let round = 0; round < repeats; round++) {
-    for (const [name, cmd, args, cwd] of variants) {
-      const r = await timeRun(cmd, args, cwd, env);
+    for (const [name, cmd, args, cwd, own] of variants) {
+      const r = await timeRun(cmd, args, cwd, own ?? env);
       if (r.code !== 0) throw new Error(`${name} failed (exit ${r.code}): ${r.stderr}`);
       times.get(name)!.exit.push(r.exitMs);
       times.get(name)!.firstLine.push(r.firstLineMs);

@@ -13,6 +13,7 @@ import { builtinDataset } from '../src/data/synthetic.ts';
 import { MATMUL_WASM_BASE64 } from '../src/kernels/matmul_wasm.generated.ts';
 import { Model } from '../src/model/model.ts';
 import { train } from '../src/api.ts';
+import { codeCacheFile } from '../src/cli/code_cache.ts';
 import { npmVersion, packAndInstall, repo, run } from './helpers/pack.ts';
 
 const npm = await npmVersion();
@@ -57,14 +58,14 @@ describe.skipIf(npm === undefined)('the npm package (npm pack, offline install, 
 
   it('ships compiled JavaScript, declarations and the wasm bytes, and no TypeScript sources or tests', async () => {
     for (const file of ['dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/main.js', 'dist/workers/train_worker.js',
-      'dist/workers/trainer_worker.js', 'dist/src/kernels/matmul_wasm.generated.js', 'src/bin.js', 'package.json',
+      'dist/workers/trainer_worker.js', 'dist/src/kernels/matmul_wasm.generated.js', 'dist/src/cli/threadtrain.cjs', 'src/bin.js', 'package.json',
       'configs/threadtrain.schema.json']) {
       expect(tarballFiles).toContain(file);
     }
     expect(tarballFiles.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
     expect(tarballFiles.filter((f) => /^(test|bench|dist\/test|dist\/bench)\//.test(f))).toEqual([]);
     // The build scripts stay in the checkout.
-    expect(tarballFiles.filter((f) => /build_wasm|write_json_schema/.test(f))).toEqual([]);
+    expect(tarballFiles.filter((f) => /build_wasm|write_json_schema|build_bundle/.test(f))).toEqual([]);
     // The kernel the installed package instantiates is the one the sources build.
     const shipped = await import(path.join(installed, 'node_modules/threadtrain/dist/src/kernels/matmul_wasm.generated.js'));
     expect(shipped.MATMUL_WASM_BASE64).toBe(MATMUL_WASM_BASE64);
@@ -124,5 +125,33 @@ console.log(threads);
     const model = Model.load(path.join(installed, 'xor.ttm'));
     const xor = builtinDataset('xor', { seed: 1 });
     expect(Array.from(model.predictClasses(xor.x, xor.n))).toEqual(Array.from(xor.y));
+  });
+
+  it('runs the CLI bundle through the code cache: written by the first run, then reused as it is', async () => {
+    const bundle = path.join(installed, 'node_modules/threadtrain/dist/src/cli/threadtrain.cjs');
+    const cacheFile = codeCacheFile(bundle, path.join(installed, 'cache'));
+    const env = { THREADTRAIN_CACHE_DIR: path.join(installed, 'cache') };
+    const bin = path.join(installed, 'node_modules/threadtrain/src/bin.js');
+    const first = await run('node', [bin, '--help'], installed, env);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/^threadtrain <command> \[options\]/);
+    const written = fs.statSync(cacheFile);
+    expect(written.size).toBeGreaterThan(100_000); // compiled code for the CLI, not an empty file
+    const second = await run('node', [bin, '--help'], installed, env);
+    expect(second).toEqual(first);
+    expect(fs.statSync(cacheFile).mtimeMs).toBe(written.mtimeMs); // a hit is not rewritten
+    // The commands that reach outside the bundle: sweep (trainer threads load dist/workers),
+    // export (onnx-proto, left out of the bundle), inspect --json.
+    fs.writeFileSync(path.join(installed, 'sweep.json'), JSON.stringify({ ...XOR_CONFIG, train: { ...XOR_CONFIG.train, epochs: 20, threads: 1 },
+      sweep: { grid: { 'train.lr': [0.1, 0.5] }, seeds: 2 } }));
+    const swept = await run('node', [bin, 'sweep', '--config', 'sweep.json', '--out', 'sweep-out'], installed, env);
+    expect(swept.stderr).toBe('');
+    expect(swept.stdout).toMatch(/^ran 4 runs in /m);
+    expect(fs.readFileSync(path.join(installed, 'sweep-out/results.jsonl'), 'utf8').trim().split('\n')).toHaveLength(4);
+    const exported = await run('node', [bin, 'export', '--model', 'xor.ttm', '--format', 'onnx', '--out', 'xor.onnx'], installed, env);
+    expect(exported.stderr).toBe('');
+    expect(fs.readFileSync(path.join(installed, 'xor.onnx')).length).toBeGreaterThan(100);
+    const inspected = await run('node', [bin, 'inspect', '--model', 'xor.ttm', '--json'], installed, env);
+    expect(JSON.parse(inspected.stdout).parameters).toBe(9);
   });
 });

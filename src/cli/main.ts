@@ -140,4 +140,4 @@ function runDirectly(): boolean {
     return false;
   }
 }
-if (runDirectly()) process.exitCode = await main(hideBin(process.argv));
+if (runDirectly()) void main(hideBin(process.argv)).then((code) => { process.exitCode = code; });

@@ -13,7 +13,7 @@ import { closeSync, fstatSync, mkdirSync, openSync, readSync, renameSync, unlink
 import os from 'node:os';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
-import { cacheRoot } from './cache_dir.ts';
+import { cacheRoot, cachesEnabled } from './cache_dir.ts';
 import type { ClassificationDataset, Dataset, RegressionDataset } from './dataset.ts';
 
 const MAGIC = 'TTDECODE';
@@ -28,8 +28,7 @@ const PREFIX_BYTES = 16; // magic, version, header length
 
 /** Whether the decoded-data cache is on: not when the loader's option says false, nor under THREADTRAIN_NO_CACHE (any value but "" or "0"). */
 export function decodedCacheEnabled(option: boolean | undefined, env: NodeJS.ProcessEnv = process.env): boolean {
-  const off = env.THREADTRAIN_NO_CACHE;
-  return option !== false && (off === undefined || off === '' || off === '0');
+  return option !== false && cachesEnabled(env);
 }
 
 interface Fingerprint {

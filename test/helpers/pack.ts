@@ -24,8 +24,8 @@ export interface Run {
 }
 
 /** Run a command to completion; no shell, and no TypeScript loader inherited through NODE_OPTIONS. */
-export function run(command: string, args: readonly string[], cwd: string): Promise<Run> {
-  const env = { ...process.env };
+export function run(command: string, args: readonly string[], cwd: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<Run> {
+  const env = { ...process.env, ...extraEnv };
   delete env.NODE_OPTIONS;
   return new Promise((resolve) => {
     execFile(command, args, { cwd, env, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {

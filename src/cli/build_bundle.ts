@@ -1,0 +1,32 @@
+// build_bundle.ts — part of `npm run build`: bundles the CLI (main.ts, its commands, yargs and
+// zod) into one CommonJS file, dist/src/cli/threadtrain.cjs, which the installed `threadtrain`
+// command runs through V8's code cache (code_cache.ts, bin.js). Why: loading the CLI as ~150
+// ES modules cost more than the work it does before the first line, and Node 20 caches no
+// compiled code for modules; one script can be cached. The library (`import 'threadtrain'`)
+// and the worker threads keep loading the compiled ES modules in dist/.
+//
+// Left out of the bundle: packages that find their own files at run time (piscina starts
+// its worker from its own folder) or that only some commands load (msgpackr, comlink,
+// onnx-proto). The bundle sits in dist/src/cli/, two folders below dist/ like every compiled
+// module, so the worker paths the engine builds from import.meta.url still point at
+// dist/workers/. CommonJS has no import.meta: the banner defines its URL from __filename.
+//
+//   npx tsx src/cli/build_bundle.ts   (after tsc has written dist/)
+
+import { build } from 'esbuild';
+
+const BUNDLE = 'dist/src/cli/threadtrain.cjs';
+
+await build({
+  entryPoints: ['src/cli/main.ts'],
+  outfile: BUNDLE,
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  external: ['piscina', 'msgpackr', 'comlink', 'onnx-proto'],
+  define: { 'import.meta.url': '__import_meta_url' },
+  banner: { js: "const __import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
+  legalComments: 'eof',
+  logLevel: 'warning',
+});
