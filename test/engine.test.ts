@@ -74,10 +74,12 @@ describe('data-parallel engine', () => {
     expect(bits(jsN.model.params)).toEqual(bits(wasmN.model.params));
   });
 
-  // The wasm kernel updates each block with its fused update (weights and Wᵀ in one call);
+  // The wasm kernel updates each block with its fused update (weights and Wᵀ in one call;
+  // for plain SGD, layer 0 in Wᵀ only, its weights copied back at the end of each command);
   // the js kernel runs applyRule and transposeUnits. Every optimizer, with weight decay and
   // clipping, must give the same bits both ways and on 1 or 2 threads.
   for (const optimizer of [
+    { name: 'sgd' },
     { name: 'sgd', weightDecay: 1e-3, clipNorm: 0.3 },
     { name: 'momentum', momentum: 0.8, clipNorm: 0.3 },
     { name: 'nesterov', momentum: 0.9, weightDecay: 1e-3, clipNorm: 0.3 },
@@ -85,7 +87,7 @@ describe('data-parallel engine', () => {
     { name: 'adamw', weightDecay: 0.05 },
     { name: 'rmsprop', weightDecay: 1e-3, clipNorm: 0.3 },
   ] as const) {
-    it(`${optimizer.name}: js on 1 thread = wasm on 2 threads, bit for bit`, async () => {
+    it(`${JSON.stringify(optimizer)}: js on 1 thread = wasm on 2 threads, bit for bit`, async () => {
       const o = { optimizer, lr: optimizer.name.startsWith('adam') || optimizer.name === 'rmsprop' ? 0.01 : 0.1, epochs: 2 };
       const js = await train(options({ threads: 1, kernel: 'js', ...o }));
       const wasm = await train(options({ threads: 2, kernel: 'wasm', ...o }));

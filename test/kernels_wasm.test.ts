@@ -82,10 +82,10 @@ describe('the committed wasm bytes', () => {
     expect(Buffer.from(fresh).toString('base64')).toBe(MATMUL_WASM_BASE64);
   });
 
-  it('import only the shared memory and export the five entry points', () => {
+  it('import only the shared memory and export the six entry points', () => {
     const m = matmulModule();
     expect(WebAssembly.Module.imports(m)).toEqual([{ module: 'env', name: 'memory', kind: 'memory' }]);
-    expect(WebAssembly.Module.exports(m).map((e) => e.name).sort()).toEqual(['colsum', 'gemm', 'transpose', 'update', 'updateUnits']);
+    expect(WebAssembly.Module.exports(m).map((e) => e.name).sort()).toEqual(['colsum', 'gemm', 'sgdUnitsT', 'transpose', 'update', 'updateUnits']);
   });
 
   it('the SIMD probe in select.ts is SIMD_PROBE_WAT compiled, and validates here', async () => {

@@ -6,7 +6,7 @@ import { AbortedError } from './barrier.ts';
 import {
   CMD_EVAL, CMD_EXIT, CMD_TRAIN, kAbort, kArgEpoch, kArgSplit, kArgStepFrom, kArgStepTo, kCommandSeq, kCommandType, kDone,
 } from './control.ts';
-import { runEval, runTrainSteps, type ThreadContext } from './program.ts';
+import { runEval, runTrainSteps, syncFirstLayer, type ThreadContext } from './program.ts';
 
 /**
  * `seen` must be read before the thread announces itself ready: the coordinator posts
@@ -26,6 +26,7 @@ export function commandLoop(ctx: ThreadContext, seen: number): void {
     if (type === CMD_EXIT) return;
     if (type === CMD_TRAIN) {
       runTrainSteps(ctx, Atomics.load(ctl, kArgEpoch), Atomics.load(ctl, kArgStepFrom), Atomics.load(ctl, kArgStepTo));
+      syncFirstLayer(ctx); // before counting itself done: the coordinator reads the weights next
     } else if (type === CMD_EVAL) {
       runEval(ctx, Atomics.load(ctl, kArgSplit));
     }

@@ -21,7 +21,7 @@ import {
 } from './control.ts';
 import { createSharedMemory, type PlanInput, type SharedViews } from './plan.ts';
 import { ThreadTrial, TRIAL_MS, type ThreadPlan } from './threads.ts';
-import { runEval, runTrainSteps, threadContext, type RunSettings, type ThreadContext } from './program.ts';
+import { runEval, runTrainSteps, syncFirstLayer, threadContext, type RunSettings, type ThreadContext } from './program.ts';
 
 
 export interface EngineOptions {
@@ -235,6 +235,7 @@ class InProcessRunner implements Runner {
       }
       if (step < to) await new Promise((resolve) => setImmediate(resolve));
     }
+    syncFirstLayer(this.ctx);
   }
 
   async close(): Promise<void> {}

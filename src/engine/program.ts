@@ -71,6 +71,14 @@ export interface ThreadContext {
   readonly clock: StepClock | undefined;
   /** Reused every step by learningRateAt (no allocation per step). */
   readonly schedulePosition: SchedulePosition;
+  /**
+   * Layer 0's weights are updated in Wᵀ only (plain SGD on a kernel with sgdUnitsTransposed):
+   * its (OUT, IN) copy is never read during a train command (no dX is computed for layer 0),
+   * so writing it and then transposing it each step would move twice the bytes. The thread
+   * brings its units of that copy up to date at the end of each train command (syncFirstLayer),
+   * before the coordinator reads the parameters.
+   */
+  readonly firstLayerTransposed: boolean;
 }
 
 export function threadContext(
@@ -88,7 +96,24 @@ export function threadContext(
     position: { step: 0, epoch: 0, local: 0, to: 0, rows: 0, lr: 0, wantNorms: false },
     phases: clock ? timedPhases(clock) : plainPhases, clock,
     schedulePosition: { step: 0, epoch: 0, stepsPerEpoch: settings.stepsPerEpoch, totalSteps: settings.totalSteps },
+    firstLayerTransposed: fusedUpdate(kernel) && kernel.sgdUnitsTransposed !== undefined && settings.optimizer.name === 'sgd',
   };
+}
+
+/**
+ * End of a train command: this thread's units of layer 0 copied from Wᵀ back into the
+ * (OUT, IN) weights, when the update keeps them only there (ThreadContext.firstLayerTransposed).
+ * Once per command (an epoch, or a slice of one), so a plain loop.
+ */
+export function syncFirstLayer(ctx: ThreadContext): void {
+  if (!ctx.firstLayerTransposed) return;
+  const { ws } = ctx.views;
+  const s = ws.layout.layers[0]!;
+  const w = view(ws.params, s.w), wt = view(ws.paramsT, s.w);
+  const IN = s.inputs, OUT = s.units;
+  for (let j = ctx.firstUnits[0]; j < ctx.firstUnits[1]; j++) {
+    for (let k = 0; k < IN; k++) w[j * IN + k] = wt[k * OUT + j]!;
+  }
 }
 
 export function batchRows(settings: RunSettings, step: number): number {
@@ -303,9 +328,13 @@ function updateBlock(ctx: ThreadContext, i: number, gradScale: number): void {
     // ranges[0] is the run's weights (unitParamRanges), the rest its biases and slopes.
     const run = ctx.myRuns[i]!;
     const s = ws.layout.layers[run.layer]!;
-    const tensor = (a: Float32Array | undefined) => (a === undefined ? undefined : view(a, s.w));
-    kernel.updateUnits!(rule, view(ws.params, s.w), view(ws.grads, s.w), tensor(optState[0]), tensor(optState[1]),
-      view(ws.paramsT, s.w), s.inputs, s.units, run.j0, run.j1);
+    if (run.layer === 0 && ctx.firstLayerTransposed) {
+      kernel.sgdUnitsTransposed!(rule, view(ws.paramsT, s.w), view(ws.grads, s.w), s.inputs, s.units, run.j0, run.j1);
+    } else {
+      const tensor = (a: Float32Array | undefined) => (a === undefined ? undefined : view(a, s.w));
+      kernel.updateUnits!(rule, view(ws.params, s.w), view(ws.grads, s.w), tensor(optState[0]), tensor(optState[1]),
+        view(ws.paramsT, s.w), s.inputs, s.units, run.j0, run.j1);
+    }
     for (let r = 1; r < ranges.length; r++) kernel.update!(rule, ws.params, ws.grads, optState[0], optState[1], ranges[r]![0], ranges[r]![1]);
     return;
   }

@@ -593,6 +593,36 @@
     (local.set $Kr (f64x2.splat (local.get $r)))
     ;; p advances to end4 four floats at a time, then one pair if n & 2, then one float if n & 1.
     (local.set $end4 (i32.add (local.get $p) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    ;; sgd with no weight decay and no clipping scale (wd = 0, s = 1: plain SGD, the default):
+    ;; p − lr·g, skipping g·1 (exact) and + 0·p (adds nothing to a finite p; applyRule skips it
+    ;; too, as PyTorch does when weight_decay is 0). A third fewer double operations.
+    (if (i32.and (i32.eq (local.get $kind) (i32.const 0))
+                 (i32.and (f64.eq (local.get $wd) (f64.const 0)) (f64.eq (local.get $s) (f64.const 1))))
+      (then
+        (block $plainDone
+          (br_if $plainDone (i32.eq (local.get $p) (local.get $end4)))
+          (loop $plain
+            (v128.store64_lane align=4 0 (local.get $p) (f32x4.demote_f64x2_zero (f64x2.sub
+              (f64x2.promote_low_f32x4 (v128.load64_zero align=4 (local.get $p)))
+              (f64x2.mul (local.get $Klr) (f64x2.promote_low_f32x4 (v128.load64_zero align=4 (local.get $g)))))))
+            (v128.store64_lane offset=8 align=4 0 (local.get $p) (f32x4.demote_f64x2_zero (f64x2.sub
+              (f64x2.promote_low_f32x4 (v128.load64_zero offset=8 align=4 (local.get $p)))
+              (f64x2.mul (local.get $Klr) (f64x2.promote_low_f32x4 (v128.load64_zero offset=8 align=4 (local.get $g)))))))
+            (local.set $p (i32.add (local.get $p) (i32.const 16)))
+            (local.set $g (i32.add (local.get $g) (i32.const 16)))
+            (br_if $plain (i32.ne (local.get $p) (local.get $end4)))))
+        (if (i32.and (local.get $n) (i32.const 2))
+          (then
+            (v128.store64_lane align=4 0 (local.get $p) (f32x4.demote_f64x2_zero (f64x2.sub
+              (f64x2.promote_low_f32x4 (v128.load64_zero align=4 (local.get $p)))
+              (f64x2.mul (local.get $Klr) (f64x2.promote_low_f32x4 (v128.load64_zero align=4 (local.get $g)))))))
+            (local.set $p (i32.add (local.get $p) (i32.const 8)))
+            (local.set $g (i32.add (local.get $g) (i32.const 8)))))
+        (if (i32.and (local.get $n) (i32.const 1))
+          (then
+            (f32.store (local.get $p) (f32.demote_f64 (f64.sub (f64.promote_f32 (f32.load (local.get $p)))
+              (f64.mul (local.get $lr) (f64.promote_f32 (f32.load (local.get $g)))))))))
+        (return)))
     (if (i32.eq (local.get $kind) (i32.const 0))  ;; sgd
       (then
         (block $sgdDone
@@ -806,5 +836,167 @@
       (i32.mul (i32.sub (local.get $j1) (local.get $j0)) (local.get $IN))
       (local.get $lr) (local.get $s) (local.get $wd) (local.get $shrink) (local.get $eps) (local.get $d1) (local.get $g1) (local.get $d2) (local.get $g2) (local.get $step) (local.get $r))
     (call $transpose (local.get $wt) (local.get $w) (local.get $IN) (local.get $OUT) (local.get $j0) (local.get $j1))
+  )
+
+  ;; Plain SGD on the weights of units [j0, j1) where they live transposed: wt (IN, OUT) is
+  ;; the layer's authoritative copy and w (OUT, IN) is not read or written; g is the gradient
+  ;; in w's layout. Per element, the SGD branch of $update to the bit (promote, the same
+  ;; double operations in the same order, one rounding on the store):
+  ;;   wt[k, j] = f32(p − lr·(g[j, k]·s + wd·p)),  p = wt[k, j].
+  ;; For the first layer, whose w is never needed during training (no dX is computed for it):
+  ;; it saves writing w and then its transpose each step, the bytes that bound the update.
+  ;; Tiles of 4 units × 4 inputs: four rows of g loaded as vectors and transposed in
+  ;; registers (as $transpose does) to line up with four rows of wt; 16 inputs at a time
+  ;; across the units, so wt's lines (OUT floats apart) stay in L1 until all their units are done.
+  (func $sgdT1 (param $pt i32) (param $pg i32) (param $lr f64) (param $s f64) (param $wd f64)
+    (local $x f64)
+    (local.set $x (f64.promote_f32 (f32.load (local.get $pt))))
+    (if (i32.and (f64.eq (local.get $wd) (f64.const 0)) (f64.eq (local.get $s) (f64.const 1)))
+      (then
+        (f32.store (local.get $pt) (f32.demote_f64 (f64.sub (local.get $x) (f64.mul (local.get $lr) (f64.promote_f32 (f32.load (local.get $pg)))))))
+        (return)))
+    (f32.store (local.get $pt) (f32.demote_f64 (f64.sub (local.get $x)
+      (f64.mul (local.get $lr) (f64.add (f64.mul (f64.promote_f32 (f32.load (local.get $pg))) (local.get $s)) (f64.mul (local.get $wd) (local.get $x)))))))
+  )
+  (func (export "sgdUnitsT") (param $wt i32) (param $g i32) (param $IN i32) (param $OUT i32) (param $j0 i32) (param $j1 i32)
+        (param $lr f64) (param $s f64) (param $wd f64)
+    (local $ldw i32) (local $ldt i32) (local $in4 i32) (local $j4 i32) (local $k0 i32) (local $kend i32)
+    (local $j i32) (local $k i32) (local $src i32) (local $dst i32)
+    (local $r0 v128) (local $r1 v128) (local $r2 v128) (local $r3 v128) (local $t0 v128) (local $t1 v128)
+    (local $Klr v128) (local $Ks v128) (local $Kwd v128) (local $c v128) (local $w v128) (local $p v128) (local $lo v128) (local $plain i32)
+    ;; wd = 0 and s = 1: p − lr·g, as $update's plain-SGD loop (and applyRule) computes it.
+    (local.set $plain (i32.and (f64.eq (local.get $wd) (f64.const 0)) (f64.eq (local.get $s) (f64.const 1))))
+    (local.set $Klr (f64x2.splat (local.get $lr)))
+    (local.set $Ks (f64x2.splat (local.get $s)))
+    (local.set $Kwd (f64x2.splat (local.get $wd)))
+    (local.set $ldw (i32.shl (local.get $IN) (i32.const 2)))
+    (local.set $ldt (i32.shl (local.get $OUT) (i32.const 2)))
+    (local.set $in4 (i32.and (local.get $IN) (i32.const -4)))
+    (local.set $j4 (i32.add (local.get $j0) (i32.and (i32.sub (local.get $j1) (local.get $j0)) (i32.const -4))))
+    (block $kdone
+      (loop $kblocks
+        (br_if $kdone (i32.ge_u (local.get $k0) (local.get $in4)))
+        (local.set $kend (select (local.get $in4) (i32.add (local.get $k0) (i32.const 16))
+                                 (i32.gt_u (i32.add (local.get $k0) (i32.const 16)) (local.get $in4))))
+        (local.set $j (local.get $j0))
+        (block $jdone
+          (loop $units
+            (br_if $jdone (i32.ge_u (local.get $j) (local.get $j4)))
+            (local.set $src (i32.add (i32.add (local.get $g) (i32.mul (local.get $j) (local.get $ldw)))
+                                     (i32.shl (local.get $k0) (i32.const 2))))
+            (local.set $dst (i32.add (i32.add (local.get $wt) (i32.mul (local.get $k0) (local.get $ldt)))
+                                     (i32.shl (local.get $j) (i32.const 2))))
+            (local.set $k (local.get $k0))
+            (loop $block
+              (local.set $r0 (v128.load align=4 (local.get $src)))
+              (local.set $r1 (v128.load align=4 (i32.add (local.get $src) (local.get $ldw))))
+              (local.set $r2 (v128.load align=4 (i32.add (local.get $src) (i32.shl (local.get $ldw) (i32.const 1)))))
+              (local.set $r3 (v128.load align=4 (i32.add (local.get $src) (i32.mul (local.get $ldw) (i32.const 3)))))
+              ;; r0 = g[j, k..k+3] … r3 = g[j+3, k..k+3]; wt's row k+q wants [g[j, k+q] … g[j+3, k+q]].
+              (local.set $t0 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $r0) (local.get $r1)))
+              (local.set $t1 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $r2) (local.get $r3)))
+              (local.set $c (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t1)))
+              (local.set $w (v128.load align=4 (local.get $dst)))
+              (if (local.get $plain)
+                (then
+                  (v128.store align=4 (local.get $dst) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+                    (f32x4.demote_f64x2_zero (f64x2.sub (f64x2.promote_low_f32x4 (local.get $w))
+                      (f64x2.mul (local.get $Klr) (f64x2.promote_low_f32x4 (local.get $c)))))
+                    (f32x4.demote_f64x2_zero (f64x2.sub
+                      (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $w) (local.get $w)))
+                      (f64x2.mul (local.get $Klr) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $c) (local.get $c)))))))))
+                (else
+              (local.set $p (f64x2.promote_low_f32x4 (local.get $w)))
+              (local.set $lo (f32x4.demote_f64x2_zero (f64x2.sub (local.get $p) (f64x2.mul (local.get $Klr)
+                (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (local.get $c)) (local.get $Ks)) (f64x2.mul (local.get $Kwd) (local.get $p)))))))
+              (local.set $p (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $w) (local.get $w))))
+              (v128.store align=4 (local.get $dst) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $lo)
+                (f32x4.demote_f64x2_zero (f64x2.sub (local.get $p) (f64x2.mul (local.get $Klr)
+                  (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $c) (local.get $c))) (local.get $Ks))
+                             (f64x2.mul (local.get $Kwd) (local.get $p))))))))))
+              (local.set $c (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t1)))
+              (local.set $w (v128.load align=4 (i32.add (local.get $dst) (local.get $ldt))))
+              (if (local.get $plain)
+                (then
+                  (v128.store align=4 (i32.add (local.get $dst) (local.get $ldt)) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+                    (f32x4.demote_f64x2_zero (f64x2.sub (f64x2.promote_low_f32x4 (local.get $w))
+                      (f64x2.mul (local.get $Klr) (f64x2.promote_low_f32x4 (local.get $c)))))
+                    (f32x4.demote_f64x2_zero (f64x2.sub
+                      (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $w) (local.get $w)))
+                      (f64x2.mul (local.get $Klr) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $c) (local.get $c)))))))))
+                (else
+              (local.set $p (f64x2.promote_low_f32x4 (local.get $w)))
+              (local.set $lo (f32x4.demote_f64x2_zero (f64x2.sub (local.get $p) (f64x2.mul (local.get $Klr)
+                (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (local.get $c)) (local.get $Ks)) (f64x2.mul (local.get $Kwd) (local.get $p)))))))
+              (local.set $p (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $w) (local.get $w))))
+              (v128.store align=4 (i32.add (local.get $dst) (local.get $ldt)) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $lo)
+                (f32x4.demote_f64x2_zero (f64x2.sub (local.get $p) (f64x2.mul (local.get $Klr)
+                  (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $c) (local.get $c))) (local.get $Ks))
+                             (f64x2.mul (local.get $Kwd) (local.get $p))))))))))
+              (local.set $t0 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r0) (local.get $r1)))
+              (local.set $t1 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r2) (local.get $r3)))
+              (local.set $c (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t1)))
+              (local.set $w (v128.load align=4 (i32.add (local.get $dst) (i32.shl (local.get $ldt) (i32.const 1)))))
+              (if (local.get $plain)
+                (then
+                  (v128.store align=4 (i32.add (local.get $dst) (i32.shl (local.get $ldt) (i32.const 1))) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+                    (f32x4.demote_f64x2_zero (f64x2.sub (f64x2.promote_low_f32x4 (local.get $w))
+                      (f64x2.mul (local.get $Klr) (f64x2.promote_low_f32x4 (local.get $c)))))
+                    (f32x4.demote_f64x2_zero (f64x2.sub
+                      (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $w) (local.get $w)))
+                      (f64x2.mul (local.get $Klr) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $c) (local.get $c)))))))))
+                (else
+              (local.set $p (f64x2.promote_low_f32x4 (local.get $w)))
+              (local.set $lo (f32x4.demote_f64x2_zero (f64x2.sub (local.get $p) (f64x2.mul (local.get $Klr)
+                (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (local.get $c)) (local.get $Ks)) (f64x2.mul (local.get $Kwd) (local.get $p)))))))
+              (local.set $p (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $w) (local.get $w))))
+              (v128.store align=4 (i32.add (local.get $dst) (i32.shl (local.get $ldt) (i32.const 1))) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $lo)
+                (f32x4.demote_f64x2_zero (f64x2.sub (local.get $p) (f64x2.mul (local.get $Klr)
+                  (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $c) (local.get $c))) (local.get $Ks))
+                             (f64x2.mul (local.get $Kwd) (local.get $p))))))))))
+              (local.set $c (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t1)))
+              (local.set $w (v128.load align=4 (i32.add (local.get $dst) (i32.mul (local.get $ldt) (i32.const 3)))))
+              (if (local.get $plain)
+                (then
+                  (v128.store align=4 (i32.add (local.get $dst) (i32.mul (local.get $ldt) (i32.const 3))) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+                    (f32x4.demote_f64x2_zero (f64x2.sub (f64x2.promote_low_f32x4 (local.get $w))
+                      (f64x2.mul (local.get $Klr) (f64x2.promote_low_f32x4 (local.get $c)))))
+                    (f32x4.demote_f64x2_zero (f64x2.sub
+                      (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $w) (local.get $w)))
+                      (f64x2.mul (local.get $Klr) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $c) (local.get $c)))))))))
+                (else
+              (local.set $p (f64x2.promote_low_f32x4 (local.get $w)))
+              (local.set $lo (f32x4.demote_f64x2_zero (f64x2.sub (local.get $p) (f64x2.mul (local.get $Klr)
+                (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (local.get $c)) (local.get $Ks)) (f64x2.mul (local.get $Kwd) (local.get $p)))))))
+              (local.set $p (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $w) (local.get $w))))
+              (v128.store align=4 (i32.add (local.get $dst) (i32.mul (local.get $ldt) (i32.const 3))) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $lo)
+                (f32x4.demote_f64x2_zero (f64x2.sub (local.get $p) (f64x2.mul (local.get $Klr)
+                  (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $c) (local.get $c))) (local.get $Ks))
+                             (f64x2.mul (local.get $Kwd) (local.get $p))))))))))
+              (local.set $src (i32.add (local.get $src) (i32.const 16)))
+              (local.set $dst (i32.add (local.get $dst) (i32.shl (local.get $ldt) (i32.const 2))))
+              (br_if $block (i32.lt_u (local.tee $k (i32.add (local.get $k) (i32.const 4))) (local.get $kend))))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (br $units)))
+        (local.set $k0 (i32.add (local.get $k0) (i32.const 16)))
+        (br $kblocks)))
+    ;; What the tiles left: the last IN % 4 inputs of units [j0, j4), and units [j4, j1) whole.
+    (local.set $j (local.get $j0))
+    (block $done
+      (loop $rest
+        (br_if $done (i32.ge_u (local.get $j) (local.get $j1)))
+        (local.set $k (select (local.get $in4) (i32.const 0) (i32.lt_u (local.get $j) (local.get $j4))))
+        (local.set $src (i32.add (i32.add (local.get $g) (i32.mul (local.get $j) (local.get $ldw))) (i32.shl (local.get $k) (i32.const 2))))
+        (local.set $dst (i32.add (i32.add (local.get $wt) (i32.mul (local.get $k) (local.get $ldt))) (i32.shl (local.get $j) (i32.const 2))))
+        (block $kd
+          (loop $ks
+            (br_if $kd (i32.ge_u (local.get $k) (local.get $IN)))
+            (call $sgdT1 (local.get $dst) (local.get $src) (local.get $lr) (local.get $s) (local.get $wd))
+            (local.set $src (i32.add (local.get $src) (i32.const 4)))
+            (local.set $dst (i32.add (local.get $dst) (local.get $ldt)))
+            (local.set $k (i32.add (local.get $k) (i32.const 1)))
+            (br $ks)))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $rest)))
   )
 )

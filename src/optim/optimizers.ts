@@ -135,6 +135,12 @@ export function applyRule(
   const lr = c[U_LR]!, s = c[U_SCALE]!, wd = c[U_L2]!, eps = c[U_EPS]!;
   switch (rule.kind) {
     case UPDATE_SGD:
+      if (wd === 0 && s === 1) {
+        // Plain SGD: g·1 is g, and + 0·p adds nothing to a finite p (PyTorch, too, adds the
+        // decay term only when weight_decay ≠ 0). The wasm update takes the same shortcut.
+        for (let i = lo; i < hi; i++) params[i] = params[i]! - lr * grads[i]!;
+        return;
+      }
       for (let i = lo; i < hi; i++) {
         const p = params[i]!;
         const g = grads[i]! * s + wd * p;
