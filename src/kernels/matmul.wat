@@ -862,8 +862,8 @@
         (param $lr f64) (param $s f64) (param $wd f64)
     (local $ldw i32) (local $ldt i32) (local $in4 i32) (local $j4 i32) (local $k0 i32) (local $kend i32)
     (local $j i32) (local $k i32) (local $src i32) (local $dst i32)
-    (local $r0 v128) (local $r1 v128) (local $r2 v128) (local $r3 v128) (local $t0 v128) (local $t1 v128)
-    (local $Klr v128) (local $Ks v128) (local $Kwd v128) (local $c v128) (local $w v128) (local $p v128) (local $lo v128) (local $plain i32)
+    (local $r0 v128) (local $r1 v128) (local $r2 v128) (local $r3 v128) (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
+    (local $Klr v128) (local $Ks v128) (local $Kwd v128) (local $p v128) (local $plain i32)
     ;; wd = 0 and s = 1: p − lr·g, as $update's plain-SGD loop (and applyRule) computes it.
     (local.set $plain (i32.and (f64.eq (local.get $wd) (f64.const 0)) (f64.eq (local.get $s) (f64.const 1))))
     (local.set $Klr (f64x2.splat (local.get $lr)))
@@ -888,91 +888,37 @@
                                      (i32.shl (local.get $j) (i32.const 2))))
             (local.set $k (local.get $k0))
             (loop $block
+              ;; r0 = g[j, k..k+3] … r3 = g[j+3, k..k+3]. t0 = [g[j,k] g[j+1,k] g[j,k+1] g[j+1,k+1]], t1 the same
+              ;; for units j+2, j+3; t2, t3 for inputs k+2, k+3. Each low half is the gradient pair of two
+              ;; adjacent units in one row of wt; a high half is moved down first. wt is read and written
+              ;; as pairs (load64_zero, store64_lane), so no shuffle goes into it.
               (local.set $r0 (v128.load align=4 (local.get $src)))
               (local.set $r1 (v128.load align=4 (i32.add (local.get $src) (local.get $ldw))))
               (local.set $r2 (v128.load align=4 (i32.add (local.get $src) (i32.shl (local.get $ldw) (i32.const 1)))))
               (local.set $r3 (v128.load align=4 (i32.add (local.get $src) (i32.mul (local.get $ldw) (i32.const 3)))))
-              ;; r0 = g[j, k..k+3] … r3 = g[j+3, k..k+3]; wt's row k+q wants [g[j, k+q] … g[j+3, k+q]].
               (local.set $t0 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $r0) (local.get $r1)))
               (local.set $t1 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $r2) (local.get $r3)))
-              (local.set $c (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t1)))
-              (local.set $w (v128.load align=4 (local.get $dst)))
+              (local.set $t2 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r0) (local.get $r1)))
+              (local.set $t3 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r2) (local.get $r3)))
               (if (local.get $plain)
                 (then
-                  (v128.store align=4 (local.get $dst) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
-                    (f32x4.demote_f64x2_zero (f64x2.sub (f64x2.promote_low_f32x4 (local.get $w))
-                      (f64x2.mul (local.get $Klr) (f64x2.promote_low_f32x4 (local.get $c)))))
-                    (f32x4.demote_f64x2_zero (f64x2.sub
-                      (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $w) (local.get $w)))
-                      (f64x2.mul (local.get $Klr) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $c) (local.get $c)))))))))
+                  (v128.store64_lane align=4 0 (local.get $dst) (f32x4.demote_f64x2_zero (f64x2.sub (f64x2.promote_low_f32x4 (v128.load64_zero align=4 (local.get $dst))) (f64x2.mul (local.get $Klr) (f64x2.promote_low_f32x4 (local.get $t0))))))
+                  (v128.store64_lane offset=8 align=4 0 (local.get $dst) (f32x4.demote_f64x2_zero (f64x2.sub (f64x2.promote_low_f32x4 (v128.load64_zero offset=8 align=4 (local.get $dst))) (f64x2.mul (local.get $Klr) (f64x2.promote_low_f32x4 (local.get $t1))))))
+                  (v128.store64_lane align=4 0 (i32.add (local.get $dst) (local.get $ldt)) (f32x4.demote_f64x2_zero (f64x2.sub (f64x2.promote_low_f32x4 (v128.load64_zero align=4 (i32.add (local.get $dst) (local.get $ldt)))) (f64x2.mul (local.get $Klr) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $t0) (local.get $t0)))))))
+                  (v128.store64_lane offset=8 align=4 0 (i32.add (local.get $dst) (local.get $ldt)) (f32x4.demote_f64x2_zero (f64x2.sub (f64x2.promote_low_f32x4 (v128.load64_zero offset=8 align=4 (i32.add (local.get $dst) (local.get $ldt)))) (f64x2.mul (local.get $Klr) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $t1) (local.get $t1)))))))
+                  (v128.store64_lane align=4 0 (i32.add (local.get $dst) (i32.shl (local.get $ldt) (i32.const 1))) (f32x4.demote_f64x2_zero (f64x2.sub (f64x2.promote_low_f32x4 (v128.load64_zero align=4 (i32.add (local.get $dst) (i32.shl (local.get $ldt) (i32.const 1))))) (f64x2.mul (local.get $Klr) (f64x2.promote_low_f32x4 (local.get $t2))))))
+                  (v128.store64_lane offset=8 align=4 0 (i32.add (local.get $dst) (i32.shl (local.get $ldt) (i32.const 1))) (f32x4.demote_f64x2_zero (f64x2.sub (f64x2.promote_low_f32x4 (v128.load64_zero offset=8 align=4 (i32.add (local.get $dst) (i32.shl (local.get $ldt) (i32.const 1))))) (f64x2.mul (local.get $Klr) (f64x2.promote_low_f32x4 (local.get $t3))))))
+                  (v128.store64_lane align=4 0 (i32.add (local.get $dst) (i32.mul (local.get $ldt) (i32.const 3))) (f32x4.demote_f64x2_zero (f64x2.sub (f64x2.promote_low_f32x4 (v128.load64_zero align=4 (i32.add (local.get $dst) (i32.mul (local.get $ldt) (i32.const 3))))) (f64x2.mul (local.get $Klr) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $t2) (local.get $t2)))))))
+                  (v128.store64_lane offset=8 align=4 0 (i32.add (local.get $dst) (i32.mul (local.get $ldt) (i32.const 3))) (f32x4.demote_f64x2_zero (f64x2.sub (f64x2.promote_low_f32x4 (v128.load64_zero offset=8 align=4 (i32.add (local.get $dst) (i32.mul (local.get $ldt) (i32.const 3))))) (f64x2.mul (local.get $Klr) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $t3) (local.get $t3))))))))
                 (else
-              (local.set $p (f64x2.promote_low_f32x4 (local.get $w)))
-              (local.set $lo (f32x4.demote_f64x2_zero (f64x2.sub (local.get $p) (f64x2.mul (local.get $Klr)
-                (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (local.get $c)) (local.get $Ks)) (f64x2.mul (local.get $Kwd) (local.get $p)))))))
-              (local.set $p (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $w) (local.get $w))))
-              (v128.store align=4 (local.get $dst) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $lo)
-                (f32x4.demote_f64x2_zero (f64x2.sub (local.get $p) (f64x2.mul (local.get $Klr)
-                  (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $c) (local.get $c))) (local.get $Ks))
-                             (f64x2.mul (local.get $Kwd) (local.get $p))))))))))
-              (local.set $c (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t1)))
-              (local.set $w (v128.load align=4 (i32.add (local.get $dst) (local.get $ldt))))
-              (if (local.get $plain)
-                (then
-                  (v128.store align=4 (i32.add (local.get $dst) (local.get $ldt)) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
-                    (f32x4.demote_f64x2_zero (f64x2.sub (f64x2.promote_low_f32x4 (local.get $w))
-                      (f64x2.mul (local.get $Klr) (f64x2.promote_low_f32x4 (local.get $c)))))
-                    (f32x4.demote_f64x2_zero (f64x2.sub
-                      (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $w) (local.get $w)))
-                      (f64x2.mul (local.get $Klr) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $c) (local.get $c)))))))))
-                (else
-              (local.set $p (f64x2.promote_low_f32x4 (local.get $w)))
-              (local.set $lo (f32x4.demote_f64x2_zero (f64x2.sub (local.get $p) (f64x2.mul (local.get $Klr)
-                (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (local.get $c)) (local.get $Ks)) (f64x2.mul (local.get $Kwd) (local.get $p)))))))
-              (local.set $p (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $w) (local.get $w))))
-              (v128.store align=4 (i32.add (local.get $dst) (local.get $ldt)) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $lo)
-                (f32x4.demote_f64x2_zero (f64x2.sub (local.get $p) (f64x2.mul (local.get $Klr)
-                  (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $c) (local.get $c))) (local.get $Ks))
-                             (f64x2.mul (local.get $Kwd) (local.get $p))))))))))
-              (local.set $t0 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r0) (local.get $r1)))
-              (local.set $t1 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r2) (local.get $r3)))
-              (local.set $c (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t1)))
-              (local.set $w (v128.load align=4 (i32.add (local.get $dst) (i32.shl (local.get $ldt) (i32.const 1)))))
-              (if (local.get $plain)
-                (then
-                  (v128.store align=4 (i32.add (local.get $dst) (i32.shl (local.get $ldt) (i32.const 1))) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
-                    (f32x4.demote_f64x2_zero (f64x2.sub (f64x2.promote_low_f32x4 (local.get $w))
-                      (f64x2.mul (local.get $Klr) (f64x2.promote_low_f32x4 (local.get $c)))))
-                    (f32x4.demote_f64x2_zero (f64x2.sub
-                      (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $w) (local.get $w)))
-                      (f64x2.mul (local.get $Klr) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $c) (local.get $c)))))))))
-                (else
-              (local.set $p (f64x2.promote_low_f32x4 (local.get $w)))
-              (local.set $lo (f32x4.demote_f64x2_zero (f64x2.sub (local.get $p) (f64x2.mul (local.get $Klr)
-                (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (local.get $c)) (local.get $Ks)) (f64x2.mul (local.get $Kwd) (local.get $p)))))))
-              (local.set $p (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $w) (local.get $w))))
-              (v128.store align=4 (i32.add (local.get $dst) (i32.shl (local.get $ldt) (i32.const 1))) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $lo)
-                (f32x4.demote_f64x2_zero (f64x2.sub (local.get $p) (f64x2.mul (local.get $Klr)
-                  (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $c) (local.get $c))) (local.get $Ks))
-                             (f64x2.mul (local.get $Kwd) (local.get $p))))))))))
-              (local.set $c (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t1)))
-              (local.set $w (v128.load align=4 (i32.add (local.get $dst) (i32.mul (local.get $ldt) (i32.const 3)))))
-              (if (local.get $plain)
-                (then
-                  (v128.store align=4 (i32.add (local.get $dst) (i32.mul (local.get $ldt) (i32.const 3))) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
-                    (f32x4.demote_f64x2_zero (f64x2.sub (f64x2.promote_low_f32x4 (local.get $w))
-                      (f64x2.mul (local.get $Klr) (f64x2.promote_low_f32x4 (local.get $c)))))
-                    (f32x4.demote_f64x2_zero (f64x2.sub
-                      (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $w) (local.get $w)))
-                      (f64x2.mul (local.get $Klr) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $c) (local.get $c)))))))))
-                (else
-              (local.set $p (f64x2.promote_low_f32x4 (local.get $w)))
-              (local.set $lo (f32x4.demote_f64x2_zero (f64x2.sub (local.get $p) (f64x2.mul (local.get $Klr)
-                (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (local.get $c)) (local.get $Ks)) (f64x2.mul (local.get $Kwd) (local.get $p)))))))
-              (local.set $p (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $w) (local.get $w))))
-              (v128.store align=4 (i32.add (local.get $dst) (i32.mul (local.get $ldt) (i32.const 3))) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $lo)
-                (f32x4.demote_f64x2_zero (f64x2.sub (local.get $p) (f64x2.mul (local.get $Klr)
-                  (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $c) (local.get $c))) (local.get $Ks))
-                             (f64x2.mul (local.get $Kwd) (local.get $p))))))))))
+                  (v128.store64_lane align=4 0 (local.get $dst) (f32x4.demote_f64x2_zero (f64x2.sub (local.tee $p (f64x2.promote_low_f32x4 (v128.load64_zero align=4 (local.get $dst)))) (f64x2.mul (local.get $Klr) (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (local.get $t0)) (local.get $Ks)) (f64x2.mul (local.get $Kwd) (local.get $p)))))))
+                  (v128.store64_lane offset=8 align=4 0 (local.get $dst) (f32x4.demote_f64x2_zero (f64x2.sub (local.tee $p (f64x2.promote_low_f32x4 (v128.load64_zero offset=8 align=4 (local.get $dst)))) (f64x2.mul (local.get $Klr) (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (local.get $t1)) (local.get $Ks)) (f64x2.mul (local.get $Kwd) (local.get $p)))))))
+                  (v128.store64_lane align=4 0 (i32.add (local.get $dst) (local.get $ldt)) (f32x4.demote_f64x2_zero (f64x2.sub (local.tee $p (f64x2.promote_low_f32x4 (v128.load64_zero align=4 (i32.add (local.get $dst) (local.get $ldt))))) (f64x2.mul (local.get $Klr) (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $t0) (local.get $t0))) (local.get $Ks)) (f64x2.mul (local.get $Kwd) (local.get $p)))))))
+                  (v128.store64_lane offset=8 align=4 0 (i32.add (local.get $dst) (local.get $ldt)) (f32x4.demote_f64x2_zero (f64x2.sub (local.tee $p (f64x2.promote_low_f32x4 (v128.load64_zero offset=8 align=4 (i32.add (local.get $dst) (local.get $ldt))))) (f64x2.mul (local.get $Klr) (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $t1) (local.get $t1))) (local.get $Ks)) (f64x2.mul (local.get $Kwd) (local.get $p)))))))
+                  (v128.store64_lane align=4 0 (i32.add (local.get $dst) (i32.shl (local.get $ldt) (i32.const 1))) (f32x4.demote_f64x2_zero (f64x2.sub (local.tee $p (f64x2.promote_low_f32x4 (v128.load64_zero align=4 (i32.add (local.get $dst) (i32.shl (local.get $ldt) (i32.const 1)))))) (f64x2.mul (local.get $Klr) (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (local.get $t2)) (local.get $Ks)) (f64x2.mul (local.get $Kwd) (local.get $p)))))))
+                  (v128.store64_lane offset=8 align=4 0 (i32.add (local.get $dst) (i32.shl (local.get $ldt) (i32.const 1))) (f32x4.demote_f64x2_zero (f64x2.sub (local.tee $p (f64x2.promote_low_f32x4 (v128.load64_zero offset=8 align=4 (i32.add (local.get $dst) (i32.shl (local.get $ldt) (i32.const 1)))))) (f64x2.mul (local.get $Klr) (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (local.get $t3)) (local.get $Ks)) (f64x2.mul (local.get $Kwd) (local.get $p)))))))
+                  (v128.store64_lane align=4 0 (i32.add (local.get $dst) (i32.mul (local.get $ldt) (i32.const 3))) (f32x4.demote_f64x2_zero (f64x2.sub (local.tee $p (f64x2.promote_low_f32x4 (v128.load64_zero align=4 (i32.add (local.get $dst) (i32.mul (local.get $ldt) (i32.const 3)))))) (f64x2.mul (local.get $Klr) (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $t2) (local.get $t2))) (local.get $Ks)) (f64x2.mul (local.get $Kwd) (local.get $p)))))))
+                  (v128.store64_lane offset=8 align=4 0 (i32.add (local.get $dst) (i32.mul (local.get $ldt) (i32.const 3))) (f32x4.demote_f64x2_zero (f64x2.sub (local.tee $p (f64x2.promote_low_f32x4 (v128.load64_zero offset=8 align=4 (i32.add (local.get $dst) (i32.mul (local.get $ldt) (i32.const 3)))))) (f64x2.mul (local.get $Klr) (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $t3) (local.get $t3))) (local.get $Ks)) (f64x2.mul (local.get $Kwd) (local.get $p)))))))))
               (local.set $src (i32.add (local.get $src) (i32.const 16)))
               (local.set $dst (i32.add (local.get $dst) (i32.shl (local.get $ldt) (i32.const 2))))
               (br_if $block (i32.lt_u (local.tee $k (i32.add (local.get $k) (i32.const 4))) (local.get $kend))))
