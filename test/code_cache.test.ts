@@ -99,5 +99,10 @@ describe('runCachedScript', () => {
     expect(codeCacheFile(script, root)).toBe(codeCacheFile(path.relative(process.cwd(), script), root));
     expect(codeCacheFile(script, root)).not.toBe(codeCacheFile(path.join(dir, 'other.cjs'), root));
     expect(path.dirname(codeCacheFile(script, root))).toBe(path.join(root, 'code'));
+    // Without a cache file named, the entry is the one under the cache folder the environment gives.
+    const r = runCachedScript(script, undefined, { THREADTRAIN_CACHE_DIR: root });
+    r.save();
+    expect(fs.existsSync(codeCacheFile(script, root))).toBe(true);
+    expect(runCachedScript(script, undefined, { THREADTRAIN_CACHE_DIR: root }).state).toBe('hit');
   });
 });

@@ -75,18 +75,26 @@ function writeAtomically(file: string, parts: readonly Uint8Array[]): void {
 
 /**
  * Compiles and runs the CommonJS file `file` as Node would require it (module wrapper,
- * require relative to the file), through the code cache in `cacheFile`.
+ * require relative to the file), through the code cache in `cacheFile` (by default the
+ * file's entry in the cache folder that `env` names).
  */
-export function runCachedScript(file: string, cacheFile: string = codeCacheFile(file), env: NodeJS.ProcessEnv = process.env): CachedScript {
+export function runCachedScript(file: string, cacheFile?: string, env: NodeJS.ProcessEnv = process.env): CachedScript {
   const sourceBytes = fs.readFileSync(file);
   const source = sourceBytes.toString('utf8');
   const expected = { v8: process.versions.v8, arch: process.arch, sourceLength: sourceBytes.length, sourceCrc: crc32(sourceBytes) };
-  const enabled = cachesEnabled(env);
+  let enabled = cachesEnabled(env);
+  if (enabled && cacheFile === undefined) {
+    try {
+      cacheFile = codeCacheFile(file, cacheRoot(env));
+    } catch {
+      enabled = false; // no home folder to put a cache in: run without one
+    }
+  }
   let found: ReturnType<typeof cachedData> = 'missing';
   if (enabled) {
     let bytes: Buffer | undefined;
     try {
-      bytes = fs.readFileSync(cacheFile);
+      bytes = fs.readFileSync(cacheFile!);
     } catch {
       bytes = undefined;
     }
@@ -108,7 +116,7 @@ export function runCachedScript(file: string, cacheFile: string = codeCacheFile(
         const prefix = Buffer.alloc(12);
         prefix.write(MAGIC, 0, 'latin1');
         prefix.writeUInt32LE(header.length, 8);
-        writeAtomically(cacheFile, [prefix, header, data]);
+        writeAtomically(cacheFile!, [prefix, header, data]);
       } catch {
         // a cache is an optimization: never fail a run over it
       }
