@@ -31,6 +31,13 @@ describe('--help', () => {
     expect(r.stdout).toContain('With --json, evaluate, inspect and bench print one JSON object on stdout and nothing else.');
   });
 
+  it('--version prints the version package.json gives, and exits 0', async () => {
+    const r = await runCli(['--version']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe(JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')).version);
+    expect(r.stderr).toBe('');
+  });
+
   it('the README gives the same exit codes', () => {
     const readme = fs.readFileSync(path.join(REPO, 'README.md'), 'utf8');
     expect(readme).toMatch(/\| `0` \| done \|/);

@@ -153,5 +153,8 @@ console.log(threads);
     expect(fs.readFileSync(path.join(installed, 'xor.onnx')).length).toBeGreaterThan(100);
     const inspected = await run('node', [bin, 'inspect', '--model', 'xor.ttm', '--json'], installed, env);
     expect(JSON.parse(inspected.stdout).parameters).toBe(9);
+    // The bundle finds the package's own package.json for --version.
+    const version = await run('node', [bin, '--version'], installed, env);
+    expect(version.stdout.trim()).toBe(JSON.parse(fs.readFileSync(path.join(repo, 'package.json'), 'utf8')).version);
   });
 });

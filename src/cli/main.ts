@@ -9,6 +9,7 @@
 // stop signal ended the run (129 SIGHUP, 130 SIGINT / Ctrl-C, 143 SIGTERM).
 
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import yargs, { type Argv } from 'yargs';
@@ -23,6 +24,14 @@ function withSuggestion(message: string, known: readonly string[]): string {
   const m = /^Unknown arguments?: (\S+?)(,|$)/.exec(message);
   const guess = m ? closestName(m[1]!, known) : undefined;
   return guess ? `${message}; did you mean --${guess}?` : message;
+}
+
+/**
+ * The package's version, from its package.json (the one place it is written), found by the
+ * package's own name: that resolves from the sources, from dist/ and from the CLI bundle alike.
+ */
+function packageVersion(): string {
+  return (createRequire(import.meta.url)('threadtrain/package.json') as { version: string }).version;
 }
 
 /** The command the arguments name: the first one that is not a flag (top-level flags take no value). */
@@ -101,7 +110,7 @@ export async function main(args: readonly string[]): Promise<number> {
     .strict()
     .help()
     .alias('h', 'help')
-    .version(false)
+    .version(packageVersion())
     .epilog([
       'Run "threadtrain <command> --help" for the flags and examples of a command. Configs: configs/*.json.',
       'With --json, evaluate, inspect and bench print one JSON object on stdout and nothing else.',
