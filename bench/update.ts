@@ -2,7 +2,9 @@
 // in 16-unit blocks as the engine runs it: the wasm kernel's fused updateUnits (the block's
 // weights, then their Wᵀ columns) against the TypeScript rule (applyRule) followed by the
 // wasm transpose, and any --wat variants of matmul.wat (built with wabt, as bench/matmul_ab.ts
-// does), interleaved in one process. "hot" repeats on the same arrays; "cold" first writes
+// does), interleaved in one process. For plain SGD (no decay, scale 1: the p − lr·g path) and SGD
+// with weight decay, also sgdUnitsTransposed, the update the engine runs on layer 0 for SGD (Wᵀ
+// only, the (OUT, IN) weights left alone). "hot" repeats on the same arrays; "cold" first writes
 // 16 MB elsewhere, as the rest of a training step does between two updates.
 //
 //   npx tsx bench/update.ts [--wat FILE]... [--samples 60]
@@ -52,12 +54,20 @@ async function main(): Promise<void> {
   console.log(`machine: ${machine()}`);
   console.log(`revision: ${revision()}; command: ${command('bench/update.ts')}; load at start: ${load()}`);
   console.log(`ms per update of the ${OUT}×${IN} weights in ${BLOCK}-unit blocks, median of ${samples} (fastest)\n`);
-  for (const name of OPTIMIZERS) {
-    const rule = updateRule(resolveOptimizer({ name }), 0.01, 3, 1);
+  const cases = [
+    ...OPTIMIZERS.map((name) => ({ label: name, options: { name } })),
+    { label: 'sgd with weight decay', options: { name: 'sgd' as const, weightDecay: 1e-4 } },
+  ];
+  for (const { label, options } of cases) {
+    const rule = updateRule(resolveOptimizer(options), 0.01, 3, 1);
     const rows: string[] = [];
     for (const { name: kname, kernel } of kernels) {
       const fused = blocks((j0, j1) => kernel.updateUnits!(rule, w, g, m, v, wt, IN, OUT, j0, j1));
       rows.push(`${kname}: hot ${show(time(fused, false))}, cold ${show(time(fused, true))}`);
+      if (options.name === 'sgd') {
+        const transposed = blocks((j0, j1) => kernel.sgdUnitsTransposed!(rule, wt, g, IN, OUT, j0, j1));
+        rows.push(`${kname.replace('updateUnits', 'sgdUnitsTransposed')}: hot ${show(time(transposed, false))}, cold ${show(time(transposed, true))}`);
+      }
     }
     const wasm = kernels[0]!.kernel;
     const js = blocks((j0, j1) => {
@@ -65,7 +75,7 @@ async function main(): Promise<void> {
       wasm.transposeUnits(wt, w, IN, OUT, j0, j1);
     });
     rows.push(`applyRule + wasm transpose: hot ${show(time(js, false))}, cold ${show(time(js, true))}`);
-    console.log(`${name}: ${rows.join('; ')}`);
+    console.log(`${label}: ${rows.join('; ')}`);
   }
   const tr = () => kernels[0]!.kernel.transposeUnits(wt, w, IN, OUT, 0, OUT);
   console.log(`\ntransposeUnits alone: hot ${show(time(tr, false))}, cold ${show(time(tr, true))}; load at end: ${load()}`);
