@@ -48,6 +48,27 @@ describe('checkpoint and resume', () => {
     expect(bits(same.model.params)).toEqual(bits(whole.model.params));
   });
 
+  // The wasm kernel keeps layer 0's weights and optimizer state in Wᵀ's layout during a run;
+  // a checkpoint holds them in the parameters' layout whichever kernel wrote it.
+  it('a checkpoint of Adam written by the wasm kernel resumes under the js kernel, and the reverse, bit for bit', async () => {
+    const whole = await train({ ...base, threads: 1, kernel: 'js' });
+    const written: Float32Array[][] = [];
+    for (const [writer, reader] of [['wasm', 'js'], ['js', 'wasm']] as const) {
+      const file = path.join(tmp(), `${writer}.ckpt`);
+      const controller = new AbortController();
+      await train({ ...base, threads: 2, kernel: writer, checkpoint: { path: file } }, {
+        signal: controller.signal,
+        onEpoch: (r) => r.epoch === 2 && controller.abort(),
+      });
+      written.push(readCheckpoint(file).optState);
+      const resumed = await train({ ...base, threads: 1, kernel: reader, resume: file });
+      expect(bits(resumed.model.params)).toEqual(bits(whole.model.params));
+    }
+    // The same state, in the same layout, from either kernel.
+    expect(written[0]!.map(bits)).toEqual(written[1]!.map(bits));
+    expect(written[0]![0]!.some((x) => x !== 0)).toBe(true);
+  });
+
   it('a stop in the middle of an epoch resumes at that step, bit for bit, on 3 threads', async () => {
     const whole = await train({ ...base, threads: 1 });
     const file = path.join(tmp(), 'mid.ckpt');
