@@ -2,8 +2,9 @@
 // in 16-unit blocks as the engine runs it: the wasm kernel's fused updateUnits (the block's
 // weights, then their Wᵀ columns) against the TypeScript rule (applyRule) followed by the
 // wasm transpose, and any --wat variants of matmul.wat (built with wabt, as bench/matmul_ab.ts
-// does), interleaved in one process, and updateUnitsTransposed, the update the engine runs on
-// layer 0 with the wasm kernel (Wᵀ and Wᵀ-shaped state only, the (OUT, IN) weights left alone). "hot" repeats on the same arrays; "cold" first writes
+// does), interleaved in one process. For plain SGD (no decay, scale 1: the p − lr·g path) and SGD
+// with weight decay, also sgdUnitsTransposed, the update the engine runs on layer 0 for SGD (Wᵀ
+// only, the (OUT, IN) weights left alone). "hot" repeats on the same arrays; "cold" first writes
 // 16 MB elsewhere, as the rest of a training step does between two updates.
 //
 //   npx tsx bench/update.ts [--wat FILE]... [--samples 60]
@@ -63,8 +64,10 @@ async function main(): Promise<void> {
     for (const { name: kname, kernel } of kernels) {
       const fused = blocks((j0, j1) => kernel.updateUnits!(rule, w, g, m, v, wt, IN, OUT, j0, j1));
       rows.push(`${kname}: hot ${show(time(fused, false))}, cold ${show(time(fused, true))}`);
-      const transposed = blocks((j0, j1) => kernel.updateUnitsTransposed!(rule, wt, g, m, v, IN, OUT, j0, j1));
-      rows.push(`${kname.replace('updateUnits', 'updateUnitsTransposed')}: hot ${show(time(transposed, false))}, cold ${show(time(transposed, true))}`);
+      if (options.name === 'sgd') {
+        const transposed = blocks((j0, j1) => kernel.sgdUnitsTransposed!(rule, wt, g, IN, OUT, j0, j1));
+        rows.push(`${kname.replace('updateUnits', 'sgdUnitsTransposed')}: hot ${show(time(transposed, false))}, cold ${show(time(transposed, true))}`);
+      }
     }
     const wasm = kernels[0]!.kernel;
     const js = blocks((j0, j1) => {

@@ -48,8 +48,8 @@ describe('checkpoint and resume', () => {
     expect(bits(same.model.params)).toEqual(bits(whole.model.params));
   });
 
-  // The wasm kernel keeps layer 0's weights and optimizer state in Wᵀ's layout during a run;
-  // a checkpoint holds them in the parameters' layout whichever kernel wrote it.
+  // The kernels differ in how they update (the wasm kernel keeps layer 0's SGD weights in Wᵀ
+  // during a command); a checkpoint holds the same state whichever kernel wrote it.
   it('a checkpoint of Adam written by the wasm kernel resumes under the js kernel, and the reverse, bit for bit', async () => {
     const whole = await train({ ...base, threads: 1, kernel: 'js' });
     const written: Float32Array[][] = [];

@@ -21,9 +21,7 @@ import {
 } from './control.ts';
 import { createSharedMemory, type PlanInput, type SharedViews } from './plan.ts';
 import { ThreadTrial, TRIAL_MS, type ThreadPlan } from './threads.ts';
-import {
-  firstLayerState, keepsFirstLayerTransposed, runEval, runTrainSteps, syncFirstLayer, threadContext, type RunSettings, type ThreadContext,
-} from './program.ts';
+import { runEval, runTrainSteps, syncFirstLayer, threadContext, type RunSettings, type ThreadContext } from './program.ts';
 
 
 export interface EngineOptions {
@@ -120,28 +118,6 @@ export class Engine {
     const pool = this.pool;
     this.pool = undefined;
     await pool.close();
-  }
-
-  /**
-   * Whether the threads keep layer 0 in Wᵀ (program.ts keepsFirstLayerTransposed), and so its
-   * optimizer state in Wᵀ's layout: asked of a kernel of the run's kind, made here on the same memory.
-   */
-  private get firstLayerTransposed(): boolean {
-    return (this.keepsFirstLayer ??= keepsFirstLayerTransposed(createKernel(this.options.kernel, this.memory)));
-  }
-  private keepsFirstLayer: boolean | undefined;
-
-  /** Copies of the optimizer's state buffers in the parameters' layout, as checkpoints hold them. */
-  optimizerState(): Float32Array[] {
-    const copies = this.views.optState.map((s) => s.slice());
-    if (this.firstLayerTransposed) firstLayerState(this.views.layout, copies, false);
-    return copies;
-  }
-
-  /** Fill the optimizer's state buffers from `states`, in the parameters' layout (a checkpoint's). */
-  setOptimizerState(states: readonly Float32Array[]): void {
-    states.forEach((s, i) => this.views.optState[i]!.set(s));
-    if (this.firstLayerTransposed) firstLayerState(this.views.layout, this.views.optState, true);
   }
 
   /** Call after writing parameters into views.ws.params: rebuilds the transposed weights. */

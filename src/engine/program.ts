@@ -7,7 +7,7 @@ import type { Kernel, UpdateRule } from '../kernels/kernel.ts';
 import {
   backwardRows, forwardFirstLayerUnits, forwardRows, gradSumSqUnits, paramGradsUnits, refreshTransposed, unitParamRanges,
 } from '../nn/mlp.ts';
-import { view, type ParamLayout } from '../model/layout.ts';
+import { view } from '../model/layout.ts';
 import { applyRule, clipScale, updateRule, type OptimizerConfig } from '../optim/optimizers.ts';
 import { learningRateAt, type Schedule, type SchedulePosition } from '../optim/schedules.ts';
 import type { Barrier } from './barrier.ts';
@@ -72,12 +72,11 @@ export interface ThreadContext {
   /** Reused every step by learningRateAt (no allocation per step). */
   readonly schedulePosition: SchedulePosition;
   /**
-   * Layer 0's weights are updated in Wᵀ only (keepsFirstLayerTransposed): its (OUT, IN) copy is
-   * never read during a train command (no dX is computed for layer 0), so writing it and then
-   * transposing it each step would move twice the bytes. The thread brings its units of that
-   * copy up to date at the end of each train command (syncFirstLayer), before the coordinator
-   * reads the parameters; layer 0's optimizer state stays in Wᵀ's layout for the whole run
-   * (firstLayerState converts it for checkpoints).
+   * Layer 0's weights are updated in Wᵀ only (plain SGD on a kernel with sgdUnitsTransposed):
+   * its (OUT, IN) copy is never read during a train command (no dX is computed for layer 0),
+   * so writing it and then transposing it each step would move twice the bytes. The thread
+   * brings its units of that copy up to date at the end of each train command (syncFirstLayer),
+   * before the coordinator reads the parameters.
    */
   readonly firstLayerTransposed: boolean;
 }
@@ -97,33 +96,8 @@ export function threadContext(
     position: { step: 0, epoch: 0, local: 0, to: 0, rows: 0, lr: 0, wantNorms: false },
     phases: clock ? timedPhases(clock) : plainPhases, clock,
     schedulePosition: { step: 0, epoch: 0, stepsPerEpoch: settings.stepsPerEpoch, totalSteps: settings.totalSteps },
-    firstLayerTransposed: keepsFirstLayerTransposed(kernel),
+    firstLayerTransposed: fusedUpdate(kernel) && kernel.sgdUnitsTransposed !== undefined && settings.optimizer.name === 'sgd',
   };
-}
-
-/** Whether threads running `kernel` keep layer 0 in Wᵀ, its optimizer state included (ThreadContext.firstLayerTransposed). */
-export function keepsFirstLayerTransposed(kernel: Kernel<Float32Array>): boolean {
-  return fusedUpdate(kernel) && kernel.updateUnitsTransposed !== undefined;
-}
-
-/**
- * Layer 0's part of each optimizer-state buffer converted in place between the (OUT, IN) layout
- * that checkpoints hold and the (IN, OUT) layout the threads update when they keep layer 0 in Wᵀ:
- * `toTransposed` true on the way in (a resumed run), false on the way out (a checkpoint's copy).
- */
-export function firstLayerState(layout: ParamLayout, buffers: readonly Float32Array[], toTransposed: boolean): void {
-  const s = layout.layers[0]!;
-  const IN = s.inputs, OUT = s.units;
-  for (const buffer of buffers) {
-    const part = view(buffer, s.w);
-    const copy = part.slice();
-    for (let j = 0; j < OUT; j++) {
-      for (let k = 0; k < IN; k++) {
-        if (toTransposed) part[k * OUT + j] = copy[j * IN + k]!;
-        else part[j * IN + k] = copy[k * OUT + j]!;
-      }
-    }
-  }
 }
 
 /**
@@ -354,11 +328,10 @@ function updateBlock(ctx: ThreadContext, i: number, gradScale: number): void {
     // ranges[0] is the run's weights (unitParamRanges), the rest its biases and slopes.
     const run = ctx.myRuns[i]!;
     const s = ws.layout.layers[run.layer]!;
-    const tensor = (a: Float32Array | undefined) => (a === undefined ? undefined : view(a, s.w));
     if (run.layer === 0 && ctx.firstLayerTransposed) {
-      kernel.updateUnitsTransposed!(rule, view(ws.paramsT, s.w), view(ws.grads, s.w), tensor(optState[0]), tensor(optState[1]),
-        s.inputs, s.units, run.j0, run.j1);
+      kernel.sgdUnitsTransposed!(rule, view(ws.paramsT, s.w), view(ws.grads, s.w), s.inputs, s.units, run.j0, run.j1);
     } else {
+      const tensor = (a: Float32Array | undefined) => (a === undefined ? undefined : view(a, s.w));
       kernel.updateUnits!(rule, view(ws.params, s.w), view(ws.grads, s.w), tensor(optState[0]), tensor(optState[1]),
         view(ws.paramsT, s.w), s.inputs, s.units, run.j0, run.j1);
     }

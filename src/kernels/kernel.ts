@@ -76,16 +76,13 @@ export interface Kernel<F extends FloatArray = Float32Array> {
     rule: UpdateRule, w: F, grads: F, s0: F | undefined, s1: F | undefined, wt: F, IN: number, OUT: number, j0: number, j1: number,
   ): void;
   /**
-   * `update` of the weights of units [j0, j1) held in wt's columns — wt (IN, OUT) is the copy
-   * updated, the (OUT, IN) tensor is neither read nor written — with the rule's state s0, s1 in
-   * wt's layout too, and grads in the (OUT, IN) layout: wt[k, j] (and s0, s1 at [k, j]) get what
-   * applyRule gives w[j, k] (and the state at [j, k]), bit for bit. For a layer whose (OUT, IN)
-   * copy is not needed during training (the first: it computes no dX), this moves about half the
-   * bytes of updateUnits; the caller brings w up to date before it is read.
+   * Plain SGD (UPDATE_SGD only) on the weights of units [j0, j1) held in wt's columns — wt
+   * (IN, OUT) is the copy updated, the (OUT, IN) tensor is neither read nor written — from
+   * grads in (OUT, IN) layout: wt[k, j] gets what applyRule gives w[j, k], bit for bit. For a
+   * layer whose (OUT, IN) copy is not needed during training (the first: it computes no dX),
+   * this moves half the bytes of updateUnits; the caller brings w up to date before it is read.
    */
-  updateUnitsTransposed?(
-    rule: UpdateRule, wt: F, grads: F, s0: F | undefined, s1: F | undefined, IN: number, OUT: number, j0: number, j1: number,
-  ): void;
+  sgdUnitsTransposed?(rule: UpdateRule, wt: F, grads: F, IN: number, OUT: number, j0: number, j1: number): void;
 }
 
 /**

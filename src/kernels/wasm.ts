@@ -21,7 +21,7 @@ interface MatmulExports {
   update(kind: number, p: number, g: number, m: number, v: number, n: number, ...c: number[]): void;
   updateUnits(kind: number, w: number, g: number, m: number, v: number, wt: number, IN: number, OUT: number, j0: number, j1: number,
     ...c: number[]): void;
-  updateUnitsT(kind: number, wt: number, g: number, m: number, v: number, IN: number, OUT: number, j0: number, j1: number, ...c: number[]): void;
+  sgdUnitsT(wt: number, g: number, IN: number, OUT: number, j0: number, j1: number, lr: number, s: number, wd: number): void;
 }
 
 /** matmul.wat's "no bias" pointer: no float can start at an odd address. */
@@ -188,16 +188,13 @@ export function createWasmKernel(memory: WebAssembly.Memory, module: WebAssembly
         c[U_LR]!, c[U_SCALE]!, c[U_L2]!, c[U_SHRINK]!, c[U_EPS]!, c[U_DECAY]!, c[U_GAIN]!, c[U_DECAY2]!, c[U_GAIN2]!, c[U_STEP]!, c[U_RSQRT_BC2]!);
     },
 
-    updateUnitsTransposed(rule, wt, grads, s0, s1, IN, OUT, j0, j1) {
-      checkDims(KERNEL, 'updateUnitsTransposed', 1, IN, OUT);
-      checkUnits(KERNEL, 'updateUnitsTransposed', j0, j1, OUT);
-      const op = 'updateUnitsTransposed', n = IN * OUT;
-      const wtp = ptr(op, 'wt', wt, n);
-      // A rule's unused state pointers are 0 (never read): given as wt, their offset from it is 0.
-      const [m, v] = statePointers(op, rule, s0, s1, n).map((q) => (q === 0 ? wtp : q)) as [number, number];
+    sgdUnitsTransposed(rule, wt, grads, IN, OUT, j0, j1) {
+      checkDims(KERNEL, 'sgdUnitsTransposed', 1, IN, OUT);
+      checkUnits(KERNEL, 'sgdUnitsTransposed', j0, j1, OUT);
+      const op = 'sgdUnitsTransposed', n = IN * OUT;
+      if (rule.kind !== UPDATE_SGD) throw new RangeError(`wasm kernel ${op}: plain SGD only (update kind 0), got kind ${String(rule.kind)}`);
       const c = rule.c;
-      wasm.updateUnitsT(rule.kind, wtp, ptr(op, 'grads', grads, n), m, v, IN, OUT, j0, j1,
-        c[U_LR]!, c[U_SCALE]!, c[U_L2]!, c[U_SHRINK]!, c[U_EPS]!, c[U_DECAY]!, c[U_GAIN]!, c[U_DECAY2]!, c[U_GAIN2]!, c[U_STEP]!, c[U_RSQRT_BC2]!);
+      wasm.sgdUnitsT(ptr(op, 'wt', wt, n), ptr(op, 'grads', grads, n), IN, OUT, j0, j1, c[U_LR]!, c[U_SCALE]!, c[U_L2]!);
     },
   };
 }

@@ -315,7 +315,7 @@ export async function startEngine(plan: RunPlan, data: PreparedData, from: Start
     if (data.test) copyDataset(views.splits[2], data.test);
     if ('resume' in from) {
       views.ws.params.set(from.resume.params);
-      engine.setOptimizerState(from.resume.optState);
+      from.resume.optState.forEach((s, i) => views.optState[i]!.set(s));
     } else {
       initializeParams(plan.spec, views.layout, views.ws.params, createRng(from.seed), from.weights);
     }
@@ -427,7 +427,7 @@ function checkpointState(run: Run, epoch: number, step: number): CheckpointState
   const { engine, plan, data } = run;
   const { views } = engine;
   return {
-    spec: plan.spec, settings: plan.settingsKey, dataHash: run.dataHash, params: views.ws.params.slice(), optState: engine.optimizerState(),
+    spec: plan.spec, settings: plan.settingsKey, dataHash: run.dataHash, params: views.ws.params.slice(), optState: views.optState.map((s) => s.slice()),
     epoch, step, perm: views.perm.slice(), rngState: run.shuffleRng.getState(),
     totals: Float64Array.of(views.cells[cEpochLossSum]!, views.cells[cEpochCorrect]!, views.cells[cEpochRows]!),
     plateau: run.plateau, best: run.best, trainBest: run.trainBest, history: run.history, task: data.train.task,
