@@ -76,7 +76,7 @@ export interface Kernel<F extends FloatArray = Float32Array> {
     rule: UpdateRule, w: F, grads: F, s0: F | undefined, s1: F | undefined, wt: F, IN: number, OUT: number, j0: number, j1: number,
   ): void;
   /**
-   * Plain SGD (UPDATE_SGD only) on the weights of units [j0, j1) held in wt's columns — wt
+   * SGD (UPDATE_SGD only, decay and clip scale included) on the weights of units [j0, j1) held in wt's columns — wt
    * (IN, OUT) is the copy updated, the (OUT, IN) tensor is neither read nor written — from
    * grads in (OUT, IN) layout: wt[k, j] gets what applyRule gives w[j, k], bit for bit. For a
    * layer whose (OUT, IN) copy is not needed during training (the first: it computes no dX),

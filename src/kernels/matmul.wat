@@ -838,7 +838,7 @@
     (call $transpose (local.get $wt) (local.get $w) (local.get $IN) (local.get $OUT) (local.get $j0) (local.get $j1))
   )
 
-  ;; Plain SGD on the weights of units [j0, j1) where they live transposed: wt (IN, OUT) is
+  ;; SGD on the weights of units [j0, j1) where they live transposed: wt (IN, OUT) is
   ;; the layer's authoritative copy and w (OUT, IN) is not read or written; g is the gradient
   ;; in w's layout. Per element, the SGD branch of $update to the bit (promote, the same
   ;; double operations in the same order, one rounding on the store):

@@ -192,7 +192,7 @@ export function createWasmKernel(memory: WebAssembly.Memory, module: WebAssembly
       checkDims(KERNEL, 'sgdUnitsTransposed', 1, IN, OUT);
       checkUnits(KERNEL, 'sgdUnitsTransposed', j0, j1, OUT);
       const op = 'sgdUnitsTransposed', n = IN * OUT;
-      if (rule.kind !== UPDATE_SGD) throw new RangeError(`wasm kernel ${op}: plain SGD only (update kind 0), got kind ${String(rule.kind)}`);
+      if (rule.kind !== UPDATE_SGD) throw new RangeError(`wasm kernel ${op}: SGD only (update kind 0), got kind ${String(rule.kind)}`);
       const c = rule.c;
       wasm.sgdUnitsT(ptr(op, 'wt', wt, n), ptr(op, 'grads', grads, n), IN, OUT, j0, j1, c[U_LR]!, c[U_SCALE]!, c[U_L2]!);
     },
