@@ -75,9 +75,8 @@ export interface ThreadContext {
    * Layer 0's weights are updated in Wᵀ only (SGD, with or without decay and clipping, on a
    * kernel with sgdUnitsTransposed): its (OUT, IN) copy is never read during a train command (no
    * dX is computed for layer 0), so writing it and then transposing it each step would move twice
-   * the bytes. The thread
-   * brings its units of that copy up to date at the end of each train command (syncFirstLayer),
-   * before the coordinator reads the parameters.
+   * the bytes. The thread brings its units of that copy up to date at the end of each train
+   * command (syncFirstLayer), before the coordinator reads the parameters.
    */
   readonly firstLayerTransposed: boolean;
 }
