@@ -10,6 +10,10 @@
 // onnx-proto). The bundle sits in dist/src/cli/, two folders below dist/ like every compiled
 // module, so the worker paths the engine builds from import.meta.url still point at
 // dist/workers/. CommonJS has no import.meta: the banner defines its URL from __filename.
+// A package left out must be reached by a static import or require, never import(): the
+// bundle runs as a vm.Script, and import() there needs vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+// which Node 20 marks experimental with a warning on stderr (tried; the package test, which
+// runs train, sweep and export from the install, would catch such an import).
 //
 //   npx tsx src/cli/build_bundle.ts   (after tsc has written dist/)
 
