@@ -7,16 +7,16 @@
 // The cache lives in <cache folder>/code/, one file per bundle path. V8 checks its own version
 // and flags, but identifies the source only by its length, so the file also records a CRC-32
 // of the bundle's bytes and one of the cached data: a changed bundle or a corrupt file is
-// recompiled and rewritten, never trusted. Writes go to a temporary file renamed into place.
+// recompiled and rewritten, never trusted. Written as every cache entry is (cache_dir.ts writeCacheFile).
 // THREADTRAIN_NO_CACHE turns it off; a cache that cannot be read or written never fails a run.
 
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { createRequire, Module } from 'node:module';
 import path from 'node:path';
 import vm from 'node:vm';
 import { crc32 } from 'node:zlib';
-import { cacheRoot, cachesEnabled } from '../data/cache_dir.ts';
+import { cacheRoot, cachesEnabled, writeCacheFile } from '../data/cache_dir.ts';
 
 const MAGIC = 'TTCODE01';
 
@@ -62,17 +62,6 @@ function cachedData(bytes: Buffer | undefined, expected: Omit<Header, 'dataLengt
   return data.length === header.dataLength && crc32(data) === header.dataCrc ? data : 'corrupt';
 }
 
-function writeAtomically(file: string, parts: readonly Uint8Array[]): void {
-  const temp = `${file}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(temp, Buffer.concat(parts), { flag: 'wx' });
-    fs.renameSync(temp, file);
-  } catch {
-    fs.rmSync(temp, { force: true });
-  }
-}
-
 /**
  * Compiles and runs the CommonJS file `file` as Node would require it (module wrapper,
  * require relative to the file), through the code cache in `cacheFile` (by default the
@@ -116,7 +105,7 @@ export function runCachedScript(file: string, cacheFile?: string, env: NodeJS.Pr
         const prefix = Buffer.alloc(12);
         prefix.write(MAGIC, 0, 'latin1');
         prefix.writeUInt32LE(header.length, 8);
-        writeAtomically(cacheFile!, [prefix, header, data]);
+        writeCacheFile(cacheFile!, [prefix, header, data]);
       } catch {
         // a cache is an optimization: never fail a run over it
       }

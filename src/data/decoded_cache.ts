@@ -8,12 +8,12 @@
 // a file. Turned off by THREADTRAIN_NO_CACHE=1 or a loader's `cache: false`; a cache that
 // cannot be read or written never fails a load.
 
-import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, fstatSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
-import { cacheRoot, cachesEnabled } from './cache_dir.ts';
+import { cacheRoot, cachesEnabled, writeCacheFile } from './cache_dir.ts';
 import type { ClassificationDataset, Dataset, RegressionDataset } from './dataset.ts';
 
 const MAGIC = 'TTDECODE';
@@ -189,7 +189,7 @@ function emptyDataset(header: Header): Dataset | undefined {
   return undefined;
 }
 
-/** Stores `ds` atomically (a temporary file renamed into place); any failure leaves no file and is ignored. */
+/** Stores `ds` (cache_dir.ts writeCacheFile: a temporary file renamed into place, failures ignored). */
 function writeDecoded(file: string, key: Key, ds: Dataset): void {
   const { x, y, ...meta } = ds;
   const xBytes = bytesOf(x);
@@ -201,23 +201,5 @@ function writeDecoded(file: string, key: Key, ds: Dataset): void {
   prefix.writeUInt32LE(FORMAT_VERSION, 8);
   prefix.writeUInt32LE(json.length, 12);
   json.copy(prefix, PREFIX_BYTES);
-  const temp = `${file}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
-  let fd: number | undefined;
-  try {
-    mkdirSync(path.dirname(file), { recursive: true });
-    fd = openSync(temp, 'wx');
-    for (const part of [prefix, xBytes, yBytes]) {
-      for (let done = 0; done < part.length; ) done += writeSync(fd, part, done, part.length - done);
-    }
-    closeSync(fd);
-    fd = undefined;
-    renameSync(temp, file);
-  } catch {
-    if (fd !== undefined) closeSync(fd);
-    try {
-      unlinkSync(temp);
-    } catch {
-      // never created
-    }
-  }
+  writeCacheFile(file, [prefix, xBytes, yBytes]);
 }
