@@ -29,7 +29,7 @@ import os from 'node:os';
 import { jsKernel } from '../src/kernels/blocked.ts';
 import type { FloatArray, Kernel } from '../src/kernels/kernel.ts';
 import { naiveKernel } from '../src/kernels/naive.ts';
-import { createWasmKernel } from '../src/kernels/wasm.ts';
+import { createWasmKernel, kernelScratchBytes } from '../src/kernels/wasm.ts';
 import { activationBackward, activationForward } from '../src/nn/activations.ts';
 import { createRng } from '../src/rng.ts';
 import { Ceiling } from './ceiling.ts';
@@ -250,8 +250,11 @@ async function main(): Promise<void> {
   // back to each.
   const bytes = [...SHAPES.map(layerBytes), ...FUSED.map((f) => reluCaseBytes(f.s))];
   const bases = bytes.map((_, i) => bytes.slice(0, i).reduce((a, b) => a + b, 0));
-  const memory = new WebAssembly.Memory({ initial: Math.ceil(bytes.reduce((a, b) => a + b, 0) / 65536), maximum: 65536, shared: true });
-  const wasm = createWasmKernel(memory);
+  // The wasm kernel's own scratch (dW packs doutᵀ there, as in training) after the arrays.
+  const arraysBytes = bytes.reduce((a, b) => a + b, 0);
+  const scratchBytes = kernelScratchBytes(Math.max(...SHAPES.map((s) => s.B)), SHAPES.map((s) => ({ inputs: s.IN, units: s.OUT })));
+  const memory = new WebAssembly.Memory({ initial: Math.ceil((arraysBytes + scratchBytes) / 65536), maximum: 65536, shared: true });
+  const wasm = createWasmKernel(memory, { scratch: new Float32Array(memory.buffer, arraysBytes, scratchBytes / 4) });
   if (args.json !== undefined) writeFileSync(args.json, '');
 
   console.log('threadtrain matrix kernels, one thread');

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { jsKernel } from '../src/kernels/blocked.ts';
 import { buildMatmulWasm } from '../src/kernels/build_wasm.ts';
 import type { Kernel } from '../src/kernels/kernel.ts';
-import { createWasmKernel, matmulModule } from '../src/kernels/wasm.ts';
+import { createWasmKernel, kernelScratchBytes, matmulModule } from '../src/kernels/wasm.ts';
 import { createRng } from '../src/rng.ts';
 import { Ceiling } from './ceiling.ts';
 import { Cell, command, load, machine, median, revision, table, viewAllocator } from './common.ts';
@@ -80,8 +80,12 @@ async function main(): Promise<void> {
 
   let bytes = 0;
   for (const s of MLP_SHAPES) bytes += 4 * (3 * s.B * s.IN + 3 * s.IN * s.OUT + 3 * s.B * s.OUT + 2 * s.OUT) + 11 * 64;
-  const memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / 65536), maximum: 65536, shared: true });
-  const kernels = variants.map((v) => ({ ...v, kernel: createWasmKernel(memory, v.module) }));
+  // Each kernel's own scratch (dW packs doutᵀ there, as in training) after the arrays.
+  const scratchBytes = kernelScratchBytes(Math.max(...MLP_SHAPES.map((s) => s.B)), MLP_SHAPES.map((s) => ({ inputs: s.IN, units: s.OUT })));
+  const memory = new WebAssembly.Memory({ initial: Math.ceil((bytes + variants.length * scratchBytes) / 65536), maximum: 65536, shared: true });
+  const kernels = variants.map((v, i) => ({
+    ...v, kernel: createWasmKernel(memory, { module: v.module, scratch: new Float32Array(memory.buffer, bytes + i * scratchBytes, scratchBytes / 4) }),
+  }));
 
   const rows: { s: Shape; op: Op; l: Arrays; cells: Cell[] }[] = [];
   let base = 0;

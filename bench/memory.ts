@@ -76,7 +76,7 @@ function runChild(threads: number, epochs: number): ChildReport {
 function sharedBytes(trainRows: number, testRows: number): number {
   const spec: ModelSpec = { inputs: 784, layers: MNIST_LAYERS, loss: 'cross_entropy' };
   return layoutShared(undefined, {
-    spec, rule: 'backprop', targetKind: 'class', maxRows: Math.max(BATCH, 256), optimizerBuffers: 0, splitRows: [trainRows, 0, testRows],
+    spec, rule: 'backprop', targetKind: 'class', maxRows: Math.max(BATCH, 256), optimizerBuffers: 0, splitRows: [trainRows, 0, testRows], threads: 1,
   }).bytes;
 }
 

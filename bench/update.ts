@@ -29,7 +29,7 @@ async function main(): Promise<void> {
   }
   const memory = new WebAssembly.Memory({ initial: Math.ceil((5 * 4 * n + (16 << 20) + 128) / 65536), maximum: 65536, shared: true });
   const kernels = [{ name: 'wasm updateUnits', kernel: createWasmKernel(memory) }];
-  for (const f of wats) kernels.push({ name: `${path.basename(f, '.wat')} updateUnits`, kernel: createWasmKernel(memory, new WebAssembly.Module(await buildMatmulWasm(path.resolve(f)))) });
+  for (const f of wats) kernels.push({ name: `${path.basename(f, '.wat')} updateUnits`, kernel: createWasmKernel(memory, { module: new WebAssembly.Module(await buildMatmulWasm(path.resolve(f))) }) });
   const at = (i: number) => new Float32Array(memory.buffer, 64 + i * 4 * n, n);
   const [w, g, m, v, wt] = [at(0), at(1), at(2), at(3), at(4)];
   const junk = new Float32Array(memory.buffer, 64 + 5 * 4 * n, 4 << 20);

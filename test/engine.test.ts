@@ -14,6 +14,9 @@ import type { TrainResult } from '../src/train/train.ts';
 import { paramLayout } from '../src/model/layout.ts';
 import { assignBlocks, unitBlocks } from '../src/engine/partition.ts';
 import type { TrainOptions } from '../src/options/schema.ts';
+import { layoutShared } from '../src/engine/plan.ts';
+import { kernelScratchBytes } from '../src/kernels/wasm.ts';
+import { planMemory } from '../src/train/train.ts';
 
 const data = blobs({ n: 203, classes: 3, features: 5, spread: 0.4, seed: 5 });
 
@@ -97,6 +100,22 @@ describe('data-parallel engine', () => {
       expect(js.history[1]!.loss).toBeLessThan(js.history[0]!.loss);
     });
   }
+
+  it('a net whose dW packs doutᵀ into each rank\'s kernel scratch: wasm on 1, 2 and 3 threads = js, bit for bit', async () => {
+    // 70 features and 24 units: layer 0's dW is one gemm packs (wasm.ts PACK_MIN_*) at batches
+    // of 96; 202 training rows leave a last batch of 10, which runs unpacked.
+    const wide = blobs({ n: 260, classes: 3, features: 70, spread: 0.5, seed: 8 });
+    const o = { data: wide, split: { validation: 0.1, test: 0.1 }, model: { layers: [{ units: 24, activation: 'relu' }, { units: 3, activation: 'softmax' }] }, batchSize: 96, epochs: 2 } as const;
+    expect(kernelScratchBytes(256, [{ inputs: 70, units: 24 }])).toBeGreaterThan(0);
+    const views = layoutShared(undefined, planMemory({ inputs: 70, ...o.model, loss: 'cross_entropy' }, { batchSize: 96, rule: 'backprop', optimizer: { name: 'sgd' } as never }, 'classification', [202, 26, 26], 3)).views;
+    expect(views.kernelScratch.length).toBe(3);
+    const js = await train(options({ ...o, threads: 1, kernel: 'js' }));
+    for (const threads of [1, 2, 3]) {
+      const wasm = await train(options({ ...o, threads, kernel: 'wasm' }));
+      expect(bits(wasm.model.params)).toEqual(bits(js.model.params));
+    }
+    expect(js.history[1]!.loss).toBeLessThan(js.history[0]!.loss);
+  });
 
   it('sharded evaluation gives the numbers the trained model gives in-process', async () => {
     const r = await train(options({ threads: 3, scale: 'standard' }));

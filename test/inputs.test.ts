@@ -280,7 +280,7 @@ describe('runs that cannot fit are refused by the plan, before the engine starts
     const { sharedMemorySize } = await import('../src/engine/plan.ts');
     const layers = [{ units: 100_000, activation: 'relu' as const }, { units: 100_000, activation: 'relu' as const }, { units: 2, activation: 'softmax' as const }];
     const error = await xorRun(layers);
-    const bytes = sharedMemorySize({ spec: { inputs: 2, layers, loss: 'cross_entropy' }, rule: 'backprop', targetKind: 'class', maxRows: 256, optimizerBuffers: 0, splitRows: [4, 0, 0] }).allocatedBytes;
+    const bytes = sharedMemorySize({ spec: { inputs: 2, layers, loss: 'cross_entropy' }, rule: 'backprop', targetKind: 'class', maxRows: 256, optimizerBuffers: 0, splitRows: [4, 0, 0], threads: 1 }).allocatedBytes;
     expect(bytes).toBeGreaterThan(4 * 2 ** 30);
     expect(error!.message).toContain(`needs ${bytes.toLocaleString('en-US')} bytes`);
   });

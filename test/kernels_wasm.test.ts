@@ -16,7 +16,7 @@ import { buildMatmulWasm } from '../src/kernels/build_wasm.ts';
 import { MATMUL_WASM_BASE64 } from '../src/kernels/matmul_wasm.generated.ts';
 import { naiveKernel } from '../src/kernels/naive.ts';
 import { createKernel, SIMD_PROBE_BYTES, SIMD_PROBE_WAT, simdSupported } from '../src/kernels/select.ts';
-import { createWasmKernel, matmulModule } from '../src/kernels/wasm.ts';
+import { createWasmKernel, kernelScratchBytes, matmulModule, PACK_MIN_INPUTS, PACK_MIN_ROWS, PACK_MIN_UNITS } from '../src/kernels/wasm.ts';
 import { createRng, type Rng } from '../src/rng.ts';
 import { expectSpecials, fill, fillSpecialForward } from './helpers/kernel_inputs.ts';
 
@@ -363,6 +363,75 @@ describe('fused ReLU forward on z = 0, NaN, ±∞ and ± denormals: wasm = js', 
     expectSameBits(reluW, reluRef(zW, zW));
     expectSameBits(reluJ, reluW);
     expect(arena.guardsIntact()).toBe(true);
+  });
+});
+
+describe('dW with scratch: doutᵀ packed 16 units at a time (matmul.wat gemm), same bits as js', () => {
+  const arena = new Arena(1024);
+  // Scratch for 300 batch rows, with guards on both sides like every array here.
+  const scratch = arena.alloc(kernelScratchBytes(300, [{ inputs: PACK_MIN_INPUTS, units: PACK_MIN_UNITS }]) / 4);
+  const packing = createWasmKernel(arena.memory, { scratch });
+  const SCRATCH_MARK = 0x7fc0beef;
+  const marked = () => new Uint32Array(scratch.buffer, scratch.byteOffset, scratch.length).fill(SCRATCH_MARK);
+  const scratchUsed = () => !new Uint32Array(scratch.buffer, scratch.byteOffset, scratch.length).every((v) => v === SCRATCH_MARK);
+
+  // [B, IN, OUT, j0, j1]: groups of 16, a last group of 4/8/12, M mod 4 rows left unpacked,
+  // unit ranges not starting at 0, strides of 1024 and 2048 bytes, odd widths and batches.
+  const CASES: [number, number, number, number, number][] = [
+    [64, 64, 8, 0, 8], [128, 784, 256, 0, 256], [128, 784, 256, 16, 48], [100, 200, 37, 3, 30], [65, 67, 27, 0, 27],
+    [300, 128, 512, 0, 23], [96, 96, 20, 1, 20], [64, 130, 13, 0, 13], [77, 512, 512, 500, 512], [256, 65, 100, 7, 99],
+  ];
+  it.each(CASES)('B=%i IN=%i OUT=%i units [%i, %i)', (B, IN, OUT, j0, j1) => {
+    const rng = createRng(B * 31 + IN * 7 + OUT + j0);
+    for (const misalign of [0, 1]) {
+      const dout = fill(arena.alloc(B * OUT, misalign), rng), x = fill(arena.alloc(B * IN, misalign), rng);
+      const dwW = arena.alloc(OUT * IN, misalign).fill(-7.5), dbW = arena.alloc(OUT).fill(-7.5);
+      const dwJ = arena.alloc(OUT * IN, misalign).fill(-7.5), dbJ = arena.alloc(OUT).fill(-7.5);
+      marked();
+      packing.linearBackwardWeights(dwW, dbW, dout, x, B, IN, OUT, j0, j1);
+      jsKernel.linearBackwardWeights(dwJ, dbJ, dout, x, B, IN, OUT, j0, j1);
+      expectSameBits(dwW, dwJ);
+      expectSameBits(dbW, dbJ);
+      expect(scratchUsed()).toBe(true); // every case here is one gemm packs
+    }
+    expect(arena.guardsIntact()).toBe(true);
+  });
+
+  it('packs exactly where wasm.ts says it does (PACK_MIN_*, and a scratch large enough), and gives the same bits either way', () => {
+    expect([PACK_MIN_UNITS, PACK_MIN_INPUTS, PACK_MIN_ROWS]).toEqual([8, 64, 64]);
+    const run = (B: number, IN: number, OUT: number, kernel = packing) => {
+      const rng = createRng(B + IN + OUT);
+      const dout = fill(arena.alloc(B * OUT), rng), x = fill(arena.alloc(B * IN), rng);
+      const dwW = arena.alloc(OUT * IN), dwJ = arena.alloc(OUT * IN), db = arena.alloc(OUT);
+      marked();
+      kernel.linearBackwardWeights(dwW, db, dout, x, B, IN, OUT, 0, OUT);
+      jsKernel.linearBackwardWeights(dwJ, db, dout, x, B, IN, OUT, 0, OUT);
+      expectSameBits(dwW, dwJ);
+      return scratchUsed();
+    };
+    expect(run(64, 64, 8)).toBe(true);
+    expect(run(64, 64, 7)).toBe(false); // fewer units than PACK_MIN_UNITS
+    expect(run(64, 63, 8)).toBe(false); // fewer inputs than PACK_MIN_INPUTS
+    expect(run(63, 64, 8)).toBe(false); // fewer rows than PACK_MIN_ROWS
+    expect(run(300, 64, 8)).toBe(true); // K·64 bytes: the whole scratch
+    expect(run(301, 64, 8)).toBe(false); // more rows than the scratch holds: unpacked, same bits
+    // A kernel without scratch never packs and gives the same bits.
+    expect(run(128, 784, 64, createWasmKernel(arena.memory))).toBe(false);
+    expect(arena.guardsIntact()).toBe(true);
+  });
+
+  it('kernelScratchBytes: 64 bytes a batch row where some layer packs, else none', () => {
+    expect(kernelScratchBytes(256, [{ inputs: 784, units: 256 }, { inputs: 256, units: 10 }])).toBe(256 * 64);
+    expect(kernelScratchBytes(256, [{ inputs: 16, units: 128 }, { inputs: 128, units: 7 }])).toBe(0);
+    expect(kernelScratchBytes(63, [{ inputs: 784, units: 256 }])).toBe(0);
+  });
+
+  it('refuses arrays that share a byte with the scratch, and a scratch outside its memory', () => {
+    const inside = new Float32Array(scratch.buffer, scratch.byteOffset, 64 * 8);
+    const x = arena.alloc(64 * 64), dw = arena.alloc(8 * 64), db = arena.alloc(8), dout = arena.alloc(64 * 8);
+    expect(() => packing.linearBackwardWeights(inside, db, dout, x, 64, 64, 8, 0, 8)).toThrow(/linearBackwardWeights: dw overlaps the kernel's scratch/);
+    expect(() => packing.linearBackwardWeights(dw, db, inside, x, 64, 64, 8, 0, 8)).toThrow(/dout overlaps the kernel's scratch/);
+    expect(() => createWasmKernel(arena.memory, { scratch: new Float32Array(16) })).toThrow(/scratch must be a Float32Array view into the kernel's WebAssembly.Memory/);
   });
 });
 

@@ -6,7 +6,7 @@
 import { barrierSpin, raiseAbort, sharedBarrier, AbortedError } from '../src/engine/barrier.ts';
 import { commandLoop } from '../src/engine/command_loop.ts';
 import { kCommandSeq, kFailedRank, kFailedStep, kRankCounter, kReady } from '../src/engine/control.ts';
-import { layoutShared, type PlanInput } from '../src/engine/plan.ts';
+import { kernelScratchFor, layoutShared, type PlanInput } from '../src/engine/plan.ts';
 import { threadContext, type RunSettings } from '../src/engine/program.ts';
 import { createKernel } from '../src/kernels/select.ts';
 
@@ -22,7 +22,7 @@ export default function trainWorker(task: WorkerTask): number {
   const { views } = layoutShared(task.memory.buffer, task.plan);
   const ctl = views.ctl;
   const rank = Atomics.add(ctl, kRankCounter, 1);
-  const ctx = threadContext(views, createKernel(task.kernel, task.memory), rank, task.threads, sharedBarrier(ctl, task.threads, barrierSpin(task.threads)), task.settings);
+  const ctx = threadContext(views, createKernel(task.kernel, task.memory, kernelScratchFor(views, rank)), rank, task.threads, sharedBarrier(ctl, task.threads, barrierSpin(task.threads)), task.settings);
   const seen = Atomics.load(ctl, kCommandSeq);
   Atomics.add(ctl, kReady, 1);
   Atomics.notify(ctl, kReady);

@@ -19,7 +19,7 @@ import {
   kAbort, kArgEpoch, kArgSplit, kArgStepFrom, kArgStepTo, kCommandSeq, kCommandType, kDone, kFailedRank, kFailedStep,
   kHalt, kHaltStep, kReady, kStep, kStopRequest,
 } from './control.ts';
-import { createSharedMemory, type PlanInput, type SharedViews } from './plan.ts';
+import { createSharedMemory, kernelScratchFor, type PlanInput, type SharedViews } from './plan.ts';
 import { ThreadTrial, TRIAL_MS, type ThreadPlan } from './threads.ts';
 import { runEval, runTrainSteps, syncFirstLayer, threadContext, type RunSettings, type ThreadContext } from './program.ts';
 
@@ -209,7 +209,7 @@ export class Engine {
 }
 
 function soloRunner(memory: WebAssembly.Memory, views: SharedViews, options: EngineOptions): InProcessRunner {
-  return new InProcessRunner(threadContext(views, createKernel(options.kernel, memory), 0, 1, soloBarrier, options.settings));
+  return new InProcessRunner(threadContext(views, createKernel(options.kernel, memory, kernelScratchFor(views, 0)), 0, 1, soloBarrier, options.settings));
 }
 
 class InProcessRunner implements Runner {

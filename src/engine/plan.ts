@@ -9,7 +9,8 @@ import { Arena } from '../nn/arena.ts';
 import { allocateWorkspace, type TargetKind, type Workspace } from '../nn/mlp.ts';
 import type { TrainingRule } from '../nn/loss.ts';
 import { paramLayout, type ParamLayout } from '../model/layout.ts';
-import type { ModelSpec } from '../model/spec.ts';
+import { kernelScratchBytes } from '../kernels/wasm.ts';
+import { fanIn, type ModelSpec } from '../model/spec.ts';
 import { CELLS, CONTROL_INTS } from './control.ts';
 import { unitBlockCount } from './partition.ts';
 
@@ -22,6 +23,8 @@ export interface PlanInput {
   readonly optimizerBuffers: number;
   /** Row counts of the train, validation and test splits (0 when absent). */
   readonly splitRows: readonly [number, number, number];
+  /** Ranks, each with its own kernel scratch (kernelScratchFor); 1 for a run in-process. */
+  readonly threads: number;
 }
 
 export interface SplitViews {
@@ -46,6 +49,8 @@ export interface SharedViews {
   readonly perm: Int32Array;
   /** Output pre-activations of an evaluated split, (n, outputs). */
   readonly evalOut: Float32Array;
+  /** Each rank's kernel scratch (kernelScratchFor); none when no layer is one dW packs. */
+  readonly kernelScratch: readonly Float32Array[];
 }
 
 const PAGE = 65536;
@@ -71,7 +76,22 @@ export function layoutShared(buffer: ArrayBufferLike | undefined, input: PlanInp
   const splits = [split(input.splitRows[0]), split(input.splitRows[1]), split(input.splitRows[2])] as const;
   const perm = arena.i32(input.splitRows[0]);
   const evalOut = arena.f32(Math.max(...input.splitRows) * outputs);
-  return { views: { ctl, cells, layout, ws, inputs, optState, normCells, splits, perm, evalOut }, bytes: arena.used };
+  const floats = scratchFloats(input);
+  const kernelScratch = floats === 0 ? [] : Array.from({ length: Math.max(1, input.threads) }, () => arena.f32(floats));
+  return { views: { ctl, cells, layout, ws, inputs, optState, normCells, splits, perm, evalOut, kernelScratch }, bytes: arena.used };
+}
+
+/** Floats of one rank's kernel scratch: what dW packs at a full batch (wasm.ts kernelScratchBytes). */
+function scratchFloats(input: PlanInput): number {
+  return kernelScratchBytes(input.maxRows, input.spec.layers.map((l, i) => ({ inputs: fanIn(input.spec, i), units: l.units }))) / 4;
+}
+
+/**
+ * Rank `rank`'s kernel scratch (undefined when the plan has none). The run in-process is rank 0
+ * and shares rank 0's slot with the pool: the engine runs one runner's commands at a time.
+ */
+export function kernelScratchFor(views: SharedViews, rank: number): Float32Array | undefined {
+  return views.kernelScratch[rank];
 }
 
 /** The size of the shared memory for `input`: the bytes the plan lays out, and the whole 64 KiB pages allocated for them. */

@@ -22,11 +22,23 @@
 ;; V8 (TurboFan) issues every load of the loop body first, in effect order, and the
 ;; arithmetic after: two steps' 12 loaded vectors + 8 accumulators spill (seen in
 ;; --print-wasm-code; on a Xeon, 2× and 4× unrolled bodies ran 0.78–0.80× this loop).
-;; Each step is 6 loads for 8 mul + 8 add, so the SIMD multiply and add ports bound it,
-;; not memory: B is read in place (a K×8 panel stays in cache across the row blocks), no
-;; packing, no scratch memory. What is left to trim is the integer work around them: the
-;; loop ends on a pointer compare (no counter), and when A's four rows are adjacent floats
-;; (dW) one pointer with constant offsets replaces four (bench/matmul_ab.ts: 1.02–1.03×).
+;; Each step is 6 loads for 8 mul + 8 add, so the SIMD multiply and add ports bound it
+;; while the operands come from L1: B is read in place (a K×8 panel stays in cache across
+;; the row blocks). What is left to trim is the integer work around them: the loop ends on
+;; a pointer compare (no counter), and when A's four rows are adjacent floats (dW) one
+;; pointer with constant offsets replaces four (bench/matmul_ab.ts: 1.02–1.03×).
+;;
+;; dW's A (doutᵀ) is the one operand read across rows: a 16-unit panel is 64 bytes from each
+;; of K rows of dout, OUT·4 bytes apart. With OUT a multiple of 256 (1024-, 2048-byte
+;; strides) those K lines fall into 2–4 of L1's 64 sets, so the panel is evicted before the
+;; next column strip reuses it and every step waits on L2. So gemm packs A when its rows are
+;; adjacent (sam = 4), 16 rows at a time, into the caller's scratch (K·64 bytes, per thread):
+;; K rows of 64 contiguous bytes, then runs the strips on the packed panel. Only where the
+;; panel is reused enough to pay for the copy (M ≥ 8, N ≥ 64, K ≥ 64: wasm.ts PACK_MIN_*,
+;; which size the engine's scratch), and the sums are the
+;; same sums (A's values, read from elsewhere), so bits never change. Measured 1.05–1.17× on
+;; dW of the MLP shapes and 512³ (bench/RESULTS.md); no scratch, or K too large for it, runs
+;; unpacked.
 
 ;; The ReLU epilogue (mode, per gemm call) works on the finished accumulators of a tile,
 ;; after the bias and around the stores, so it costs a few vector ops per tile and nothing
@@ -383,8 +395,57 @@
 
   ;; C (M×N) = A (M×K) · B (K×N) [+ bias (N)], written, with the epilogue `mode` on E, the
   ;; M×N matrix at e laid out like C (row stride ldc): 0 none (e unused), 1 E = relu(C),
-  ;; 2 C = E > 0 ? C : +0. See the header for the layout.
+  ;; 2 C = E > 0 ? C : +0. See the header for the layout. scratch: scratchBytes bytes the
+  ;; kernel may overwrite (0 bytes: none), where A is packed when its rows are adjacent.
   (func (export "gemm") (param $c i32) (param $ldc i32) (param $a i32) (param $sam i32) (param $sar i32)
+        (param $b i32) (param $ldb i32) (param $M i32) (param $N i32) (param $K i32) (param $bias i32)
+        (param $e i32) (param $mode i32) (param $scratch i32) (param $scratchBytes i32)
+    (local $g i32) (local $rows i32) (local $rowBytes i32) (local $src i32) (local $dst i32) (local $end i32)
+    (local $q i32) (local $full i32)
+    (if (i32.and
+          (i32.and (i32.eq (local.get $sam) (i32.const 4)) (i32.ge_u (local.get $M) (i32.const 8)))
+          (i32.and (i32.and (i32.ge_u (local.get $N) (i32.const 64)) (i32.ge_u (local.get $K) (i32.const 64)))
+                   (i32.le_u (local.get $K) (i32.shr_u (local.get $scratchBytes) (i32.const 6)))))
+      (then
+        ;; Groups of 16 rows (the last may have 4, 8 or 12); the last M mod 4 rows run unpacked.
+        (local.set $full (i32.and (local.get $M) (i32.const -4)))
+        (block $groupsDone
+          (loop $groups
+            (br_if $groupsDone (i32.ge_u (local.get $g) (local.get $full)))
+            (local.set $rows (select (i32.const 16) (i32.sub (local.get $full) (local.get $g))
+                                     (i32.ge_u (i32.sub (local.get $full) (local.get $g)) (i32.const 16))))
+            (local.set $rowBytes (i32.shl (local.get $rows) (i32.const 2)))
+            ;; A[g + u, r] (at a + 4(g + u) + r·sar) to scratch + r·rowBytes + 4u, 16 bytes a copy.
+            (local.set $src (i32.add (local.get $a) (i32.shl (local.get $g) (i32.const 2))))
+            (local.set $dst (local.get $scratch))
+            (local.set $end (i32.add (local.get $scratch) (i32.mul (local.get $K) (local.get $rowBytes))))
+            (loop $pack
+              (local.set $q (i32.const 0))
+              (loop $quad
+                (v128.store align=4 (i32.add (local.get $dst) (local.get $q)) (v128.load align=4 (i32.add (local.get $src) (local.get $q))))
+                (br_if $quad (i32.lt_u (local.tee $q (i32.add (local.get $q) (i32.const 16))) (local.get $rowBytes))))
+              (local.set $src (i32.add (local.get $src) (local.get $sar)))
+              (br_if $pack (i32.lt_u (local.tee $dst (i32.add (local.get $dst) (local.get $rowBytes))) (local.get $end))))
+            (call $strips (i32.add (local.get $c) (i32.mul (local.get $g) (local.get $ldc))) (local.get $ldc)
+                          (local.get $scratch) (i32.const 4) (local.get $rowBytes)
+                          (local.get $b) (local.get $ldb) (local.get $rows) (local.get $N) (local.get $K) (local.get $bias)
+                          (i32.add (local.get $e) (i32.mul (local.get $g) (local.get $ldc))) (local.get $mode))
+            (local.set $g (i32.add (local.get $g) (local.get $rows)))
+            (br $groups)))
+        (if (i32.lt_u (local.get $full) (local.get $M))
+          (then
+            (call $strips (i32.add (local.get $c) (i32.mul (local.get $full) (local.get $ldc))) (local.get $ldc)
+                          (i32.add (local.get $a) (i32.shl (local.get $full) (i32.const 2))) (local.get $sam) (local.get $sar)
+                          (local.get $b) (local.get $ldb) (i32.sub (local.get $M) (local.get $full)) (local.get $N) (local.get $K) (local.get $bias)
+                          (i32.add (local.get $e) (i32.mul (local.get $full) (local.get $ldc))) (local.get $mode))))
+        (return)))
+    (call $strips (local.get $c) (local.get $ldc) (local.get $a) (local.get $sam) (local.get $sar)
+                  (local.get $b) (local.get $ldb) (local.get $M) (local.get $N) (local.get $K) (local.get $bias)
+                  (local.get $e) (local.get $mode))
+  )
+
+  ;; gemm on A as given (no packing): every column strip of C, each strip row block by row block.
+  (func $strips (param $c i32) (param $ldc i32) (param $a i32) (param $sam i32) (param $sar i32)
         (param $b i32) (param $ldb i32) (param $M i32) (param $N i32) (param $K i32) (param $bias i32)
         (param $e i32) (param $mode i32)
     (local $n4 i32) (local $ed i32)

@@ -42,13 +42,14 @@ export function simdSupported(): boolean {
 /**
  * The kernel for `kind`: 'wasm' needs SIMD support and the memory the arrays live in;
  * 'auto' takes wasm when both are there, else js; 'js' works on any Float32Array.
+ * `scratch`: the wasm kernel's own memory in `memory` (wasm.ts WasmKernelOptions); js needs none.
  */
-export function createKernel(kind: KernelKind, memory?: WebAssembly.Memory): Kernel<Float32Array> {
+export function createKernel(kind: KernelKind, memory?: WebAssembly.Memory, scratch?: Float32Array): Kernel<Float32Array> {
   switch (kind) {
     case 'js':
       return jsKernel;
     case 'auto':
-      return memory !== undefined && simdSupported() ? createWasmKernel(memory) : jsKernel;
+      return memory !== undefined && simdSupported() ? createWasmKernel(memory, { scratch }) : jsKernel;
     case 'wasm':
       if (!simdSupported()) {
         throw new ConfigError(
@@ -60,7 +61,7 @@ export function createKernel(kind: KernelKind, memory?: WebAssembly.Memory): Ker
         throw new TypeError("createKernel('wasm') needs the WebAssembly.Memory its arrays live in\n" +
           "hint: pass the engine's memory as the second argument, or ask for 'js'");
       }
-      return createWasmKernel(memory);
+      return createWasmKernel(memory, { scratch });
     default:
       throw new ConfigError(`unknown kernel ${describe(kind)}: expected 'wasm', 'js' or 'auto'`,
         'use --kernel auto unless you are comparing kernels');

@@ -2,8 +2,9 @@
 // The arrays are views into one WebAssembly.Memory (the engine's shared memory), so a
 // view's byteOffset is the wasm pointer and nothing is copied. Instantiate one kernel per
 // thread on the same memory: the compiled module is cached per thread, the memory shared.
-// The module needs no scratch memory (B is read in place, see matmul.wat), so the kernel
-// never writes outside the output arrays it is given.
+// A kernel may be given scratch memory of its own (a view no other thread or array uses):
+// dW then packs doutᵀ's panels there (matmul.wat). Without it every product still runs, unpacked.
+// The kernel never writes outside the output arrays it is given and its scratch.
 
 import {
   checkDims, checkUnits, type Kernel, U_DECAY, U_DECAY2, U_EPS, U_GAIN, U_GAIN2, U_L2, U_LR, U_RSQRT_BC2, U_SCALE, U_SHRINK, U_STEP,
@@ -15,7 +16,7 @@ const KERNEL = 'wasm kernel';
 
 interface MatmulExports {
   gemm(c: number, ldc: number, a: number, sam: number, sar: number, b: number, ldb: number,
-    M: number, N: number, K: number, bias: number, e: number, mode: number): void;
+    M: number, N: number, K: number, bias: number, e: number, mode: number, scratch: number, scratchBytes: number): void;
   colsum(out: number, d: number, ldd: number, M: number, N: number): void;
   transpose(wt: number, w: number, IN: number, OUT: number, j0: number, j1: number): void;
   update(kind: number, p: number, g: number, m: number, v: number, n: number, ...c: number[]): void;
@@ -57,10 +58,33 @@ export function matmulModule(): WebAssembly.Module {
 }
 
 /**
- * Kernel over Float32Array views into `memory`; see kernel.ts for the contract. `module` is
- * matmul.wat's compiled module; bench/matmul_ab.ts passes a build of another .wat to time it.
+ * When matmul.wat's gemm packs dW's doutᵀ panel: the same test as its (units ≥ 8, inputs ≥ 64,
+ * batch rows ≥ 64; below that the copy costs more than it saves). A test checks the two agree.
  */
-export function createWasmKernel(memory: WebAssembly.Memory, module: WebAssembly.Module = matmulModule()): Kernel<Float32Array> {
+export const PACK_MIN_UNITS = 8, PACK_MIN_INPUTS = 64, PACK_MIN_ROWS = 64;
+
+/**
+ * Bytes of scratch that let dW pack its panels at up to `rows` batch rows (K rows of 64 bytes),
+ * or 0 when no layer (inputs, units) is one gemm would pack.
+ */
+export function kernelScratchBytes(rows: number, layers: readonly { readonly inputs: number; readonly units: number }[]): number {
+  const packs = rows >= PACK_MIN_ROWS && layers.some((l) => l.units >= PACK_MIN_UNITS && l.inputs >= PACK_MIN_INPUTS);
+  return packs ? 64 * rows : 0;
+}
+
+export interface WasmKernelOptions {
+  /** matmul.wat's compiled module by default; bench/matmul_ab.ts passes a build of another .wat to time it. */
+  readonly module?: WebAssembly.Module | undefined;
+  /**
+   * Memory only this kernel writes, in `memory` (kernelScratchBytes(batch rows) of it lets dW
+   * pack doutᵀ). It must not overlap any array passed to the kernel; one per thread.
+   */
+  readonly scratch?: Float32Array | undefined;
+}
+
+/** Kernel over Float32Array views into `memory`; see kernel.ts for the contract. */
+export function createWasmKernel(memory: WebAssembly.Memory, options: WasmKernelOptions = {}): Kernel<Float32Array> {
+  const module = options.module ?? matmulModule();
   if (!(memory instanceof WebAssembly.Memory)) {
     throw new TypeError(`createWasmKernel: expected a WebAssembly.Memory, got ${typeName(memory)}\n` +
       'hint: pass the engine\'s memory, e.g. new WebAssembly.Memory({ initial, maximum, shared: true })');
@@ -88,6 +112,12 @@ export function createWasmKernel(memory: WebAssembly.Memory, module: WebAssembly
         'hint: check B, IN and OUT against the arrays passed');
     }
     return a.byteOffset;
+  };
+  const scratchPtr = options.scratch === undefined ? 0 : ptr('createWasmKernel', 'scratch', options.scratch, 0);
+  const scratchBytes = options.scratch === undefined ? 0 : options.scratch.byteLength;
+  // The scratch is overwritten by dW: an array passed to it that shares a byte would be corrupted.
+  const apartFromScratch = (op: string, name: string, p: number, bytes: number): void => {
+    if (scratchBytes > 0) disjoint(op, name, p, bytes, 'the kernel\'s scratch', scratchPtr, scratchBytes);
   };
 
   // The state buffers' pointers for a rule (0 for buffers it does not read, never dereferenced).
@@ -127,7 +157,7 @@ export function createWasmKernel(memory: WebAssembly.Memory, module: WebAssembly
       // out[:, j0:j1] (B, units) = x (B, IN) · wt[:, j0:j1] (IN, units) + b[j0:j1]: A = x read
       // along rows, B = wt's columns from j0, rows OUT floats apart as in the full product.
       const col = 4 * j0;
-      wasm.gemm(outp + col, OUT * 4, xp, IN * 4, 4, wtp + col, OUT * 4, B, j1 - j0, IN, bp + col, ep + col, mode);
+      wasm.gemm(outp + col, OUT * 4, xp, IN * 4, 4, wtp + col, OUT * 4, B, j1 - j0, IN, bp + col, ep + col, mode, 0, 0);
     },
 
     linearBackwardWeights(dw, db, dout, x, B, IN, OUT, j0, j1) {
@@ -137,8 +167,12 @@ export function createWasmKernel(memory: WebAssembly.Memory, module: WebAssembly
       const dwp = ptr(op, 'dw', dw, OUT * IN), dbp = ptr(op, 'db', db, OUT);
       const doutp = ptr(op, 'dout', dout, B * OUT), xp = ptr(op, 'x', x, B * IN);
       if (j1 === j0) return;
-      // dw[j0:j1] (units, IN) = doutᵀ (units, B) · x (B, IN): A = doutᵀ, read down columns.
-      wasm.gemm(dwp + j0 * IN * 4, IN * 4, doutp + j0 * 4, 4, OUT * 4, xp, IN * 4, j1 - j0, IN, B, NO_BIAS, 0, NO_EPILOGUE);
+      apartFromScratch(op, 'dw', dwp, 4 * OUT * IN);
+      apartFromScratch(op, 'dout', doutp, 4 * B * OUT);
+      apartFromScratch(op, 'x', xp, 4 * B * IN);
+      // dw[j0:j1] (units, IN) = doutᵀ (units, B) · x (B, IN): A = doutᵀ, read down columns
+      // (packed into the scratch where gemm finds that pays).
+      wasm.gemm(dwp + j0 * IN * 4, IN * 4, doutp + j0 * 4, 4, OUT * 4, xp, IN * 4, j1 - j0, IN, B, NO_BIAS, 0, NO_EPILOGUE, scratchPtr, scratchBytes);
       wasm.colsum(dbp + j0 * 4, doutp + j0 * 4, OUT * 4, B, j1 - j0);
     },
 
@@ -156,7 +190,7 @@ export function createWasmKernel(memory: WebAssembly.Memory, module: WebAssembly
         disjoint(op, 'reluMaskZ', ep, 4 * B * IN, 'dx', dxp, 4 * B * IN);
       }
       // dx (B, IN) = dout (B, OUT) · w (OUT, IN): A = dout read along rows, B = w.
-      wasm.gemm(dxp, IN * 4, doutp, OUT * 4, 4, wp, IN * 4, B, IN, OUT, NO_BIAS, ep, mode);
+      wasm.gemm(dxp, IN * 4, doutp, OUT * 4, 4, wp, IN * 4, B, IN, OUT, NO_BIAS, ep, mode, 0, 0);
     },
 
     transposeUnits(wt, w, IN, OUT, j0, j1) {

@@ -305,9 +305,9 @@ function checkRunFitsBeforeLoading(config: Config): void {
   const check = (planned: PlannedRows | undefined, enforce: boolean): boolean => {
     if (planned === undefined) return true;
     const spec = { inputs: planned.features, layers: config.model.layers, loss: config.model.loss };
-    const memory = planMemory(spec, config.train, planned.task, [planned.rows, 0, 0]);
     const batchRows = config.train.batchSize === 'full' ? planned.rows : Math.min(config.train.batchSize, planned.rows);
     const threads = planThreadCount(config.train.threads, spec, batchRows).threads;
+    const memory = planMemory(spec, config.train, planned.task, [planned.rows, 0, 0], threads);
     if (enforce) checkRunMemory(memory, threads, rowCopies(config.scale), planned.source);
     return runMemoryFits(memory, threads, rowCopies(config.scale));
   };

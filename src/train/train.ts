@@ -180,12 +180,14 @@ export interface PlanExtras {
   readonly timing?: boolean | undefined;
 }
 
-/** The engine's memory plan for a model and its rows (train, validation, test). */
-export function planMemory(spec: ModelSpec, opts: Pick<ResolvedTrainOptions, 'batchSize' | 'rule' | 'optimizer'>, task: Dataset['task'], splitRows: readonly [number, number, number]): PlanInput {
+/** The engine's memory plan for a model and its rows (train, validation, test), on `threads` threads. */
+export function planMemory(
+  spec: ModelSpec, opts: Pick<ResolvedTrainOptions, 'batchSize' | 'rule' | 'optimizer'>, task: Dataset['task'], splitRows: readonly [number, number, number], threads = 1,
+): PlanInput {
   const batchSize = opts.batchSize === 'full' ? splitRows[0] : Math.min(opts.batchSize, splitRows[0]);
   return {
     spec, rule: opts.rule, targetKind: task === 'classification' ? 'class' : 'vector',
-    maxRows: Math.max(batchSize, 256), optimizerBuffers: stateBuffers(opts.optimizer), splitRows,
+    maxRows: Math.max(batchSize, 256), optimizerBuffers: stateBuffers(opts.optimizer), splitRows, threads,
   };
 }
 
@@ -282,8 +284,8 @@ export function planRun(model: RunOptions['model'], opts: ResolvedTrainOptions, 
   const cores = os.availableParallelism();
   const kernel = opts.kernel === 'auto' ? (simdSupported() ? 'wasm' : 'js') : opts.kernel;
   const batchSize = opts.batchSize === 'full' ? data.train.n : Math.min(opts.batchSize, data.train.n);
-  const memory = planMemory(spec, opts, data.train.task, [data.train.n, data.validation?.n ?? 0, data.test?.n ?? 0]);
   const threadPlan = planThreadCount(opts.threads, spec, batchSize);
+  const memory = planMemory(spec, opts, data.train.task, [data.train.n, data.validation?.n ?? 0, data.test?.n ?? 0], threadPlan.threads);
   checkRunMemory(memory, threadPlan.threads, rowCopies(opts.scale));
   if (threadPlan.threads > cores) warnings.push(`threads ${threadPlan.threads} is more than this machine's ${cores} cores: threads will wait on each other at every barrier`);
   const stepsPerEpoch = Math.ceil(data.train.n / batchSize);
