@@ -16,7 +16,7 @@ import { buildMatmulWasm } from '../src/kernels/build_wasm.ts';
 import { MATMUL_WASM_BASE64 } from '../src/kernels/matmul_wasm.generated.ts';
 import { naiveKernel } from '../src/kernels/naive.ts';
 import { createKernel, SIMD_PROBE_BYTES, SIMD_PROBE_WAT, simdSupported } from '../src/kernels/select.ts';
-import { createWasmKernel, kernelScratchBytes, matmulModule, PACK_MIN_INPUTS, PACK_MIN_ROWS, PACK_MIN_UNITS } from '../src/kernels/wasm.ts';
+import { createWasmKernel, kernelScratchBytes, matmulModule, PACK_CHUNK_ROWS, PACK_MIN_INPUTS, PACK_MIN_ROWS, PACK_MIN_UNITS } from '../src/kernels/wasm.ts';
 import { createRng, type Rng } from '../src/rng.ts';
 import { expectSpecials, fill, fillSpecialForward } from './helpers/kernel_inputs.ts';
 
@@ -368,7 +368,7 @@ describe('fused ReLU forward on z = 0, NaN, ±∞ and ± denormals: wasm = js', 
 
 describe('dW with scratch: doutᵀ packed 16 units at a time (matmul.wat gemm), same bits as js', () => {
   const arena = new Arena(1024);
-  // Scratch for 300 batch rows, with guards on both sides like every array here.
+  // A chunk's scratch (256 rows of K), with guards on both sides like every array here.
   const scratch = arena.alloc(kernelScratchBytes(300, [{ inputs: PACK_MIN_INPUTS, units: PACK_MIN_UNITS }]) / 4);
   const packing = createWasmKernel(arena.memory, { scratch });
   const SCRATCH_MARK = 0x7fc0beef;
@@ -380,6 +380,8 @@ describe('dW with scratch: doutᵀ packed 16 units at a time (matmul.wat gemm), 
   const CASES: [number, number, number, number, number][] = [
     [64, 64, 8, 0, 8], [128, 784, 256, 0, 256], [128, 784, 256, 16, 48], [100, 200, 37, 3, 30], [65, 67, 27, 0, 27],
     [300, 128, 512, 0, 23], [96, 96, 20, 1, 20], [64, 130, 13, 0, 13], [77, 512, 512, 500, 512], [256, 65, 100, 7, 99],
+    // K in chunks of 256 (the last one short, or of one row), with N mod 4 columns run apart.
+    [512, 512, 512, 0, 512], [257, 70, 33, 0, 33], [513, 131, 40, 4, 38], [700, 66, 17, 0, 17],
   ];
   it.each(CASES)('B=%i IN=%i OUT=%i units [%i, %i)', (B, IN, OUT, j0, j1) => {
     const rng = createRng(B * 31 + IN * 7 + OUT + j0);
@@ -413,15 +415,21 @@ describe('dW with scratch: doutᵀ packed 16 units at a time (matmul.wat gemm), 
     expect(run(64, 64, 7)).toBe(false); // fewer units than PACK_MIN_UNITS
     expect(run(64, 63, 8)).toBe(false); // fewer inputs than PACK_MIN_INPUTS
     expect(run(63, 64, 8)).toBe(false); // fewer rows than PACK_MIN_ROWS
-    expect(run(300, 64, 8)).toBe(true); // K·64 bytes: the whole scratch
-    expect(run(301, 64, 8)).toBe(false); // more rows than the scratch holds: unpacked, same bits
+    expect(run(300, 64, 8)).toBe(true); // two chunks of K: 256 rows, then 44
+    // A scratch of 100 rows packs up to 100 rows of K, and then nothing (a chunk is 256 rows).
+    const small = createWasmKernel(arena.memory, { scratch: scratch.subarray(0, 16 * 100) });
+    expect(run(100, 64, 8, small)).toBe(true);
+    expect(run(101, 64, 8, small)).toBe(false);
+    expect(run(300, 64, 8, small)).toBe(false);
     // A kernel without scratch never packs and gives the same bits.
     expect(run(128, 784, 64, createWasmKernel(arena.memory))).toBe(false);
     expect(arena.guardsIntact()).toBe(true);
   });
 
-  it('kernelScratchBytes: 64 bytes a batch row where some layer packs, else none', () => {
-    expect(kernelScratchBytes(256, [{ inputs: 784, units: 256 }, { inputs: 256, units: 10 }])).toBe(256 * 64);
+  it('kernelScratchBytes: 64 bytes a batch row, up to a chunk of 256 rows, where some layer packs, else none', () => {
+    expect(PACK_CHUNK_ROWS).toBe(256);
+    expect(kernelScratchBytes(100, [{ inputs: 784, units: 256 }, { inputs: 256, units: 10 }])).toBe(100 * 64);
+    expect(kernelScratchBytes(4096, [{ inputs: 784, units: 256 }, { inputs: 256, units: 10 }])).toBe(256 * 64);
     expect(kernelScratchBytes(256, [{ inputs: 16, units: 128 }, { inputs: 128, units: 7 }])).toBe(0);
     expect(kernelScratchBytes(63, [{ inputs: 784, units: 256 }])).toBe(0);
   });

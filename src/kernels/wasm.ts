@@ -62,14 +62,16 @@ export function matmulModule(): WebAssembly.Module {
  * batch rows ≥ 64; below that the copy costs more than it saves). A test checks the two agree.
  */
 export const PACK_MIN_UNITS = 8, PACK_MIN_INPUTS = 64, PACK_MIN_ROWS = 64;
+/** gemm packs K in chunks of this many rows (matmul.wat), each 64 bytes a row in the scratch. */
+export const PACK_CHUNK_ROWS = 256;
 
 /**
- * Bytes of scratch that let dW pack its panels at up to `rows` batch rows (K rows of 64 bytes),
- * or 0 when no layer (inputs, units) is one gemm would pack.
+ * Bytes of scratch that let dW pack its panels at up to `rows` batch rows (64 bytes a row of
+ * K, at most PACK_CHUNK_ROWS of them), or 0 when no layer (inputs, units) is one gemm would pack.
  */
 export function kernelScratchBytes(rows: number, layers: readonly { readonly inputs: number; readonly units: number }[]): number {
   const packs = rows >= PACK_MIN_ROWS && layers.some((l) => l.units >= PACK_MIN_UNITS && l.inputs >= PACK_MIN_INPUTS);
-  return packs ? 64 * rows : 0;
+  return packs ? 64 * Math.min(rows, PACK_CHUNK_ROWS) : 0;
 }
 
 export interface WasmKernelOptions {
