@@ -5,9 +5,13 @@
 // all the cores, and (c) as the same sweep on one core. Throughput ratio = runs per second of
 // (b) over (a); the goal is at least 0.9 × cores. The sweep's time includes everything it
 // does: starting its trainer threads, sending each run its data, writing every model, log
-// and table. (c) runs the same runs one after another on one fresh trainer thread: (b) over
-// (c) is what packing onto the cores gains, with the warm-up of fresh threads on both sides,
-// where (a)'s code has been warmed by every earlier repeat in this process.
+// and table. (a) runs on a fresh worker thread each repeat, as cold as the sweep's trainer
+// threads: V8 compiles the training loop anew in every thread, and a person's script of
+// train() calls pays that once too. (a') runs the same loop in this benchmark's main thread,
+// its code warmed by every earlier repeat (the baseline of earlier sessions, which no sweep
+// thread ever matches after the first repeat); its ratio is printed beside. (c) runs the same
+// runs one after another on one fresh trainer thread: (b) over (c) is what packing onto the
+// cores gains.
 //
 //   npx tsx bench/sweep.ts [--repeats 3] [--n 50000] [--epochs 4] [--cores N] [--json FILE] [--code src|dist]
 //
@@ -20,6 +24,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
+import { Worker } from 'node:worker_threads';
 import type * as ModelModule from '../src/model/model.ts';
 import type * as SweepModule from '../src/sweep/sweep.ts';
 import type * as RunConfigModule from '../src/sweep/run_config.ts';
@@ -73,6 +78,8 @@ console.log(`16 runs of 16-128-64-26 on blobs (n ${n}, 10% validation), ${epochs
 
 interface Row {
   repeat: number; sequentialS: number; sweepS: number; ratio: number; threads: number[]; host: number; sequentialCpuS: number; sweepCpuS: number;
+  /** The runs one after another in this (warm) main thread. */
+  warmS: number; warmCpuS: number; warmRatio: number;
   /** The same sweep on one core. */
   oneCoreS: number; oneCoreCpuS: number;
 }
@@ -82,10 +89,42 @@ function cpuSeconds(since: NodeJS.CpuUsage): number {
   const u = process.cpuUsage(since);
   return (u.user + u.system) / 1e6;
 }
+
+interface Timed { seconds: number; cpu: number; params: Float32Array[] }
+
+// The runs one after another with train() in a new worker thread: its modules loaded and its
+// rows made before the clock starts (the sweep's own time includes both). Under tsx the thread
+// inherits tsx's loader with process.execArgv, as the engine's threads do.
+const FRESH_THREAD = `
+  const { parentPort, workerData } = require('node:worker_threads');
+  (async () => {
+    const { loadSweep, sweepRunData } = await import(workerData.urls.sweep);
+    const { runTrainOptions } = await import(workerData.urls.runConfig);
+    const { train } = await import(workerData.urls.api);
+    const expanded = loadSweep({ config: workerData.config, file: 'bench/sweep.ts' });
+    const rows = expanded.runs.map((run) => sweepRunData(run));
+    const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
+    const params = [];
+    for (const run of expanded.runs) params.push((await train(runTrainOptions(run.raw, rows[run.index], 1))).model.params);
+    const u = process.cpuUsage(cpu0);
+    parentPort.postMessage({ seconds: (performance.now() - t0) / 1000, cpu: (u.user + u.system) / 1e6, params });
+  })().catch((error) => setImmediate(() => { throw error; }));`;
+
+function sequentialFresh(): Promise<Timed> {
+  const urls = { sweep: from('src/sweep/sweep.ts'), runConfig: from('src/sweep/run_config.ts'), api: from('src/api.ts') };
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(FRESH_THREAD, { eval: true, workerData: { urls, config }, execArgv: [...process.execArgv] });
+    worker.once('message', (m: Timed) => { resolve(m); void worker.terminate(); });
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`the one-after-another thread exited (code ${code}) before it reported`)));
+  });
+}
+
 const rows: Row[] = [];
 try {
   for (let rep = 0; rep < repeats; rep++) {
-    const sequential = async () => {
+    const sequentialWarm = async (): Promise<Timed> => {
       const t0 = performance.now();
       const cpu0 = process.cpuUsage();
       const params: Float32Array[] = [];
@@ -104,44 +143,46 @@ try {
     };
     // What the host could give `cores` threads just now (common.ts): the ceiling on this repeat's ratio.
     const host = await hostParallelism(cores);
-    // Three ways, their order rotating every repeat: train() one run after another in this
-    // process (its code warmed by every earlier repeat), the sweep on all cores, and the same
-    // sweep on one core (its runs one after another on one fresh trainer thread, as cold as
-    // the all-cores sweep's threads: the ratio against it is the packing's alone).
-    const ways = [async () => { a = await sequential(); }, async () => { b = await swept(cores); }, async () => { c = await swept(1); }];
-    let a: Awaited<ReturnType<typeof sequential>> | undefined;
+    // Four ways, their order rotating every repeat.
+    let a: Timed | undefined, w: Timed | undefined;
     let b: Awaited<ReturnType<typeof swept>> | undefined;
     let c: Awaited<ReturnType<typeof swept>> | undefined;
+    const ways = [async () => { a = await sequentialFresh(); }, async () => { b = await swept(cores); }, async () => { w = await sequentialWarm(); }, async () => { c = await swept(1); }];
     for (let k = 0; k < ways.length; k++) await ways[(rep + k) % ways.length]!();
-    if (!a || !b || !c) throw new Error('a way did not run');
+    if (!a || !b || !c || !w) throw new Error('a way did not run');
+    expanded.runs.forEach((run, i) => {
+      if (!Buffer.from(w!.params[i]!.buffer).equals(Buffer.from(a!.params[i]!.buffer))) throw new Error(`run ${run.index}: the fresh thread's model differs from the main thread's`);
+    });
     for (const [what, done] of [['all cores', b], ['one core', c]] as const) {
       expanded.runs.forEach((run, i) => {
         const model = Model.load(path.join(done.out, 'runs', run.id, 'model.ttm'));
         if (!Buffer.from(model.params.buffer).equals(Buffer.from(a!.params[i]!.buffer))) throw new Error(`run ${run.index}: the sweep's model (${what}) differs from the same run trained alone`);
       });
     }
-    const row = {
+    const row: Row = {
       repeat: rep + 1, sequentialS: a.seconds, sweepS: b.seconds, ratio: a.seconds / b.seconds, threads: b.threads, host, sequentialCpuS: a.cpu, sweepCpuS: b.cpu,
-      oneCoreS: c.seconds, oneCoreCpuS: c.cpu,
+      warmS: w.seconds, warmCpuS: w.cpu, warmRatio: w.seconds / b.seconds, oneCoreS: c.seconds, oneCoreCpuS: c.cpu,
     };
     rows.push(row);
     json.write({ bench: 'sweep', ...row, cores, n, epochs });
-    console.log(`repeat ${rep + 1}: one after another ${a.seconds.toFixed(2)} s, sweep ${b.seconds.toFixed(2)} s, ratio ${row.ratio.toFixed(2)}, sweep on one core ${c.seconds.toFixed(2)} s, host ${host.toFixed(2)}× (threads per run: ${[...new Set(b.threads)].join(', ')})`);
+    console.log(`repeat ${rep + 1}: one after another ${a.seconds.toFixed(2)} s (warm main thread ${w.seconds.toFixed(2)} s), sweep ${b.seconds.toFixed(2)} s, ratio ${row.ratio.toFixed(2)} (${row.warmRatio.toFixed(2)}), sweep on one core ${c.seconds.toFixed(2)} s, host ${host.toFixed(2)}× (threads per run: ${[...new Set(b.threads)].join(', ')})`);
   }
 } finally {
   fs.rmSync(tmp, { recursive: true, force: true });
 }
 const ratio = median(rows.map((r) => r.ratio));
 console.log('');
-console.log(table(['repeat', 'host parallelism', 'one after another (s)', 'sweep (s)', 'runs/s one after another', 'runs/s sweep', 'ratio', 'CPU s one after another', 'CPU s sweep', 'CPU ratio', 'sweep on one core (s)', 'CPU s', 'ratio to it'], rows.map((r) => [
-  String(r.repeat), `${r.host.toFixed(2)}×`, r.sequentialS.toFixed(2), r.sweepS.toFixed(2), (16 / r.sequentialS).toFixed(2), (16 / r.sweepS).toFixed(2), `${r.ratio.toFixed(2)}×`,
+console.log(table(['repeat', 'host parallelism', 'one after another (s)', 'sweep (s)', 'ratio', 'CPU s one after another', 'CPU s sweep', 'CPU ratio', 'warm main thread (s)', 'ratio to it', 'sweep on one core (s)', 'CPU s', 'ratio to it'], rows.map((r) => [
+  String(r.repeat), `${r.host.toFixed(2)}×`, r.sequentialS.toFixed(2), r.sweepS.toFixed(2), `${r.ratio.toFixed(2)}×`,
   r.sequentialCpuS.toFixed(2), r.sweepCpuS.toFixed(2), `${(r.sequentialCpuS / r.sweepCpuS).toFixed(2)}×`,
-  r.oneCoreS.toFixed(2), r.oneCoreCpuS.toFixed(2), `${(r.oneCoreS / r.sweepS).toFixed(2)}×`,
+  r.warmS.toFixed(2), `${r.warmRatio.toFixed(2)}×`, r.oneCoreS.toFixed(2), r.oneCoreCpuS.toFixed(2), `${(r.oneCoreS / r.sweepS).toFixed(2)}×`,
 ])));
+console.log('one after another: train() run by run on a fresh worker thread (as cold as the sweep\'s); warm main thread: the same loop in this thread, warmed by every earlier repeat');
 console.log('CPU s: CPU time of the whole process, all threads (process.cpuUsage); CPU ratio = one after another over sweep, the share of the sweep\'s CPU time that is the runs\' own work');
 console.log('host parallelism: the summed rate of a plain arithmetic loop on all cores over its rate on one, just before each repeat (bench/common.ts hostParallelism)');
 console.log('');
 console.log(`median CPU ratio: ${median(rows.map((r) => r.sequentialCpuS / r.sweepCpuS)).toFixed(2)}× (× ${cores} cores = ${(cores * median(rows.map((r) => r.sequentialCpuS / r.sweepCpuS))).toFixed(2)}×, the throughput ratio on ${cores} cores that the host gives in full)`);
+console.log(`median ratio to the runs one after another in the warm main thread: ${median(rows.map((r) => r.warmRatio)).toFixed(2)}×`);
 console.log(`median ratio of the sweep on ${cores} cores to the same sweep on one core: ${median(rows.map((r) => r.oneCoreS / r.sweepS)).toFixed(2)}×`);
 console.log(`median throughput ratio: ${ratio.toFixed(2)}× on ${cores} cores (goal ≥ ${(0.9 * cores).toFixed(2)}×: ${ratio >= 0.9 * cores ? 'met' : 'not met'})`);
 console.log(`load (1/5/15 min): ${loadBefore} before, ${load()} after`);
