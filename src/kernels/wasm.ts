@@ -78,8 +78,8 @@ export interface WasmKernelOptions {
   /** matmul.wat's compiled module by default; bench/matmul_ab.ts passes a build of another .wat to time it. */
   readonly module?: WebAssembly.Module | undefined;
   /**
-   * Memory only this kernel writes, in `memory` (kernelScratchBytes(batch rows) of it lets dW
-   * pack doutᵀ). It must not overlap any array passed to the kernel; one per thread.
+   * Memory only this kernel writes, in `memory` (kernelScratchBytes of it lets dW pack doutᵀ;
+   * less, or none, runs unpacked). It must not overlap any array passed to the kernel; one per thread.
    */
   readonly scratch?: Float32Array | undefined;
 }
