@@ -82,6 +82,28 @@ export function intList(text: string, what: string): number[] {
   return list;
 }
 
+/** One positive integer from a flag's text (intList's syntax, one value). */
+export function oneInt(text: string, what: string, usage: string): number {
+  const list = intList(text, what);
+  if (list.length !== 1) throw new Error(`${what} takes one positive integer (got "${text}")\nhint: ${usage}`);
+  return list[0]!;
+}
+
+/**
+ * The sweep benchmarks' 16 runs (bench/sweep.ts, bench/sweep_jobs.ts): issue 13's small net,
+ * 16-128-64-26 ReLU on built-in `blobs` (16 features, 26 classes), SGD at batch 32, a grid of 4
+ * learning rates × 4 seeds.
+ */
+export function sweepBenchConfig(n: number, epochs: number) {
+  return {
+    data: { builtin: 'blobs', n, classes: 26, features: 16, spread: 1, seed: 1 },
+    split: { validation: 0.1 },
+    model: { layers: [{ units: 128, activation: 'relu' }, { units: 64, activation: 'relu' }, { units: 26, activation: 'softmax' }] },
+    train: { epochs, batchSize: 32, lr: 0.05, seed: 1, kernel: 'wasm' },
+    sweep: { grid: { 'train.lr': [0.01, 0.02, 0.05, 0.1] }, seeds: 4 },
+  };
+}
+
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** ../shared/data/mnist, read in place (never copied into the repository). */
 export const MNIST_DIR = path.resolve(here, '../../shared/data/mnist');

@@ -29,7 +29,7 @@ import type * as ModelModule from '../src/model/model.ts';
 import type * as SweepModule from '../src/sweep/sweep.ts';
 import type * as RunConfigModule from '../src/sweep/run_config.ts';
 import type * as ApiModule from '../src/api.ts';
-import { command, hostParallelism, intList, JsonLines, load, machine, median, parseFlags, revision, table } from './common.ts';
+import { command, hostParallelism, JsonLines, load, machine, median, oneInt, parseFlags, revision, sweepBenchConfig, table } from './common.ts';
 
 const USAGE = 'npx tsx bench/sweep.ts [--repeats 3] [--n 50000] [--epochs 4] [--cores N] [--json FILE] [--code src|dist]';
 const flags = parseFlags(process.argv.slice(2), ['repeats', 'n', 'epochs', 'cores', 'json', 'code'], USAGE);
@@ -44,24 +44,12 @@ const { Model } = await import(from('src/model/model.ts')) as typeof ModelModule
 const { loadSweep, sweep, sweepRunData } = await import(from('src/sweep/sweep.ts')) as typeof SweepModule;
 const { runTrainOptions } = await import(from('src/sweep/run_config.ts')) as typeof RunConfigModule;
 const { train } = await import(from('src/api.ts')) as typeof ApiModule;
-const one = (text: string, what: string): number => {
-  const list = intList(text, what);
-  if (list.length !== 1) throw new Error(`${what} takes one positive integer (got "${text}")\nhint: ${USAGE}`);
-  return list[0]!;
-};
-const repeats = one(flags.repeats ?? '3', 'repeats');
-const n = one(flags.n ?? '50000', 'n');
-const epochs = one(flags.epochs ?? '4', 'epochs');
-const cores = one(flags.cores ?? String(os.availableParallelism()), 'cores');
+const repeats = oneInt(flags.repeats ?? '3', 'repeats', USAGE);
+const n = oneInt(flags.n ?? '50000', 'n', USAGE);
+const epochs = oneInt(flags.epochs ?? '4', 'epochs', USAGE);
+const cores = oneInt(flags.cores ?? String(os.availableParallelism()), 'cores', USAGE);
 const json = new JsonLines(flags.json);
-
-const config = {
-  data: { builtin: 'blobs', n, classes: 26, features: 16, spread: 1, seed: 1 },
-  split: { validation: 0.1 },
-  model: { layers: [{ units: 128, activation: 'relu' }, { units: 64, activation: 'relu' }, { units: 26, activation: 'softmax' }] },
-  train: { epochs, batchSize: 32, lr: 0.05, seed: 1, kernel: 'wasm' },
-  sweep: { grid: { 'train.lr': [0.01, 0.02, 0.05, 0.1] }, seeds: 4 },
-};
+const config = sweepBenchConfig(n, epochs);
 const expanded = loadSweep({ config, file: 'bench/sweep.ts' });
 if (expanded.runs.length !== 16) throw new Error(`expected 16 runs, the grid made ${expanded.runs.length}`);
 // The one-after-another way gets its rows ready before the clock starts; the sweep loads

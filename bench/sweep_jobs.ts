@@ -21,18 +21,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type * as ModelModule from '../src/model/model.ts';
-import { command, intList, JsonLines, load, machine, median, parseFlags, revision, table } from './common.ts';
+import { command, JsonLines, load, machine, median, oneInt, parseFlags, revision, sweepBenchConfig, table } from './common.ts';
 
 const USAGE = 'npx tsx bench/sweep_jobs.ts [--repeats 6] [--n 50000] [--epochs 4] [--json FILE]';
 const flags = parseFlags(process.argv.slice(2), ['repeats', 'n', 'epochs', 'json'], USAGE);
-const one = (text: string, what: string): number => {
-  const list = intList(text, what);
-  if (list.length !== 1) throw new Error(`${what} takes one positive integer (got "${text}")\nhint: ${USAGE}`);
-  return list[0]!;
-};
-const repeats = one(flags.repeats ?? '6', 'repeats');
-const n = one(flags.n ?? '50000', 'n');
-const epochs = one(flags.epochs ?? '4', 'epochs');
+const repeats = oneInt(flags.repeats ?? '6', 'repeats', USAGE);
+const n = oneInt(flags.n ?? '50000', 'n', USAGE);
+const epochs = oneInt(flags.epochs ?? '4', 'epochs', USAGE);
 const json = new JsonLines(flags.json);
 const cores = os.availableParallelism();
 
@@ -40,13 +35,7 @@ execFileSync('npm', ['run', 'build'], { cwd: new URL('..', import.meta.url), std
 const dist = (source: string) => new URL(`../dist/${source}`, import.meta.url).href;
 const { Model } = await import(dist('src/model/model.js')) as typeof ModelModule;
 
-const config = {
-  data: { builtin: 'blobs', n, classes: 26, features: 16, spread: 1, seed: 1 },
-  split: { validation: 0.1 },
-  model: { layers: [{ units: 128, activation: 'relu' }, { units: 64, activation: 'relu' }, { units: 26, activation: 'softmax' }] },
-  train: { epochs, batchSize: 32, lr: 0.05, seed: 1, kernel: 'wasm' },
-  sweep: { grid: { 'train.lr': [0.01, 0.02, 0.05, 0.1] }, seeds: 4 },
-};
+const config = sweepBenchConfig(n, epochs);
 
 // The job a process runs: argv[1] is "runs" (with the share k of m, and a folder for the
 // models) or "sweep" (with its output folder). Plain JavaScript on the compiled package.
