@@ -411,16 +411,21 @@ describe('dW with scratch: doutᵀ packed 16 units at a time (matmul.wat gemm), 
       expectSameBits(dwW, dwJ);
       return scratchUsed();
     };
-    expect(run(64, 64, 8)).toBe(true);
-    expect(run(64, 64, 7)).toBe(false); // fewer units than PACK_MIN_UNITS
-    expect(run(64, 63, 8)).toBe(false); // fewer inputs than PACK_MIN_INPUTS
-    expect(run(63, 64, 8)).toBe(false); // fewer rows than PACK_MIN_ROWS
-    expect(run(300, 64, 8)).toBe(true); // two chunks of K: 256 rows, then 44
-    // A scratch of 100 rows packs up to 100 rows of K, and then nothing (a chunk is 256 rows).
+    // Each threshold in terms of wasm.ts's constants, so that a constant changed on one side
+    // only (wasm.ts or matmul.wat's literals) fails here.
+    const [R, I, U] = [PACK_MIN_ROWS, PACK_MIN_INPUTS, PACK_MIN_UNITS];
+    expect(run(R, I, U)).toBe(true);
+    expect(run(R, I, U - 1)).toBe(false); // fewer units than PACK_MIN_UNITS
+    expect(run(R, I - 1, U)).toBe(false); // fewer inputs than PACK_MIN_INPUTS
+    expect(run(R - 1, I, U)).toBe(false); // fewer rows than PACK_MIN_ROWS
+    expect(run(PACK_CHUNK_ROWS + 44, I, U)).toBe(true); // two chunks of K: PACK_CHUNK_ROWS rows, then 44
+    // A scratch of 100 rows packs up to 100 rows of K, and then nothing (a chunk is PACK_CHUNK_ROWS rows).
     const small = createWasmKernel(arena.memory, { scratch: scratch.subarray(0, 16 * 100) });
-    expect(run(100, 64, 8, small)).toBe(true);
-    expect(run(101, 64, 8, small)).toBe(false);
-    expect(run(300, 64, 8, small)).toBe(false);
+    expect(run(100, I, U, small)).toBe(true);
+    expect(run(101, I, U, small)).toBe(false);
+    expect(run(PACK_CHUNK_ROWS + 44, I, U, small)).toBe(false);
+    // The test's scratch is one chunk, the most kernelScratchBytes gives: the two-chunk case above reuses it.
+    expect(scratch.byteLength).toBe(64 * PACK_CHUNK_ROWS);
     // A kernel without scratch never packs and gives the same bits.
     expect(run(128, 784, 64, createWasmKernel(arena.memory))).toBe(false);
     expect(arena.guardsIntact()).toBe(true);
