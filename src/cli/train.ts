@@ -121,7 +121,6 @@ function saveModel(model: Model, out: string | undefined, checkpoint: string | u
   return { saved: writeFirstWorking(recoveryPaths(name, '.ttm', checkpoint), (file) => model.save(file)), error };
 }
 
-
 async function trainCommand(a: Record<string, unknown>): Promise<number> {
   const config = parseCommandLine(a.config === undefined ? undefined : String(a.config), commandLineValues(a));
   const file = config.file;
